@@ -1,0 +1,1 @@
+"""LongMemEval-style evaluation harness for memsvc."""
