@@ -1,0 +1,55 @@
+"""`create_app(settings)`: the FastAPI application, its lifespan and middleware."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+import memsvc
+from memsvc.api import errors
+from memsvc.api.limits import BodyLimitMiddleware
+from memsvc.api.routers import health, memories, users
+from memsvc.config import Settings, get_settings
+from memsvc.embed import Embedder
+from memsvc.runtime import Runtime
+
+DESCRIPTION = """\
+Long-term memory for AI agents. **Ingest** what happened (conversation turns with timestamps,
+facts, the agent's thoughts) and **recall** what matters for the next step.
+
+Every memory belongs to a scope: `user_id`, else `agent_id`, else `session_id` owns it, within
+your API key's namespace; scopes never see each other's memories. Errors are JSON:
+`{"error": {"code": ..., "message": ..., "details": ...}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, embedder: Embedder | None = None) -> FastAPI:
+    """Build the app. `embedder` lets tests share one loaded model across apps."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Loading the model and migrating take seconds: keep them off the event loop.
+        runtime = await run_in_threadpool(Runtime, settings, embedder=embedder)
+        runtime.start_background()
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await run_in_threadpool(runtime.close)
+
+    app = FastAPI(
+        title="memsvc",
+        version=memsvc.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    errors.install(app)
+    app.include_router(memories.router)
+    app.include_router(users.router)
+    app.include_router(health.router)
+    return app

@@ -1,0 +1,101 @@
+"""/v1/memories: add, search, list, get, update, delete, history."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from memsvc.api.deps import NamespaceDep, ReadSessionDep, RuntimeDep, SessionDep
+from memsvc.schemas import (
+    AddResult,
+    DeleteResult,
+    HistoryEntry,
+    MemoryCreate,
+    MemoryPage,
+    MemoryRead,
+    MemoryUpdate,
+    SearchRequest,
+    SearchResult,
+)
+from memsvc.services import ingest, memories, recall
+from memsvc.services.scope import Scope
+
+router = APIRouter(prefix="/v1/memories", tags=["memories"])
+
+ScopeQuery = Annotated[str | None, Query(min_length=1, max_length=255)]
+
+
+@router.post("", response_model=AddResult, summary="Add memories from messages or text")
+def add_memories(
+    body: MemoryCreate, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+) -> AddResult:
+    scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
+    return ingest.add(session=session, rt=rt, scope=scope, req=body)
+
+
+@router.post("/search", response_model=SearchResult, summary="Recall memories for a query")
+def search_memories(
+    body: SearchRequest, session: ReadSessionDep, rt: RuntimeDep, ns: NamespaceDep
+) -> SearchResult:
+    scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
+    return recall.search(session=session, rt=rt, scope=scope, req=body)
+
+
+@router.get("", response_model=MemoryPage, summary="List memories in a scope (cursor pages)")
+def list_memories(
+    session: ReadSessionDep,
+    rt: RuntimeDep,
+    ns: NamespaceDep,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    session_id: ScopeQuery = None,
+    limit: Annotated[int | None, Query(ge=1)] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    include_forgotten: bool = False,
+) -> MemoryPage:
+    api = rt.settings.api
+    size = min(limit or api.page_size, api.max_page_size)
+    scope = Scope(ns, user_id, agent_id, session_id)
+    return memories.list_page(
+        session=session, scope=scope, limit=size, cursor=cursor, include_forgotten=include_forgotten
+    )
+
+
+@router.delete("", response_model=DeleteResult, summary="Delete every memory in a scope")
+def delete_memories(
+    session: SessionDep,
+    rt: RuntimeDep,
+    ns: NamespaceDep,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    session_id: ScopeQuery = None,
+) -> DeleteResult:
+    scope = Scope(ns, user_id, agent_id, session_id)
+    return memories.delete_scope(session=session, rt=rt, scope=scope)
+
+
+@router.get("/{memory_id}", response_model=MemoryRead, summary="Get one memory")
+def get_memory(memory_id: str, session: ReadSessionDep, ns: NamespaceDep) -> MemoryRead:
+    return memories.get(session=session, namespace=ns, memory_id=memory_id)
+
+
+@router.patch("/{memory_id}", response_model=MemoryRead, summary="Update text, metadata or status")
+def update_memory(
+    memory_id: str, body: MemoryUpdate, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+) -> MemoryRead:
+    return memories.update(session=session, rt=rt, namespace=ns, memory_id=memory_id, req=body)
+
+
+@router.delete("/{memory_id}", response_model=DeleteResult, summary="Delete one memory")
+def delete_memory(
+    memory_id: str, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+) -> DeleteResult:
+    return memories.delete_one(session=session, rt=rt, namespace=ns, memory_id=memory_id)
+
+
+@router.get(
+    "/{memory_id}/history", response_model=list[HistoryEntry], summary="Every change of a memory"
+)
+def memory_history(memory_id: str, session: ReadSessionDep, ns: NamespaceDep) -> list[HistoryEntry]:
+    return memories.history_of(session=session, namespace=ns, memory_id=memory_id)

@@ -1,0 +1,146 @@
+"""`memsvc` command line: serve, migrate, decay, eval.
+
+Settings come from the environment (MEMSVC_*); flags override the most common ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from memsvc import __version__
+from memsvc.config import Settings, get_settings
+
+EPILOG = """\
+examples:
+  memsvc serve                         run the API on 127.0.0.1:8420 (SQLite + ./data/index)
+  memsvc serve --port 9000 --data-dir /var/lib/memsvc
+  MEMSVC_DATABASE__URL=postgresql+psycopg://user@db/memsvc memsvc migrate
+  memsvc decay --once                  mark faded memories as forgotten, then exit
+  memsvc eval longmemeval --suite dev --out eval/out/dev
+
+configuration: every setting is an environment variable with the MEMSVC_ prefix and __ between
+sections, e.g. MEMSVC_LLM__MODEL=openai/gpt-4o-mini, MEMSVC_INDEX__KIND=spann.
+"""
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = args.data_dir
+    settings = get_settings(**overrides)
+    if getattr(args, "host", None):
+        settings.host = args.host
+    if getattr(args, "port", None):
+        settings.port = args.port
+    return settings
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from memsvc.api import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from memsvc.db.engine import make_engine
+    from memsvc.db.migrate import current, downgrade, upgrade
+
+    settings = _settings(args)
+    engine = make_engine(settings.database)
+    try:
+        if args.downgrade:
+            downgrade(engine, args.downgrade)
+        else:
+            upgrade(engine, args.revision)
+        print(f"database at revision {current(engine)} ({engine.url.render_as_string()})")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_decay(args: argparse.Namespace) -> int:
+    from memsvc.runtime import Runtime
+    from memsvc.services.decay import sweep
+
+    settings = _settings(args)
+    settings.background = False
+    rt = Runtime(settings)
+    try:
+        result = sweep(rt)
+        print(f"decay sweep: {result.checked} memories checked, {result.forgotten} forgotten")
+    finally:
+        rt.close()
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
+    try:
+        from memsvc_eval.cli import main as eval_main
+    except ImportError:
+        print(
+            "the evaluation harness (eval/) is not installed; run `pip install -e .`",
+            file=sys.stderr,
+        )
+        return 2
+    return int(eval_main(list(rest)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="memsvc",
+        description="memsvc: long-term memory for AI agents (HTTP API, migrations, maintenance).",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"memsvc {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the HTTP API (uvicorn)")
+    serve.add_argument("--host", help="bind address (default 127.0.0.1, MEMSVC_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8420, MEMSVC_PORT)")
+    serve.add_argument("--data-dir", help="folder for the SQLite file and indexes (default ./data)")
+
+    migrate = sub.add_parser("migrate", help="upgrade (or downgrade) the database schema")
+    migrate.add_argument("--revision", default="head", help="target revision (default: head)")
+    migrate.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead")
+    migrate.add_argument("--data-dir", help="as for serve")
+
+    decay = sub.add_parser("decay", help="run the MemoryBank forgetting sweep")
+    decay.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
+    decay.add_argument("--data-dir", help="as for serve")
+
+    sub.add_parser(
+        "eval", help="evaluation harness (memsvc eval longmemeval --help)", add_help=False
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parser = build_parser()
+    if argv and argv[0] == "eval":
+        return cmd_eval(argparse.Namespace(), argv[1:])
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return cmd_serve(args)
+    if args.command == "migrate":
+        return cmd_migrate(args)
+    if args.command == "decay":
+        return cmd_decay(args)
+    parser.print_help()
+    return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

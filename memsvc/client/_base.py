@@ -1,0 +1,144 @@
+"""What every SDK call sends and how its answer is read — shared by the sync and async clients,
+which only differ in how they perform the HTTP exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from memsvc.client._exceptions import APIConnectionError, APITimeoutError, from_response
+from memsvc.schemas import (
+    AddResult,
+    DeleteResult,
+    HistoryEntry,
+    LinkRead,
+    MemoryPage,
+    MemoryRead,
+    SearchResult,
+)
+from memsvc.schemas.requests import (
+    MessagesArg,
+    add_request,
+    search_request,
+    thought_request,
+    update_request,
+)
+
+T = TypeVar("T")
+DEFAULT_BASE_URL = "http://127.0.0.1:8420"
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass
+class Call(Generic[T]):
+    method: str
+    path: str
+    result: TypeAdapter[T]
+    body: BaseModel | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def request_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"params": {k: v for k, v in self.params.items() if v is not None}}
+        if self.body is not None:
+            kwargs["content"] = self.body.model_dump_json(exclude_none=True)
+            kwargs["headers"] = {"content-type": "application/json"}
+        return kwargs
+
+    def parse(self, response: httpx.Response) -> T:
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+            except ValueError:
+                body = response.text
+            raise from_response(response.status_code, body)
+        return self.result.validate_json(response.content)
+
+
+def _adapter(tp: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(tp)
+
+
+_ADD, _SEARCH, _READ = _adapter(AddResult), _adapter(SearchResult), _adapter(MemoryRead)
+_PAGE, _DELETE = _adapter(MemoryPage), _adapter(DeleteResult)
+_HISTORY, _LINKS = _adapter(list[HistoryEntry]), _adapter(list[LinkRead])
+
+
+def headers_for(api_key: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
+    headers = {"accept": "application/json", "user-agent": "memsvc-python"}
+    if api_key:
+        headers["authorization"] = f"Bearer {api_key}"
+    headers.update(extra or {})
+    return headers
+
+
+def translate(exc: httpx.TransportError) -> APIConnectionError:
+    if isinstance(exc, httpx.TimeoutException):
+        return APITimeoutError(f"request timed out: {exc}")
+    return APIConnectionError(f"cannot reach the memsvc server: {exc}")
+
+
+class Calls:
+    """Builds one `Call` per SDK method; validation happens here, before any network I/O."""
+
+    @staticmethod
+    def add(messages: MessagesArg, **kwargs: Any) -> Call[AddResult]:
+        return Call("POST", "/v1/memories", _ADD, body=add_request(messages, **kwargs))
+
+    @staticmethod
+    def search(query: str, **kwargs: Any) -> Call[SearchResult]:
+        return Call("POST", "/v1/memories/search", _SEARCH, body=search_request(query, **kwargs))
+
+    @staticmethod
+    def get(memory_id: str) -> Call[MemoryRead]:
+        return Call("GET", f"/v1/memories/{_quote(memory_id)}", _READ)
+
+    @staticmethod
+    def get_all(**params: Any) -> Call[MemoryPage]:
+        return Call("GET", "/v1/memories", _PAGE, params=_scope_params(params))
+
+    @staticmethod
+    def update(memory_id: str, **kwargs: Any) -> Call[MemoryRead]:
+        body = update_request(**kwargs)
+        return Call("PATCH", f"/v1/memories/{_quote(memory_id)}", _READ, body=body)
+
+    @staticmethod
+    def delete(memory_id: str) -> Call[DeleteResult]:
+        return Call("DELETE", f"/v1/memories/{_quote(memory_id)}", _DELETE)
+
+    @staticmethod
+    def delete_all(**params: Any) -> Call[DeleteResult]:
+        return Call("DELETE", "/v1/memories", _DELETE, params=_scope_params(params))
+
+    @staticmethod
+    def history(memory_id: str) -> Call[list[HistoryEntry]]:
+        return Call("GET", f"/v1/memories/{_quote(memory_id)}/history", _HISTORY)
+
+    @staticmethod
+    def links(memory_id: str) -> Call[list[LinkRead]]:
+        return Call("GET", f"/v1/memories/{_quote(memory_id)}/links", _LINKS)
+
+    @staticmethod
+    def add_thought(text: str, **kwargs: Any) -> Call[AddResult]:
+        return Call("POST", "/v1/thoughts", _ADD, body=thought_request(text, **kwargs))
+
+    @staticmethod
+    def erase_user(user_id: str) -> Call[DeleteResult]:
+        return Call("DELETE", f"/v1/users/{_quote(user_id)}", _DELETE)
+
+
+def _quote(value: str) -> str:
+    from urllib.parse import quote
+
+    return quote(value, safe="")
+
+
+def _scope_params(params: dict[str, Any]) -> dict[str, Any]:
+    from memsvc.schemas.requests import _scope
+
+    _scope(params.get("user_id"), params.get("agent_id"), params.get("session_id"))
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in params.items()}

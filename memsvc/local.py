@@ -1,0 +1,207 @@
+"""`Memory`: the service in-process, no server — same methods and return types as the SDK."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Self, TypeVar
+
+from sqlalchemy.orm import Session
+
+from memsvc.config import Settings, get_settings
+from memsvc.embed import Embedder
+from memsvc.runtime import Runtime
+from memsvc.schemas import (
+    AddResult,
+    DeleteResult,
+    HistoryEntry,
+    MemoryPage,
+    MemoryRead,
+    SearchResult,
+)
+from memsvc.schemas.requests import MessagesArg, add_request, search_request, update_request
+from memsvc.services import ingest, memories, recall
+from memsvc.services.scope import Scope
+
+T = TypeVar("T")
+
+
+class Memory:
+    """Long-term memory in this process: SQLite (or any configured database) + a local index.
+
+    >>> with Memory() as m:                                    # doctest: +SKIP
+    ...     m.add("I moved to Berlin in May", user_id="alice")
+    ...     m.search("where does she live?", user_id="alice").results[0].memory
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        embedder: Embedder | None = None,
+        namespace: str = "default",
+    ) -> None:
+        self.settings = settings or get_settings()
+        self.namespace = namespace
+        self._rt = Runtime(self.settings, embedder=embedder)
+        self._rt.start_background()
+
+    @property
+    def runtime(self) -> Runtime:
+        return self._rt
+
+    def _write(self, fn: Callable[[Session], T]) -> T:
+        with self._rt.db.session() as session:
+            return fn(session)
+
+    def _read(self, fn: Callable[[Session], T]) -> T:
+        with self._rt.db.read() as session:
+            return fn(session)
+
+    def _scope(self, user_id: str | None, agent_id: str | None, session_id: str | None) -> Scope:
+        return Scope(self.namespace, user_id, agent_id, session_id)
+
+    def add(
+        self,
+        messages: MessagesArg = None,
+        *,
+        text: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+        kind: str | None = None,
+        infer: bool = True,
+        wait: bool = True,
+    ) -> AddResult:
+        req = add_request(
+            messages,
+            text=text,
+            user_id=user_id,
+            agent_id=agent_id,
+            session_id=session_id,
+            metadata=metadata,
+            timestamp=timestamp,
+            kind=kind,
+            infer=infer,
+            wait=wait,
+        )
+        scope = self._scope(req.user_id, req.agent_id, req.session_id)
+        return self._write(lambda s: ingest.add(session=s, rt=self._rt, scope=scope, req=req))
+
+    def search(
+        self,
+        query: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        filters: Mapping[str, Any] | None = None,
+        top_k: int | None = None,
+        as_of: datetime | str | None = None,
+        known_at: datetime | str | None = None,
+        kinds: Sequence[str] | None = None,
+        include_forgotten: bool | None = None,
+        thoughts_first: bool | None = None,
+        explain: bool | None = None,
+        reinforce: bool | None = None,
+    ) -> SearchResult:
+        req = search_request(
+            query,
+            user_id=user_id,
+            agent_id=agent_id,
+            session_id=session_id,
+            filters=filters,
+            top_k=top_k,
+            as_of=as_of,
+            known_at=known_at,
+            kinds=kinds,
+            include_forgotten=include_forgotten,
+            thoughts_first=thoughts_first,
+            explain=explain,
+            reinforce=reinforce,
+        )
+        scope = self._scope(req.user_id, req.agent_id, req.session_id)
+        return self._read(lambda s: recall.search(session=s, rt=self._rt, scope=scope, req=req))
+
+    def get(self, memory_id: str) -> MemoryRead:
+        return self._read(
+            lambda s: memories.get(session=s, namespace=self.namespace, memory_id=memory_id)
+        )
+
+    def get_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        limit: int | None = None,
+        cursor: str | None = None,
+        include_forgotten: bool = False,
+    ) -> MemoryPage:
+        scope = self._scope(user_id, agent_id, session_id)
+        api = self.settings.api
+        size = min(limit or api.page_size, api.max_page_size)
+        return self._read(
+            lambda s: memories.list_page(
+                session=s,
+                scope=scope,
+                limit=size,
+                cursor=cursor,
+                include_forgotten=include_forgotten,
+            )
+        )
+
+    def update(
+        self,
+        memory_id: str,
+        text: str | None = None,
+        *,
+        metadata: dict[str, Any] | None = None,
+        status: str | None = None,
+    ) -> MemoryRead:
+        req = update_request(text=text, metadata=metadata, status=status)
+        return self._write(
+            lambda s: memories.update(
+                session=s, rt=self._rt, namespace=self.namespace, memory_id=memory_id, req=req
+            )
+        )
+
+    def delete(self, memory_id: str) -> DeleteResult:
+        return self._write(
+            lambda s: memories.delete_one(
+                session=s, rt=self._rt, namespace=self.namespace, memory_id=memory_id
+            )
+        )
+
+    def delete_all(
+        self,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> DeleteResult:
+        scope = self._scope(user_id, agent_id, session_id)
+        return self._write(lambda s: memories.delete_scope(session=s, rt=self._rt, scope=scope))
+
+    def history(self, memory_id: str) -> list[HistoryEntry]:
+        return self._read(
+            lambda s: memories.history_of(session=s, namespace=self.namespace, memory_id=memory_id)
+        )
+
+    def erase_user(self, user_id: str) -> DeleteResult:
+        return self._write(
+            lambda s: memories.erase_user(
+                session=s, rt=self._rt, namespace=self.namespace, user_id=user_id
+            )
+        )
+
+    def close(self) -> None:
+        self._rt.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,82 @@
+"""The composition root: long-lived objects made once (in the app's lifespan, or by `Memory`).
+
+Holds the database, embedder, per-partition indexes, link graphs, the LLM client and the
+background worker. Services receive it explicitly together with a Session.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from memsvc.config import Settings
+from memsvc.db.engine import Database
+from memsvc.db.migrate import upgrade
+from memsvc.db.models import Meta
+from memsvc.embed import Embedder, load_embedder
+from memsvc.errors import ConfigurationError
+from memsvc.services.indexes import IndexRegistry
+
+if TYPE_CHECKING:
+    from memsvc.services.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = Database(settings.database)
+        self._owns_embedder = embedder is None
+        try:
+            if settings.database.auto_migrate:
+                upgrade(self.db.engine)
+            self.embedder: Embedder = embedder or load_embedder(settings.embed)
+            self._check_embedding_space()
+            self.indexes = IndexRegistry(settings, self.db, self.embedder.dim)
+        except Exception:
+            self.db.dispose()
+            raise
+        self.worker: Worker | None = None
+
+    def _check_embedding_space(self) -> None:
+        """Refuse to start when the database holds vectors from another model or dimension:
+        mixing them would silently return garbage similarities."""
+        model, dim = self.embedder.model_name, self.embedder.dim
+        with self.db.write() as session:
+            stored = dict(session.execute(select(Meta.key, Meta.value)).tuples().all())
+            if "embed_dim" not in stored:
+                session.add_all(
+                    [Meta(key="embed_model", value=model), Meta(key="embed_dim", value=str(dim))]
+                )
+                return
+        if int(stored["embed_dim"]) != dim or stored.get("embed_model") != model:
+            raise ConfigurationError(
+                f"the database at {self.settings.database.url} holds {stored['embed_dim']}-d "
+                f"embeddings from model {stored.get('embed_model')!r}, but the configured model "
+                f"{model!r} produces {dim}-d embeddings. Use the original model "
+                "(MEMSVC_EMBED__MODEL) or point MEMSVC_DATA_DIR / MEMSVC_DATABASE__URL at a new store."
+            )
+
+    def start_background(self) -> None:
+        from memsvc.services.worker import Worker
+
+        if self.worker is None and self.settings.background:
+            self.worker = Worker(self)
+            self.worker.start()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        try:
+            self.indexes.close()
+        finally:
+            if self._owns_embedder:
+                close = getattr(self.embedder, "close", None)
+                if close is not None:
+                    close()
+            self.db.dispose()

@@ -1,0 +1,98 @@
+"""Build request models from keyword arguments: one place shared by `Memory`, `MemoryClient`
+and `AsyncMemoryClient`, so all three validate identically and raise the same errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from memsvc.errors import InvalidInput, ScopeRequired
+from memsvc.schemas.memory import MemoryCreate, MemoryUpdate, Message, ThoughtCreate
+from memsvc.schemas.search import SearchRequest
+
+M = TypeVar("M", bound=BaseModel)
+MessagesArg = str | Sequence[Mapping[str, Any] | Message] | None
+
+
+def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """pydantic/FastAPI error entries in the API's shape (the 'body' prefix dropped)."""
+    return [
+        {
+            "loc": [p for p in err.get("loc", ()) if p != "body"],
+            "msg": str(err.get("msg", "")),
+            "type": str(err.get("type", "")),
+        }
+        for err in errors
+    ]
+
+
+def validation_message(details: list[dict[str, Any]]) -> str:
+    first = details[0] if details else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"]) or "body"
+    return f"{where}: {first['msg']}"
+
+
+def build(model: type[M], data: dict[str, Any]) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        details = validation_details(exc.errors())
+        raise InvalidInput(validation_message(details), details=details) from exc
+
+
+def _scope(user_id: str | None, agent_id: str | None, session_id: str | None) -> dict[str, Any]:
+    if not (user_id or agent_id or session_id):
+        raise ScopeRequired(
+            "a scope is required: give at least one of user_id, agent_id, session_id"
+        )
+    return {"user_id": user_id, "agent_id": agent_id, "session_id": session_id}
+
+
+def add_request(
+    messages: MessagesArg = None,
+    *,
+    text: str | None = None,
+    user_id: str | None = None,
+    agent_id: str | None = None,
+    session_id: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    timestamp: datetime | str | None = None,
+    kind: str | None = None,
+    infer: bool = True,
+    wait: bool = True,
+) -> MemoryCreate:
+    if isinstance(messages, str):  # mem0 style: add("I like tea", user_id=...)
+        text, messages = messages, None
+    data: dict[str, Any] = {
+        **_scope(user_id, agent_id, session_id),
+        "metadata": dict(metadata or {}),
+        "timestamp": timestamp,
+        "kind": kind,
+        "infer": infer,
+        "wait": wait,
+    }
+    if messages is not None:
+        data["messages"] = [m.model_dump() if isinstance(m, Message) else dict(m) for m in messages]
+    if text is not None:
+        data["text"] = text
+    return build(MemoryCreate, data)
+
+
+def search_request(query: str, **kwargs: Any) -> SearchRequest:
+    _scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
+    data = {k: v for k, v in kwargs.items() if v is not None}
+    return build(SearchRequest, {"query": query, **data})
+
+
+def update_request(**kwargs: Any) -> MemoryUpdate:
+    return build(MemoryUpdate, {k: v for k, v in kwargs.items() if v is not None})
+
+
+def thought_request(text: str, **kwargs: Any) -> ThoughtCreate:
+    _scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
+    return build(
+        ThoughtCreate, {"text": text, **{k: v for k, v in kwargs.items() if v is not None}}
+    )

@@ -1,0 +1,275 @@
+"""One vector index per partition, derived from the database and kept in step with it.
+
+Every index-affecting write bumps `partitions.version` in the same transaction; the in-memory
+index applies the change after the commit, under the partition's write lock, and its saved
+folder records the version it reflects. At load, a folder whose version differs from the
+database's (a crash between commit and save, a copied database, ...) is rebuilt from the
+`notes` table, so the index can always be thrown away.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from memsvc.config import Settings
+from memsvc.db.engine import Database
+from memsvc.db.models import Note, Partition
+from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex, write_atomic
+from memsvc.index.factory import build_index, load_index
+
+log = logging.getLogger(__name__)
+STATE = "state.json"
+
+
+def bump_version(session: Session, partition: str, namespace: str) -> int:
+    """Increment the partition's version inside the caller's transaction; returns the new one."""
+    row = session.get(Partition, partition, with_for_update=True)
+    if row is None:
+        row = Partition(key=partition, namespace=namespace, version=0)
+        session.add(row)
+        session.flush()
+    session.execute(
+        update(Partition).where(Partition.key == partition).values(version=Partition.version + 1)
+    )
+    session.refresh(row)
+    return int(row.version)
+
+
+@dataclass
+class _Slot:
+    index: VectorIndex | None = None
+    version: int = -1
+    dirty: bool = False
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    promoting: bool = False
+
+
+@dataclass
+class PendingChanges:
+    """Index operations collected during a transaction and applied only after it commits."""
+
+    upsert_ids: list[int] = field(default_factory=list)
+    upsert_vecs: list[FloatArray] = field(default_factory=list)
+    remove_ids: list[int] = field(default_factory=list)
+
+    def upsert(self, ids: list[int], vectors: FloatArray) -> None:
+        self.upsert_ids.extend(ids)
+        self.upsert_vecs.append(vectors)
+
+    def remove(self, ids: list[int]) -> None:
+        self.remove_ids.extend(ids)
+
+    def __bool__(self) -> bool:
+        return bool(self.upsert_ids or self.remove_ids)
+
+
+class IndexRegistry:
+    def __init__(self, settings: Settings, db: Database, dim: int) -> None:
+        self.settings = settings
+        self.db = db
+        self.dim = dim
+        self.root = settings.index_path
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._slots: dict[str, _Slot] = {}
+        self._slots_lock = threading.Lock()
+
+    # -- folders --------------------------------------------------------------------------
+    def folder(self, partition: str) -> Path:
+        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", partition)[:60]
+        digest = hashlib.sha256(partition.encode()).hexdigest()[:16]
+        return self.root / f"{slug}-{digest}"
+
+    def _slot(self, partition: str) -> _Slot:
+        with self._slots_lock:
+            slot = self._slots.get(partition)
+            if slot is None:
+                slot = self._slots[partition] = _Slot()
+            return slot
+
+    # -- reading --------------------------------------------------------------------------
+    def search(self, partition: str, query: FloatArray, k: int) -> tuple[FloatArray, IdArray]:
+        index = self._ensure(partition)
+        return index.search(query.reshape(1, -1), k)
+
+    def count(self, partition: str) -> int:
+        return self._ensure(partition).count()
+
+    def kind(self, partition: str) -> str:
+        return self._ensure(partition).kind
+
+    def _ensure(self, partition: str) -> VectorIndex:
+        slot = self._slot(partition)
+        index = slot.index
+        if index is not None:
+            return index
+        with slot.lock:
+            if slot.index is None:
+                slot.index, slot.version = self._load_or_rebuild(partition)
+            return slot.index
+
+    def _db_version(self, partition: str) -> int:
+        with self.db.read() as session:
+            version = session.scalar(select(Partition.version).where(Partition.key == partition))
+        return int(version or 0)
+
+    def _load_or_rebuild(self, partition: str) -> tuple[VectorIndex, int]:
+        version = self._db_version(partition)
+        folder = self.folder(partition)
+        try:
+            state = json.loads((folder / STATE).read_text())
+            if state.get("version") != version or state.get("dim") != self.dim:
+                raise IndexError_(f"stale: index v{state.get('version')} vs database v{version}")
+            index = load_index(folder / state["kind"])
+            return index, version
+        except FileNotFoundError:
+            pass
+        except (IndexError_, ValueError, KeyError, OSError) as exc:
+            log.warning("rebuilding index for %s from the database: %s", partition, exc)
+        return self._rebuild(partition, version), version
+
+    def _rebuild(self, partition: str, version: int) -> VectorIndex:
+        ids, vecs = self._vectors_from_db(partition)
+        kind = self._kind_for(len(ids))
+        folder = self.folder(partition)
+        shutil.rmtree(folder, ignore_errors=True)
+        index = build_index(
+            kind, ids, vecs, dim=self.dim, path=folder / kind, settings=self.settings
+        )
+        self._write_state(partition, index, version)
+        return index
+
+    def _vectors_from_db(self, partition: str) -> tuple[IdArray, FloatArray]:
+        ids: list[int] = []
+        blobs: list[bytes] = []
+        with self.db.read() as session:
+            stmt = select(Note.pk, Note.embedding).where(
+                Note.partition == partition, Note.embedding.is_not(None)
+            )
+            for pk, blob in session.execute(stmt.execution_options(yield_per=5000)):
+                if blob is not None and len(blob) == self.dim * 4:
+                    ids.append(pk)
+                    blobs.append(blob)
+        vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, self.dim)
+        return np.asarray(ids, dtype=np.int64), vecs
+
+    def _kind_for(self, n: int) -> str:
+        kind = self.settings.index.kind
+        if kind == "auto":
+            return "spann" if n >= self.settings.index.spann_threshold else "flat"
+        return kind
+
+    # -- writing --------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, partition: str) -> Iterator[PendingChanges]:
+        """Serialise writers of one partition across commit + apply; apply only on success.
+
+        Usage: ``with registry.writing(p) as changes: <transaction that fills changes and
+        calls bump_version>``; the changes reach the index when the block exits cleanly."""
+        slot = self._slot(partition)
+        self._ensure(partition)
+        with slot.lock:
+            changes = PendingChanges()
+            try:
+                yield changes
+            except BaseException:
+                # If the block committed before failing, the index misses that commit: drop
+                # the in-memory copy so the next use rebuilds it from the database.
+                if self._db_version(partition) != slot.version:
+                    slot.index, slot.version = None, -1
+                raise
+            if changes:
+                self._apply(partition, slot, changes)
+
+    def _apply(self, partition: str, slot: _Slot, changes: PendingChanges) -> None:
+        index = slot.index
+        assert index is not None
+        try:
+            if changes.remove_ids:
+                index.remove(np.asarray(changes.remove_ids, dtype=np.int64))
+            if changes.upsert_ids:
+                vecs = np.vstack(changes.upsert_vecs).astype(np.float32, copy=False)
+                index.add(np.asarray(changes.upsert_ids, dtype=np.int64), vecs)
+        except Exception:
+            # The database has the truth; drop the in-memory copy so the next use rebuilds it.
+            log.exception("index update failed for %s; it will be rebuilt", partition)
+            slot.index, slot.version = None, -1
+            raise
+        slot.version = self._db_version(partition)
+        slot.dirty = True
+        if self._kind_for(index.count()) != index.kind and not slot.promoting:
+            self._promote_async(partition, slot)
+
+    def _promote_async(self, partition: str, slot: _Slot) -> None:
+        slot.promoting = True
+
+        def run() -> None:
+            try:
+                with slot.lock:
+                    slot.index = self._rebuild(partition, slot.version)
+                    slot.dirty = False
+                log.info("partition %s now uses a %s index", partition, slot.index.kind)
+            except Exception:
+                log.exception("could not switch the index kind of %s", partition)
+            finally:
+                slot.promoting = False
+
+        threading.Thread(target=run, name=f"index-promote-{partition[:20]}", daemon=True).start()
+
+    # -- persistence ----------------------------------------------------------------------
+    def _write_state(self, partition: str, index: VectorIndex, version: int) -> None:
+        folder = self.folder(partition)
+        folder.mkdir(parents=True, exist_ok=True)
+        state: dict[str, Any] = {
+            "partition": partition,
+            "version": version,
+            "kind": index.kind,
+            "dim": self.dim,
+            "count": index.count(),
+        }
+        write_atomic(folder / STATE, json.dumps(state, indent=2).encode())
+
+    def save_dirty(self) -> int:
+        saved = 0
+        with self._slots_lock:
+            items = list(self._slots.items())
+        for partition, slot in items:
+            if not slot.dirty:
+                continue
+            with slot.lock:
+                if slot.index is None or not slot.dirty:
+                    continue
+                slot.index.save(self.folder(partition) / slot.index.kind)
+                self._write_state(partition, slot.index, slot.version)
+                slot.dirty = False
+                saved += 1
+        return saved
+
+    def drop(self, partition: str) -> None:
+        """Forget a partition entirely (user erasure): memory and folder."""
+        slot = self._slot(partition)
+        with slot.lock:
+            slot.index, slot.version, slot.dirty = None, -1, False
+            shutil.rmtree(self.folder(partition), ignore_errors=True)
+        with self._slots_lock:
+            self._slots.pop(partition, None)
+
+    def loaded(self) -> dict[str, tuple[str, int]]:
+        with self._slots_lock:
+            return {p: (s.index.kind, s.index.count()) for p, s in self._slots.items() if s.index}
+
+    def close(self) -> None:
+        self.save_dirty()

@@ -1,0 +1,165 @@
+"""Reading and changing single memories: get, list, update, delete, history, erase a user."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from memsvc.db.models import Episode, Job, Note, NoteHistory, Partition
+from memsvc.errors import InvalidInput, NotFound
+from memsvc.runtime import Runtime
+from memsvc.schemas import DeleteResult, HistoryEntry, MemoryPage, MemoryRead, MemoryUpdate
+from memsvc.services import history
+from memsvc.services.indexes import bump_version
+from memsvc.services.scope import Scope
+
+
+def load_note(session: Session, namespace: str, memory_id: str, *, lock: bool = False) -> Note:
+    stmt = select(Note).where(Note.id == memory_id, Note.namespace == namespace)
+    note = session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
+    if note is None:
+        raise NotFound(f"memory {memory_id!r} not found", details={"id": memory_id})
+    return note
+
+
+def get(*, session: Session, namespace: str, memory_id: str) -> MemoryRead:
+    return history.to_read(load_note(session, namespace, memory_id))
+
+
+def _encode_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"n:{pk}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not raw.startswith("n:"):
+            raise ValueError
+        return int(raw[2:])
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidInput("malformed cursor", details={"cursor": cursor}) from exc
+
+
+def list_page(
+    *,
+    session: Session,
+    scope: Scope,
+    limit: int,
+    cursor: str | None = None,
+    include_forgotten: bool = False,
+) -> MemoryPage:
+    stmt = select(Note).where(Note.partition == scope.partition)
+    for column, value in scope.narrows().items():
+        stmt = stmt.where(getattr(Note, column) == value)
+    if not include_forgotten:
+        stmt = stmt.where(Note.status != "forgotten")
+    if cursor:
+        stmt = stmt.where(Note.pk > _decode_cursor(cursor))
+    rows = session.scalars(stmt.order_by(Note.pk).limit(limit + 1)).all()
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1].pk) if len(rows) > limit and page else None
+    return MemoryPage(results=[history.to_read(n) for n in page], next_cursor=next_cursor)
+
+
+def update(
+    *, session: Session, rt: Runtime, namespace: str, memory_id: str, req: MemoryUpdate
+) -> MemoryRead:
+    from memsvc.services.ingest import content_hash  # ingest imports this module's helpers
+
+    partition = load_note(session, namespace, memory_id).partition
+    session.rollback()  # re-read under the partition's write lock below
+    with rt.indexes.writing(partition) as changes:
+        note = load_note(session, namespace, memory_id, lock=True)
+        before = history.snapshot(note)
+        events: list[str] = []
+        if req.text is not None and req.text != note.content:
+            from memsvc.services.enrich import enrich_offline, key_text_of
+
+            note.content = req.text
+            note.content_hash = content_hash(req.text)
+            enrich_offline(note, rt)
+            vec = rt.embedder.embed([key_text_of(note)])[0]
+            note.embedding = vec.astype(np.float32).tobytes()
+            changes.upsert([note.pk], vec.reshape(1, -1))
+            events.append("UPDATE")
+        if req.metadata is not None and req.metadata != note.meta:
+            note.meta = dict(req.metadata)
+            events.append("UPDATE")
+        if req.status is not None and req.status != note.status:
+            note.status = req.status
+            events.append("FORGET" if req.status == "forgotten" else "RESTORE")
+        if events:
+            note.updated_at = datetime.now(UTC)
+            event = "UPDATE" if "UPDATE" in events else events[-1]
+            history.record(session, note, event, before=before, after=history.snapshot(note))
+            if changes:
+                bump_version(session, partition, namespace)
+        session.commit()
+    return history.to_read(note)
+
+
+def delete_one(*, session: Session, rt: Runtime, namespace: str, memory_id: str) -> DeleteResult:
+    partition = load_note(session, namespace, memory_id).partition
+    session.rollback()
+    with rt.indexes.writing(partition) as changes:
+        note = load_note(session, namespace, memory_id, lock=True)
+        history.record(session, note, "DELETE", before=history.snapshot(note), after=None)
+        changes.remove([note.pk])
+        session.delete(note)
+        bump_version(session, partition, namespace)
+        session.commit()
+    return DeleteResult(deleted=1, message=f"memory {memory_id} deleted")
+
+
+def delete_scope(*, session: Session, rt: Runtime, scope: Scope) -> DeleteResult:
+    """Delete every memory in a scope (history rows stay, as for single deletes)."""
+    with rt.indexes.writing(scope.partition) as changes:
+        stmt = select(Note).where(Note.partition == scope.partition)
+        for column, value in scope.narrows().items():
+            stmt = stmt.where(getattr(Note, column) == value)
+        notes = session.scalars(stmt).all()
+        for note in notes:
+            history.record(session, note, "DELETE", before=history.snapshot(note), after=None)
+            session.delete(note)
+        changes.remove([n.pk for n in notes])
+        if notes:
+            bump_version(session, scope.partition, scope.namespace)
+        session.commit()
+    return DeleteResult(deleted=len(notes), message=f"{len(notes)} memories deleted")
+
+
+def erase_user(*, session: Session, rt: Runtime, namespace: str, user_id: str) -> DeleteResult:
+    """Right to erasure: notes, episodes, history, links and jobs of the user, and the index."""
+    scope = Scope(namespace=namespace, user_id=user_id)
+    partition = scope.partition
+    with rt.indexes.writing(partition):
+        count = len(session.scalars(select(Note.pk).where(Note.partition == partition)).all())
+        episodes = session.scalars(select(Episode.pk).where(Episode.partition == partition)).all()
+        session.execute(delete(Note).where(Note.partition == partition))
+        session.execute(delete(Episode).where(Episode.partition == partition))
+        session.execute(delete(NoteHistory).where(NoteHistory.partition == partition))
+        session.execute(delete(Job).where(Job.partition == partition))
+        session.execute(delete(Partition).where(Partition.key == partition))
+        session.commit()
+    rt.indexes.drop(partition)
+    if not count and not episodes:
+        raise NotFound(f"user {user_id!r} has no memories", details={"user_id": user_id})
+    return DeleteResult(
+        deleted=count, message=f"user {user_id} erased: {count} memories, {len(episodes)} episodes"
+    )
+
+
+def history_of(*, session: Session, namespace: str, memory_id: str) -> list[HistoryEntry]:
+    rows = session.scalars(
+        select(NoteHistory)
+        .where(NoteHistory.note_id == memory_id, NoteHistory.namespace == namespace)
+        .order_by(NoteHistory.pk)
+    ).all()
+    if not rows:
+        raise NotFound(f"memory {memory_id!r} not found", details={"id": memory_id})
+    return [history.to_history(r) for r in rows]
