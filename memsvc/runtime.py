@@ -47,7 +47,7 @@ class Runtime:
         mixing them would silently return garbage similarities."""
         model, dim = self.embedder.model_name, self.embedder.dim
         with self.db.write() as session:
-            stored = dict(session.execute(select(Meta.key, Meta.value)).tuples().all())
+            stored = {key: value for key, value in session.execute(select(Meta.key, Meta.value))}
             if "embed_dim" not in stored:
                 session.add_all(
                     [Meta(key="embed_model", value=model), Meta(key="embed_dim", value=str(dim))]
@@ -58,7 +58,8 @@ class Runtime:
                 f"the database at {self.settings.database.url} holds {stored['embed_dim']}-d "
                 f"embeddings from model {stored.get('embed_model')!r}, but the configured model "
                 f"{model!r} produces {dim}-d embeddings. Use the original model "
-                "(MEMSVC_EMBED__MODEL) or point MEMSVC_DATA_DIR / MEMSVC_DATABASE__URL at a new store."
+                "(MEMSVC_EMBED__MODEL) or point MEMSVC_DATA_DIR / MEMSVC_DATABASE__URL at a new "
+                "store."
             )
 
     def start_background(self) -> None:

@@ -1,1 +1,1 @@
-"""Storage: SQLAlchemy models, engine/session setup and migrations. Knows nothing of HTTP or services."""
+"""Storage: SQLAlchemy models, engine/session setup, migrations. Knows nothing of HTTP/services."""

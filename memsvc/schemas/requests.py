@@ -14,7 +14,7 @@ from memsvc.schemas.memory import MemoryCreate, MemoryUpdate, Message, ThoughtCr
 from memsvc.schemas.search import SearchRequest
 
 M = TypeVar("M", bound=BaseModel)
-MessagesArg = str | Sequence[Mapping[str, Any] | Message] | None
+MessagesArg = str | Sequence[Mapping[str, Any] | Message | str] | None
 
 
 def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -75,10 +75,18 @@ def add_request(
         "wait": wait,
     }
     if messages is not None:
-        data["messages"] = [m.model_dump() if isinstance(m, Message) else dict(m) for m in messages]
+        data["messages"] = [_message(m) for m in messages]
     if text is not None:
         data["text"] = text
     return build(MemoryCreate, data)
+
+
+def _message(m: Mapping[str, Any] | Message | str) -> dict[str, Any]:
+    if isinstance(m, Message):
+        return m.model_dump()
+    if isinstance(m, str):  # a bare string is a user turn
+        return {"role": "user", "content": m}
+    return dict(m)
 
 
 def search_request(query: str, **kwargs: Any) -> SearchRequest:

@@ -180,7 +180,7 @@ def add(*, session: Session, rt: Runtime, scope: Scope, req: MemoryCreate) -> Ad
             session.add(note)
             notes.append((unit, note))
         session.flush()  # assigns primary keys
-        for unit, note in notes:
+        for _, note in notes:
             history.record(session, note, "ADD", before=None, after=history.snapshot(note))
             events.append(MemoryEvent(id=note.id, event="ADD", memory=note.content))
         new = [note for _, note in notes]

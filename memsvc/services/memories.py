@@ -82,7 +82,7 @@ def update(
 
             note.content = req.text
             note.content_hash = content_hash(req.text)
-            enrich_offline(note, rt)
+            enrich_offline(note)
             vec = rt.embedder.embed([key_text_of(note)])[0]
             note.embedding = vec.astype(np.float32).tobytes()
             changes.upsert([note.pk], vec.reshape(1, -1))
@@ -113,7 +113,7 @@ def delete_one(*, session: Session, rt: Runtime, namespace: str, memory_id: str)
         session.delete(note)
         bump_version(session, partition, namespace)
         session.commit()
-    return DeleteResult(deleted=1, message=f"memory {memory_id} deleted")
+    return DeleteResult(deleted=1, message="1 memory deleted")
 
 
 def delete_scope(*, session: Session, rt: Runtime, scope: Scope) -> DeleteResult:

@@ -1,0 +1,210 @@
+"""The services through the in-process `Memory`, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from memsvc import Memory
+from memsvc.config import Settings
+from memsvc.embed import CachedEmbedder
+from memsvc.errors import InvalidInput, NotFound, ScopeRequired
+
+
+@pytest.fixture
+def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
+    with Memory(settings, embedder=embedder) as m:
+        yield m
+
+
+def test_add_returns_one_event_and_episode_per_message(mem: Memory) -> None:
+    res = mem.add(
+        [
+            {"role": "user", "content": "I adopted a golden retriever named Max."},
+            {"role": "assistant", "content": "Congratulations! How old is Max?"},
+        ],
+        user_id="alice",
+        session_id="s1",
+        infer=False,
+    )
+    assert [e.event for e in res.results] == ["ADD", "ADD"]
+    assert len(res.episode_ids) == 2 and len(set(res.episode_ids)) == 2
+    first = mem.get(res.results[0].id)
+    assert first.memory == "I adopted a golden retriever named Max."
+    assert first.role == "user" and first.session_id == "s1" and first.user_id == "alice"
+    assert first.episode_ids == [res.episode_ids[0]]
+
+
+def test_semantic_search_without_shared_keywords(mem: Memory) -> None:
+    mem.add("My flat is in Kreuzberg, Berlin.", user_id="alice", infer=False)
+    mem.add("I am allergic to peanuts.", user_id="alice", infer=False)
+    mem.add("We bought a new car last year, a red Volvo.", user_id="alice", infer=False)
+    hits = mem.search("which city is my home located in?", user_id="alice", top_k=3).results
+    assert hits[0].memory == "My flat is in Kreuzberg, Berlin."
+    assert hits[0].score > hits[1].score
+    assert hits[0].episode_ids and hits[0].event_time is not None
+
+
+def test_scopes_are_isolated(mem: Memory) -> None:
+    mem.add("Alice's secret: the vault code is 1234.", user_id="alice", infer=False)
+    mem.add("Bob likes jazz.", user_id="bob", infer=False)
+    bob = mem.search("what is the vault code?", user_id="bob", top_k=10).results
+    assert [h.memory for h in bob] == ["Bob likes jazz."]
+    assert len(mem.get_all(user_id="bob").results) == 1
+    with pytest.raises(ScopeRequired):
+        mem.search("anything")
+
+
+def test_narrowing_by_agent_and_session(mem: Memory) -> None:
+    mem.add(
+        "Planning a trip to Japan.", user_id="u", agent_id="travel", session_id="a", infer=False
+    )
+    mem.add("Planning a trip to Peru.", user_id="u", agent_id="travel", session_id="b", infer=False)
+    mem.add("Planning the quarterly budget.", user_id="u", agent_id="finance", infer=False)
+    travel = mem.search("trip", user_id="u", agent_id="travel").results
+    assert sorted(h.memory for h in travel) == [
+        "Planning a trip to Japan.",
+        "Planning a trip to Peru.",
+    ]
+    only_b = mem.search("trip", user_id="u", session_id="b").results
+    assert [h.memory for h in only_b] == ["Planning a trip to Peru."]
+
+
+def test_as_of_hides_memories_from_the_future(mem: Memory) -> None:
+    t0 = datetime(2023, 1, 10, tzinfo=UTC)
+    mem.add("I started learning the violin.", user_id="u", timestamp=t0, infer=False)
+    mem.add(
+        "I gave my first violin recital.",
+        user_id="u",
+        timestamp=t0 + timedelta(days=200),
+        infer=False,
+    )
+    before = mem.search("violin", user_id="u", as_of=t0 + timedelta(days=30)).results
+    assert [h.memory for h in before] == ["I started learning the violin."]
+    after = mem.search("violin", user_id="u", as_of=t0 + timedelta(days=365)).results
+    assert len(after) == 2
+
+
+def test_metadata_filters(mem: Memory) -> None:
+    mem.add("Likes green tea.", user_id="u", metadata={"source": "chat", "n": 1}, infer=False)
+    mem.add("Likes black coffee.", user_id="u", metadata={"source": "email", "n": 2}, infer=False)
+    hits = mem.search("drinks", user_id="u", filters={"source": "email"}).results
+    assert [h.memory for h in hits] == ["Likes black coffee."]
+    assert (
+        mem.search("drinks", user_id="u", filters={"n": 1}).results[0].memory == "Likes green tea."
+    )
+    assert mem.search("drinks", user_id="u", filters={"source": "sms"}).results == []
+
+
+def test_filters_widen_the_candidate_pool(mem: Memory) -> None:
+    texts = [f"Note number {i} about gardening and tomatoes." for i in range(120)]
+    mem.add(texts, user_id="u", infer=False)
+    mem.add("A rare note about gardening.", user_id="u", metadata={"rare": True}, infer=False)
+    hits = mem.search("gardening", user_id="u", filters={"rare": True}, top_k=5).results
+    assert [h.memory for h in hits] == ["A rare note about gardening."]
+
+
+def test_update_reembeds_and_records_history(mem: Memory) -> None:
+    mid = mem.add("I drive a blue bicycle to work.", user_id="u", infer=False).results[0].id
+    mem.add("My favourite food is sushi.", user_id="u", infer=False)
+    updated = mem.update(mid, "I take the train to work.", metadata={"edited": True})
+    assert updated.memory == "I take the train to work." and updated.metadata == {"edited": True}
+    top = mem.search("commuting by rail", user_id="u", top_k=1).results[0]
+    assert top.id == mid
+    events = [h.event for h in mem.history(mid)]
+    assert events == ["ADD", "UPDATE"]
+    assert mem.history(mid)[1].old_memory == "I drive a blue bicycle to work."
+
+
+def test_delete_and_delete_all(mem: Memory) -> None:
+    ids = [
+        r.id
+        for r in mem.add(["one fact", "two facts", "three facts"], user_id="u", infer=False).results
+    ]
+    mem.delete(ids[0])
+    with pytest.raises(NotFound):
+        mem.get(ids[0])
+    assert [h.event for h in mem.history(ids[0])] == ["ADD", "DELETE"]
+    assert ids[0] not in {h.id for h in mem.search("fact", user_id="u").results}
+    assert mem.delete_all(user_id="u").deleted == 2
+    assert mem.search("fact", user_id="u").results == []
+
+
+def test_erase_user_removes_everything(mem: Memory) -> None:
+    mid = mem.add("Private diary entry.", user_id="gone", infer=False).results[0].id
+    mem.add("Someone else's note.", user_id="stays", infer=False)
+    assert mem.erase_user("gone").deleted == 1
+    with pytest.raises(NotFound):
+        mem.history(mid)
+    assert mem.get_all(user_id="gone").results == []
+    assert len(mem.get_all(user_id="stays").results) == 1
+    with pytest.raises(NotFound):
+        mem.erase_user("gone")
+
+
+def test_cursor_pagination_visits_every_memory_once(mem: Memory) -> None:
+    texts = [f"memory {i}" for i in range(7)]
+    mem.add(texts, user_id="u", infer=False)
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = mem.get_all(user_id="u", limit=3, cursor=cursor)
+        seen += [m.memory for m in page.results]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seen == texts
+    with pytest.raises(InvalidInput):
+        mem.get_all(user_id="u", cursor="garbage!")
+
+
+def test_invalid_input_changes_nothing(mem: Memory) -> None:
+    with pytest.raises(InvalidInput):
+        mem.add([{"role": "user", "content": "   "}], user_id="u")
+    with pytest.raises(InvalidInput):
+        mem.add([], user_id="u")
+    with pytest.raises(InvalidInput):
+        mem.search("q", user_id="u", top_k=0)
+    assert mem.get_all(user_id="u").results == []
+
+
+def test_survives_restart_and_rebuilds_a_missing_index(
+    settings: Settings, embedder: CachedEmbedder
+) -> None:
+    with Memory(settings, embedder=embedder) as m:
+        m.add("The spare key is under the blue flowerpot.", user_id="u", infer=False)
+    with Memory(settings, embedder=embedder) as m:  # saved index folder is reused
+        assert (
+            m.search("where is the key hidden?", user_id="u")
+            .results[0]
+            .memory.startswith("The spare key")
+        )
+    import shutil
+
+    shutil.rmtree(settings.index_path)
+    with Memory(settings, embedder=embedder) as m:  # rebuilt from the database
+        assert (
+            m.search("where is the key hidden?", user_id="u")
+            .results[0]
+            .memory.startswith("The spare key")
+        )
+
+
+def test_stale_index_is_rebuilt(settings: Settings, embedder: CachedEmbedder) -> None:
+    with Memory(settings, embedder=embedder) as m:
+        m.add("First note about sailing.", user_id="u", infer=False)
+    # Simulate a crash after a commit but before the index was saved: the saved folder holds
+    # one note while the database holds two.
+    snapshot = settings.index_path.parent / "snap"
+    import shutil
+
+    shutil.copytree(settings.index_path, snapshot)
+    with Memory(settings, embedder=embedder) as m:
+        m.add("Second note about kayaking.", user_id="u", infer=False)
+    shutil.rmtree(settings.index_path)
+    shutil.copytree(snapshot, settings.index_path)
+    with Memory(settings, embedder=embedder) as m:
+        hits = m.search("paddling a kayak", user_id="u").results
+        assert hits[0].memory == "Second note about kayaking."
