@@ -1,0 +1,7 @@
+"""``python -m memsvc_eval longmemeval ...``"""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

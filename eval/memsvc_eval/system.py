@@ -1,0 +1,175 @@
+"""memsvc as a system under test, driven only through its public SDK.
+
+In-process ``memsvc.Memory`` by default (one data folder per configuration, settings
+overrides applied), or ``memsvc.client.MemoryClient`` against a running server (``--url``;
+the server's own settings apply). Both expose the same methods and return types.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .baselines import Hits
+from .data import Record, TurnId
+from .results import IngestResult
+
+# Applied under every configuration's overrides. The background worker (decay sweep) is
+# off because eval replays 2023 timestamps and must see time only through ``as_of``.
+EVAL_DEFAULTS: dict[str, Any] = {"background": False}
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    """A named memsvc configuration: settings overrides as nested sections."""
+
+    name: str = "memsvc"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep-merge ``over`` into a copy of ``base`` (dicts merge, anything else replaces)."""
+    out = copy.deepcopy(dict(base))
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def utc(d: datetime) -> datetime:
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
+
+
+def build_settings(
+    config: SystemConfig,
+    *,
+    data_dir: Path,
+    cache_dir: Path | None,
+    device: str,
+    common: Mapping[str, Any] | None = None,
+) -> Any:
+    """Settings for one configuration: eval defaults < ``common`` (--set) < its overrides."""
+    from memsvc.config import Settings
+
+    base: dict[str, Any] = merge(EVAL_DEFAULTS, common or {})
+    base = merge(base, config.overrides)
+    base = merge(base, {"data_dir": data_dir, "embed": {"device": device}})
+    if cache_dir is not None:
+        base = merge(base, {"embed": {"cache_dir": cache_dir}})
+    return Settings(**base)
+
+
+@dataclass
+class SearchOutcome:
+    hits: Hits
+    latency_ms: float
+    memories: list[dict[str, Any]]
+    unknown_episodes: int = 0
+
+
+class MemsvcSystem:
+    def __init__(
+        self,
+        name: str,
+        *,
+        settings: Any = None,
+        url: str | None = None,
+        api_key: str | None = None,
+        embedder: Any = None,
+    ) -> None:
+        self.name = name
+        self.settings = settings
+        if url:
+            from memsvc.client import MemoryClient
+
+            # Whole haystack sessions go in one request: allow for a slow server.
+            self.mem: Any = MemoryClient(url, api_key=api_key, timeout=300.0)
+        else:
+            from memsvc import Memory
+
+            # A shared embedder (same model and cache) saves one model load per config.
+            self.mem = Memory(settings, embedder=embedder)
+
+    def close(self) -> None:
+        self.mem.close()
+
+    def reset_scope(self, scope: str) -> None:
+        """Drop a scope left half-ingested by a crash before ingesting it again."""
+        self.mem.delete_all(user_id=scope)
+
+    def ingest(self, record: Record, scope: str) -> tuple[dict[str, TurnId], IngestResult]:
+        """Add every session in haystack order, each turn at its own event time; return
+        the episode id → turn map and the cost."""
+        episodes: dict[str, TurnId] = {}
+        events: Counter[str] = Counter()
+        calls = prompt = completion = turns = 0
+        t0 = time.perf_counter()
+        for s in record.sessions:
+            if not s.turns:
+                continue
+            messages = [
+                {"role": t.role, "content": t.content, "timestamp": utc(s.turn_time(i)).isoformat()}
+                for i, t in enumerate(s.turns)
+            ]
+            res = self.mem.add(
+                messages=messages,
+                user_id=scope,
+                session_id=s.session_id,
+                timestamp=utc(s.date),
+                metadata={"source": "longmemeval"},
+                wait=True,
+            )
+            if len(res.episode_ids) != len(s.turns):
+                raise RuntimeError(
+                    f"add() returned {len(res.episode_ids)} episode ids for {len(s.turns)} "
+                    f"messages (session {s.session_id})"
+                )
+            for i, eid in enumerate(res.episode_ids):
+                episodes[str(eid)] = (s.session_id, i)
+            events.update(ev.event for ev in res.results)
+            calls += res.llm.calls
+            prompt += res.llm.prompt_tokens
+            completion += res.llm.completion_tokens
+            turns += len(s.turns)
+        cost = IngestResult(
+            system=self.name,
+            scope=scope,
+            haystack=record.haystack_hash(),
+            sessions=len(record.sessions),
+            turns=turns,
+            seconds=time.perf_counter() - t0,
+            llm_calls=calls,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            events=dict(events),
+        )
+        return episodes, cost
+
+    def search(
+        self, record: Record, scope: str, k: int, episodes: Mapping[str, TurnId]
+    ) -> SearchOutcome:
+        t0 = time.perf_counter()
+        # No reinforcement: a question's hits must not depend on which question sharing the
+        # scope searched first (with --workers that order is not fixed).
+        res = self.mem.search(
+            record.question, user_id=scope, top_k=k, as_of=utc(record.as_of), reinforce=False
+        )
+        latency = (time.perf_counter() - t0) * 1000.0
+        hits: Hits = []
+        memories: list[dict[str, Any]] = []
+        unknown = 0
+        for h in res.results:
+            turns = [episodes[e] for e in h.episode_ids if e in episodes]
+            unknown += len(h.episode_ids) - len(turns)
+            hits.append(turns)
+            when = getattr(h, "event_time", None)
+            memories.append({"memory": h.memory, "event_time": when.isoformat() if when else None})
+        return SearchOutcome(hits, latency, memories, unknown)

@@ -1,0 +1,146 @@
+"""Rewrite a first-person sentence in the third person, naming the speaker.
+
+``to_third_person("I moved to Berlin last month.", "User")`` → "User moved to Berlin last
+month." The speaker becomes a name-like subject ("User", "Assistant"), so the verb after it
+is put in the third person singular ("I love" → "User loves", "I don't" → "User doesn't");
+possessives become "User's" at the start of a sentence and "their" elsewhere; "me" becomes
+"the user" / "the assistant". Second person is swapped the other way ("you" in a user turn is
+the assistant). "We" keeps its plural verb ("We were" → "User and others were").
+
+A heuristic without a parser: verbs that look the same in the present and the past ("read",
+"put", "set") are left alone, and an adverb list is skipped to reach the verb.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ADVERBS_WORDS = """
+just also really still actually usually always never often recently finally already
+    currently now even only sometimes mostly totally definitely probably absolutely generally
+    typically normally rarely seldom hardly barely ever then personally mainly especially
+    honestly truly seriously literally occasionally regularly constantly later soon first
+    almost nearly simply certainly"""
+_ADVERBS = frozenset(_ADVERBS_WORDS.split())
+_MODALS_WORDS = "can could will would shall should may might must ought need dare used was were did"
+_MODALS = frozenset(_MODALS_WORDS.split())
+_IRREGULAR_3SG = {"have": "has", "do": "does", "go": "goes", "am": "is", "be": "is"}
+_NEGATED = {
+    "don't": "doesn't",
+    "do": "does",
+    "haven't": "hasn't",
+    "am": "is",
+    "ain't": "isn't",
+}
+# Past tense forms that do not end in -ed (left unchanged), plus present=past ambiguities.
+_PAST_WORDS = """
+went got had made took saw bought found came gave told felt left kept met paid ran sent
+    spent thought wore won wrote ate drank began brought built caught chose drove fell flew
+    forgot grew heard held knew lost meant rode sang sat slept sold stood swam taught threw
+    understood woke did said became broke led lent lit shot struck stuck hung hid bit blew
+    dealt drew dug fed fought fled forgave froze hurt laid lay rang rose sank shook shone
+    spoke stole stung swore swept tore wept withdrew wound read put set cut hit let quit cost
+    shut spread bet burst cast fit split upset"""
+_PAST = frozenset(_PAST_WORDS.split())
+
+
+def conjugate_3sg(verb: str) -> str:
+    """Third person singular present of ``verb`` when it looks like a base form."""
+    low = verb.lower()
+    if low in _NEGATED:
+        out = _NEGATED[low]
+    elif low in _IRREGULAR_3SG:
+        out = _IRREGULAR_3SG[low]
+    elif (
+        not low.isalpha()
+        or low in _MODALS
+        or low in _PAST
+        or low.endswith(("ed", "n't"))
+        or (low.endswith("s") and not low.endswith("ss"))
+    ):
+        return verb
+    elif low.endswith(("ss", "sh", "ch", "x", "z", "o")):
+        out = low + "es"
+    elif low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
+        out = low[:-1] + "ies"
+    else:
+        out = low + "s"
+    return out.capitalize() if verb[:1].isupper() else out
+
+
+_CONTRACTED = [
+    (re.compile(r"\bI'm\b|\bI\s+am\b", re.I), "{S} is"),
+    (re.compile(r"\bI've\b", re.I), "{S} has"),
+    (
+        re.compile(
+            r"\bI'd(?=\s+(?:been|gone|had|done|seen|never|already|just|heard|made|taken)\b)", re.I
+        ),
+        "{S} had",
+    ),
+    (re.compile(r"\bI'd\b", re.I), "{S} would"),
+    (re.compile(r"\bI'll\b", re.I), "{S} will"),
+]
+_WORD_CORE = re.compile(r"^([A-Za-z']+)(.*)$", re.S)
+_WORD_SWAPS_USER = [
+    (re.compile(r"\bmyself\b", re.I), "themselves"),
+    (re.compile(r"\bmine\b", re.I), "theirs"),
+    (re.compile(r"\bme\b", re.I), "the {s}"),
+    (re.compile(r"\bwe're\b", re.I), "they're"),
+    (re.compile(r"\bwe've\b", re.I), "they've"),
+    (re.compile(r"\bwe'll\b", re.I), "they'll"),
+    (re.compile(r"\bour\b", re.I), "their"),
+    (re.compile(r"\bus\b"), "them"),
+    (re.compile(r"\bwe\b"), "they"),
+]
+_SECOND_PERSON = [
+    (re.compile(r"\byou're\b", re.I), "the {o} is"),
+    (re.compile(r"\byou've\b", re.I), "the {o} has"),
+    (re.compile(r"\byou'll\b", re.I), "the {o} will"),
+    (re.compile(r"\byour\b", re.I), "the {o}'s"),
+    (re.compile(r"\byou\b", re.I), "the {o}"),
+]
+
+
+def _subject_verbs(sentence: str, speaker: str) -> str:
+    """Replace the subject "I" by ``speaker`` and conjugate the verb after it (adverbs
+    skipped)."""
+    parts = re.split(r"(\s+)", sentence)  # words at even indexes, whitespace at odd ones
+    i = 0
+    while i < len(parts):
+        if parts[i] != "I":
+            i += 2
+            continue
+        parts[i] = speaker
+        j = i + 2
+        while j < len(parts):
+            m = _WORD_CORE.match(parts[j])
+            if m is None:
+                break
+            word, rest = m.groups()
+            if word.lower() in _ADVERBS:
+                j += 2
+                continue
+            parts[j] = conjugate_3sg(word) + rest
+            break
+        i = j
+    return "".join(parts)
+
+
+def to_third_person(sentence: str, speaker: str = "User") -> str:
+    """``sentence`` rewritten about ``speaker`` ("User" or "Assistant") in the third person."""
+    s = sentence.replace("’", "'")
+    other = "assistant" if speaker.lower() == "user" else "user"
+    for pattern, repl in _SECOND_PERSON:
+        s = pattern.sub(repl.format(o=other), s)
+    for pattern, repl in _CONTRACTED:
+        s = pattern.sub(repl.format(S=speaker), s)
+    s = _subject_verbs(s, speaker)
+    s = re.sub(r"^(\W*)My\b", rf"\1{speaker}'s", s)
+    s = re.sub(r"\bmy\b", "their", s, flags=re.I)
+    s = re.sub(r"^(\W*)We\b", rf"\1{speaker} and others", s)
+    for pattern, repl in _WORD_SWAPS_USER:
+        s = pattern.sub(repl.format(s=speaker.lower()), s)
+    s = s.strip()
+    if s and s[0].islower():
+        s = s[0].upper() + s[1:]
+    return s
