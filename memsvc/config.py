@@ -57,6 +57,26 @@ class IndexSettings(BaseModel):
     spann: dict[str, float | int | str | bool] = Field(default_factory=dict)
 
 
+class IngestSettings(BaseModel):
+    # Unit of memory for conversations: one note per user message together with the assistant
+    # reply that follows it ("round", LongMemEval's best value granularity), or one note per
+    # message ("turn"). Either way every message is kept verbatim as an episode.
+    granularity: Literal["turn", "round"] = "round"
+    # Existing notes considered per new note for merge / supersede / links.
+    neighbors: int = 8
+    merge_similarity: float = 0.95
+    # Offline A-MEM links: cosine at least `link_min` plus a shared keyword or tag, or at
+    # least `link_strong` alone; at most `max_links` per new note.
+    link_min: float = 0.5
+    link_strong: float = 0.7
+    max_links: int = 3
+    # Offline evolution (tag propagation) to linked neighbours at least this similar.
+    evolve_min: float = 0.75
+    evolve_max_tags: int = 2
+    # Drop pure filler turns ("ok thanks!") as NOOP; their episodes are still stored.
+    skip_filler: bool = True
+
+
 class LLMSettings(BaseModel):
     # A litellm model string ("openai/gpt-4o-mini", "ollama/llama3.1", ...) or "none".
     model: str = "none"
@@ -118,6 +138,7 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     embed: EmbedSettings = Field(default_factory=EmbedSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     decay: DecaySettings = Field(default_factory=DecaySettings)

@@ -15,12 +15,20 @@ from memsvc.schemas import (
     AddResult,
     DeleteResult,
     HistoryEntry,
+    LinkRead,
     MemoryPage,
     MemoryRead,
     SearchResult,
 )
-from memsvc.schemas.requests import MessagesArg, add_request, search_request, update_request
+from memsvc.schemas.requests import (
+    MessagesArg,
+    add_request,
+    search_request,
+    thought_request,
+    update_request,
+)
 from memsvc.services import ingest, memories, recall
+from memsvc.services.decay import SweepResult
 from memsvc.services.scope import Scope
 
 T = TypeVar("T")
@@ -189,6 +197,52 @@ class Memory:
         return self._read(
             lambda s: memories.history_of(session=s, namespace=self.namespace, memory_id=memory_id)
         )
+
+    def links(self, memory_id: str) -> list[LinkRead]:
+        return self._read(
+            lambda s: memories.links_of(session=s, namespace=self.namespace, memory_id=memory_id)
+        )
+
+    def add_thought(
+        self,
+        text: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        source_ids: Sequence[str] | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+    ) -> AddResult:
+        req = thought_request(
+            text,
+            user_id=user_id,
+            agent_id=agent_id,
+            session_id=session_id,
+            source_ids=list(source_ids) if source_ids is not None else None,
+            metadata=metadata,
+            timestamp=timestamp,
+        )
+        scope = self._scope(req.user_id, req.agent_id, req.session_id)
+        return self._write(
+            lambda s: ingest.add_thought(session=s, rt=self._rt, scope=scope, req=req)
+        )
+
+    def sync(self) -> None:
+        """Do now what the background worker would do soon: write pending reinforcements,
+        run due LLM enrichment jobs, save dirty indexes. Handy in scripts and tests."""
+        from memsvc.services import jobs
+
+        self._rt.reinforcer.flush(self._rt.db)
+        while jobs.run_pending(self._rt):
+            pass
+        self._rt.indexes.save_dirty()
+
+    def sweep(self, *, as_of: datetime | None = None) -> SweepResult:
+        """MemoryBank forgetting now: notes whose retention fell under the threshold."""
+        from memsvc.services.decay import sweep
+
+        return sweep(self._rt, as_of=as_of)
 
     def erase_user(self, user_id: str) -> DeleteResult:
         return self._write(

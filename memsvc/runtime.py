@@ -17,7 +17,10 @@ from memsvc.db.migrate import upgrade
 from memsvc.db.models import Meta
 from memsvc.embed import Embedder, load_embedder
 from memsvc.errors import ConfigurationError
+from memsvc.llm import LLMClient
+from memsvc.services.graphs import GraphStore
 from memsvc.services.indexes import IndexRegistry
+from memsvc.services.reinforce import Reinforcer
 
 if TYPE_CHECKING:
     from memsvc.services.worker import Worker
@@ -37,6 +40,9 @@ class Runtime:
             self.embedder: Embedder = embedder or load_embedder(settings.embed)
             self._check_embedding_space()
             self.indexes = IndexRegistry(settings, self.db, self.embedder.dim)
+            self.graphs = GraphStore(self.db)
+            self.llm = LLMClient(settings.llm)
+            self.reinforcer = Reinforcer()
         except Exception:
             self.db.dispose()
             raise
@@ -73,6 +79,11 @@ class Runtime:
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        try:
+            self.reinforcer.flush(self.db)
+        except Exception:  # reinforcement is best effort; never block shutdown on it
+            log.exception("could not write pending reinforcements")
+        self.llm.close()
         try:
             self.indexes.close()
         finally:

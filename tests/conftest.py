@@ -20,6 +20,8 @@ from memsvc.embed import CachedEmbedder, load_embedder
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+pytest_plugins = ["tests.support.llm_fixtures"]
+
 PG_URL = os.environ.get(
     "MEMSVC_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )

@@ -19,22 +19,32 @@ def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
         yield m
 
 
-def test_add_returns_one_event_and_episode_per_message(mem: Memory) -> None:
-    res = mem.add(
-        [
-            {"role": "user", "content": "I adopted a golden retriever named Max."},
-            {"role": "assistant", "content": "Congratulations! How old is Max?"},
-        ],
-        user_id="alice",
-        session_id="s1",
-        infer=False,
-    )
-    assert [e.event for e in res.results] == ["ADD", "ADD"]
-    assert len(res.episode_ids) == 2 and len(set(res.episode_ids)) == 2
-    first = mem.get(res.results[0].id)
-    assert first.memory == "I adopted a golden retriever named Max."
-    assert first.role == "user" and first.session_id == "s1" and first.user_id == "alice"
-    assert first.episode_ids == [res.episode_ids[0]]
+@pytest.mark.parametrize("granularity", ["turn", "round"])
+def test_granularity_turn_and_round(
+    settings: Settings, embedder: CachedEmbedder, granularity: str
+) -> None:
+    settings.ingest.granularity = granularity  # type: ignore[assignment]
+    turns = [
+        {"role": "user", "content": "I adopted a golden retriever named Max."},
+        {"role": "assistant", "content": "Congratulations! How old is Max?"},
+        {"role": "user", "content": "He is two."},
+    ]
+    with Memory(settings, embedder=embedder) as m:
+        res = m.add(turns, user_id="alice", session_id="s1", infer=False)
+        assert len(res.episode_ids) == 3 and len(set(res.episode_ids)) == 3
+        notes = [m.get(e.id or "") for e in res.results]
+    if granularity == "turn":
+        assert [n.memory for n in notes] == [t["content"] for t in turns]
+        assert [n.episode_ids for n in notes] == [[e] for e in res.episode_ids]
+        assert notes[0].role == "user" and notes[0].kind == "turn"
+    else:
+        assert [n.memory for n in notes] == [
+            "user: I adopted a golden retriever named Max.\n"
+            "assistant: Congratulations! How old is Max?",
+            "He is two.",
+        ]
+        assert notes[0].episode_ids == res.episode_ids[:2] and notes[0].kind == "round"
+    assert notes[0].session_id == "s1" and notes[0].user_id == "alice"
 
 
 def test_semantic_search_without_shared_keywords(mem: Memory) -> None:

@@ -37,7 +37,8 @@ def test_curl_and_python_examples(tmp_path: Path, embedder: CachedEmbedder) -> N
             ["bash", "-ec", script], capture_output=True, text=True, check=True
         ).stdout
         added, found = (json.loads(part) for part in _json_documents(out))
-        assert [r["event"] for r in added["results"]] == ["ADD", "ADD"]
+        assert [r["event"] for r in added["results"]] == ["ADD"]  # one round: user + reply
+        assert len(added["episode_ids"]) == 2
         assert "Kreuzberg" in found["results"][0]["memory"]
 
         work = tmp_path / "py"

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 import memsvc
 from memsvc.api import errors
 from memsvc.api.limits import BodyLimitMiddleware
-from memsvc.api.routers import health, memories, users
+from memsvc.api.routers import health, memories, thoughts, users
 from memsvc.config import Settings, get_settings
 from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     errors.install(app)
     app.include_router(memories.router)
+    app.include_router(thoughts.router)
     app.include_router(users.router)
     app.include_router(health.router)
     return app

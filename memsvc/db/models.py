@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +32,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from memsvc.db.base import Base, BigIntPK, JSONType, UTCDateTime, utcnow
 
 ID = String(36)
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
 SCOPE = String(255)
 
 
@@ -38,7 +45,7 @@ class Episode(Base):
     __tablename__ = "episodes"
 
     pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(ID, unique=True)
+    id: Mapped[str] = mapped_column(ID, unique=True, default=new_uuid)
     namespace: Mapped[str] = mapped_column(SCOPE)
     partition: Mapped[str] = mapped_column(String(600))
     user_id: Mapped[str | None] = mapped_column(SCOPE)
@@ -58,7 +65,7 @@ class Note(Base):
     __tablename__ = "notes"
 
     pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(ID, unique=True)
+    id: Mapped[str] = mapped_column(ID, unique=True, default=new_uuid)
     namespace: Mapped[str] = mapped_column(SCOPE)
     partition: Mapped[str] = mapped_column(String(600))
     user_id: Mapped[str | None] = mapped_column(SCOPE)
@@ -168,3 +175,20 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class NoteSlot(Base):
+    """(name, value) attributes extracted from a note ("residence" = "berlin"), indexed so a new
+    fact can find the older note it updates without scanning the partition."""
+
+    __tablename__ = "note_slots"
+
+    pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    partition: Mapped[str] = mapped_column(String(600))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(255))
+    note_pk: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("notes.pk", ondelete="CASCADE"), index=True
+    )
+
+    __table_args__ = (Index("ix_note_slots_partition_name", "partition", "name"),)

@@ -91,7 +91,7 @@ class MemoryUpdate(BaseModel):
 
 
 class MemoryEvent(BaseModel):
-    id: str
+    id: str | None = Field(description="The memory written or reinforced; null for NOOP.")
     event: EventName
     memory: str
     target_id: str | None = Field(

@@ -32,7 +32,8 @@ def offline_attributes(
     content: str, role: str | None, *, previous: str | None = None
 ) -> Attributes:
     """Attributes of one note from its text; `previous` is the turn it answers, if any."""
-    speaker = role if role in {"user", "assistant"} else "user"
+    # The agent's own thoughts read like assistant turns ("I recommended..."), not the user's.
+    speaker = "assistant" if role in {"assistant", "agent"} else "user"
     keywords = extract_keyphrases(content, k=MAX_KEYWORDS)
     tags = make_tags(content, keywords, k=MAX_TAGS)
     facts = extract_facts(content, role=speaker, max_facts=MAX_FACTS)
@@ -65,6 +66,8 @@ def key_text(
         parts.append(" ".join(extra_facts))
     if keywords:
         parts.append("Keywords: " + ", ".join(keywords))
+    seen = {k.lower() for k in keywords}
+    tags = [t for t in tags if t.lower() not in seen]  # a tag repeating a keyword adds nothing
     if tags:
         parts.append("Tags: " + ", ".join(tags))
     if context:

@@ -15,6 +15,7 @@ import logging
 import re
 import shutil
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -133,7 +134,7 @@ class IndexRegistry:
             state = json.loads((folder / STATE).read_text())
             if state.get("version") != version or state.get("dim") != self.dim:
                 raise IndexError_(f"stale: index v{state.get('version')} vs database v{version}")
-            index = load_index(folder / state["kind"])
+            index = load_index(folder / state["dir"])
             return index, version
         except FileNotFoundError:
             pass
@@ -142,14 +143,21 @@ class IndexRegistry:
         return self._rebuild(partition, version), version
 
     def _rebuild(self, partition: str, version: int) -> VectorIndex:
+        """Build from the database into a fresh sub-folder; `state.json` switches to it
+        atomically, so a crash mid-build leaves the previous state (or none) in place."""
         ids, vecs = self._vectors_from_db(partition)
-        kind = self._kind_for(len(ids))
+        kind = self._kind_for(len(ids), current=None)
         folder = self.folder(partition)
-        shutil.rmtree(folder, ignore_errors=True)
+        sub = f"{kind}-{uuid.uuid4().hex[:10]}"
         index = build_index(
-            kind, ids, vecs, dim=self.dim, path=folder / kind, settings=self.settings
+            kind, ids, vecs, dim=self.dim, path=folder / sub, settings=self.settings
         )
-        self._write_state(partition, index, version)
+        if kind == "flat":
+            index.save(folder / sub)
+        self._write_state(partition, index, version, sub)
+        for child in folder.iterdir():
+            if child.is_dir() and child.name != sub:
+                shutil.rmtree(child, ignore_errors=True)
         return index
 
     def _vectors_from_db(self, partition: str) -> tuple[IdArray, FloatArray]:
@@ -166,11 +174,14 @@ class IndexRegistry:
         vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, self.dim)
         return np.asarray(ids, dtype=np.int64), vecs
 
-    def _kind_for(self, n: int) -> str:
+    def _kind_for(self, n: int, current: str | None) -> str:
         kind = self.settings.index.kind
-        if kind == "auto":
-            return "spann" if n >= self.settings.index.spann_threshold else "flat"
-        return kind
+        if kind != "auto":
+            return kind
+        threshold = self.settings.index.spann_threshold
+        if current == "spann":  # hysteresis: deletions near the threshold do not flip-flop
+            return "spann" if n >= threshold // 2 else "flat"
+        return "spann" if n >= threshold else "flat"
 
     # -- writing --------------------------------------------------------------------------
     @contextmanager
@@ -189,6 +200,7 @@ class IndexRegistry:
                 # If the block committed before failing, the index misses that commit: drop
                 # the in-memory copy so the next use rebuilds it from the database.
                 if self._db_version(partition) != slot.version:
+                    _close(slot.index)
                     slot.index, slot.version = None, -1
                 raise
             if changes:
@@ -206,11 +218,12 @@ class IndexRegistry:
         except Exception:
             # The database has the truth; drop the in-memory copy so the next use rebuilds it.
             log.exception("index update failed for %s; it will be rebuilt", partition)
+            _close(slot.index)
             slot.index, slot.version = None, -1
             raise
         slot.version = self._db_version(partition)
         slot.dirty = True
-        if self._kind_for(index.count()) != index.kind and not slot.promoting:
+        if self._kind_for(index.count(), index.kind) != index.kind and not slot.promoting:
             self._promote_async(partition, slot)
 
     def _promote_async(self, partition: str, slot: _Slot) -> None:
@@ -219,8 +232,10 @@ class IndexRegistry:
         def run() -> None:
             try:
                 with slot.lock:
+                    old = slot.index
                     slot.index = self._rebuild(partition, slot.version)
                     slot.dirty = False
+                    _close(old)
                 log.info("partition %s now uses a %s index", partition, slot.index.kind)
             except Exception:
                 log.exception("could not switch the index kind of %s", partition)
@@ -230,13 +245,14 @@ class IndexRegistry:
         threading.Thread(target=run, name=f"index-promote-{partition[:20]}", daemon=True).start()
 
     # -- persistence ----------------------------------------------------------------------
-    def _write_state(self, partition: str, index: VectorIndex, version: int) -> None:
+    def _write_state(self, partition: str, index: VectorIndex, version: int, sub: str) -> None:
         folder = self.folder(partition)
         folder.mkdir(parents=True, exist_ok=True)
         state: dict[str, Any] = {
             "partition": partition,
             "version": version,
             "kind": index.kind,
+            "dir": sub,
             "dim": self.dim,
             "count": index.count(),
         }
@@ -252,16 +268,28 @@ class IndexRegistry:
             with slot.lock:
                 if slot.index is None or not slot.dirty:
                     continue
-                slot.index.save(self.folder(partition) / slot.index.kind)
-                self._write_state(partition, slot.index, slot.version)
+                sub = self._dir_of(partition, slot.index)
+                slot.index.save(self.folder(partition) / sub)
+                self._write_state(partition, slot.index, slot.version, sub)
                 slot.dirty = False
                 saved += 1
         return saved
+
+    def _dir_of(self, partition: str, index: VectorIndex) -> str:
+        """The sub-folder an index lives in (SPANN keeps its posting lists there)."""
+        try:
+            state = json.loads((self.folder(partition) / STATE).read_text())
+            if state.get("kind") == index.kind and isinstance(state.get("dir"), str):
+                return str(state["dir"])
+        except (OSError, ValueError):
+            pass
+        return f"{index.kind}-{uuid.uuid4().hex[:10]}"
 
     def drop(self, partition: str) -> None:
         """Forget a partition entirely (user erasure): memory and folder."""
         slot = self._slot(partition)
         with slot.lock:
+            _close(slot.index)
             slot.index, slot.version, slot.dirty = None, -1, False
             shutil.rmtree(self.folder(partition), ignore_errors=True)
         with self._slots_lock:
@@ -271,5 +299,22 @@ class IndexRegistry:
         with self._slots_lock:
             return {p: (s.index.kind, s.index.count()) for p, s in self._slots.items() if s.index}
 
+    def search_many(
+        self, partition: str, queries: FloatArray, k: int
+    ) -> tuple[FloatArray, IdArray]:
+        return self._ensure(partition).search(queries, k)
+
     def close(self) -> None:
         self.save_dirty()
+        with self._slots_lock:
+            slots = list(self._slots.values())
+        for slot in slots:
+            with slot.lock:
+                _close(slot.index)
+                slot.index = None
+
+
+def _close(index: VectorIndex | None) -> None:
+    close = getattr(index, "close", None)
+    if close is not None:
+        close()

@@ -1,10 +1,12 @@
-"""Ingest: store episodes verbatim, turn them into notes, embed, decide, index — one transaction.
+"""Ingest: store episodes verbatim, turn them into notes, decide, index — one transaction.
 
 Order of work, chosen so an acknowledged write is never lost:
-1. everything slow (attribute extraction, embedding, LLM) happens *before* the transaction;
-2. one transaction writes episodes, notes, history rows and the partition version;
-3. the vector index applies the change after the commit (it is derived state: a crash
-   between 2 and 3 is repaired by a rebuild from the database on the next start).
+1. everything slow (attributes, embeddings, candidate lookup, the LLM) happens first, in
+   `planning` — nothing is written yet, and an LLM failure only means the offline path;
+2. one transaction writes episodes, notes, merges/supersessions, links, history, slots, the
+   partition version and any queued LLM job;
+3. the vector index and link graph apply the change after the commit (derived state: a crash
+   between 2 and 3 is repaired from the database on the next start).
 """
 
 from __future__ import annotations
@@ -12,20 +14,30 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memsvc.db.models import Episode, Note
 from memsvc.errors import InvalidInput
+from memsvc.llm import LLMUsage
 from memsvc.runtime import Runtime
-from memsvc.schemas import AddResult, MemoryCreate, MemoryEvent
-from memsvc.services import history
+from memsvc.schemas import AddResult, LLMUsageRead, MemoryCreate, ThoughtCreate
 from memsvc.services.indexes import bump_version
+from memsvc.services.planning import (
+    Plan,
+    Unit,
+    add_offline_attributes,
+    decide_offline,
+    embed_evolutions,
+    embed_units,
+    evolve_offline,
+    find_candidates,
+    link_offline,
+)
 from memsvc.services.scope import Scope
+from memsvc.services.writer import Writer
 
 _WS = re.compile(r"\s+")
 
@@ -39,45 +51,13 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-@dataclass
-class Unit:
-    """One future note: the text, where it came from, and what the pipeline decided."""
-
-    content: str
-    role: str | None
-    kind: str
-    event_time: datetime
-    episode_ids: list[str]
-    keywords: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    context: str = ""
-    facts: list[str] = field(default_factory=list)
-    slots: list[list[str]] = field(default_factory=list)
-    vector: np.ndarray | None = None
-    op: str = "ADD"
-    target: Note | None = None
-
-
-def key_text(unit: Unit) -> str:
-    """A-MEM's embedding key: content + keywords + tags + context, merged into one text."""
-    parts = [unit.content]
-    if unit.keywords:
-        parts.append("Keywords: " + ", ".join(unit.keywords))
-    if unit.tags:
-        parts.append("Tags: " + ", ".join(unit.tags))
-    if unit.context:
-        parts.append("Context: " + unit.context)
-    return "\n".join(parts)
-
-
-def _check_limits(rt: Runtime, req: MemoryCreate) -> None:
+def check_limits(rt: Runtime, texts: list[str]) -> None:
     api = rt.settings.api
-    if req.messages is not None and len(req.messages) > api.max_messages:
+    if len(texts) > api.max_messages:
         raise InvalidInput(
-            f"too many messages: {len(req.messages)} > {api.max_messages}",
+            f"too many messages: {len(texts)} > {api.max_messages}",
             details={"limit": api.max_messages},
         )
-    texts = [m.content for m in req.messages] if req.messages is not None else [req.text or ""]
     for i, text in enumerate(texts):
         if len(text) > api.max_content_chars:
             raise InvalidInput(
@@ -88,14 +68,9 @@ def _check_limits(rt: Runtime, req: MemoryCreate) -> None:
             raise InvalidInput(f"content of item {i} is blank", details={"index": i})
 
 
-def make_episodes(scope: Scope, req: MemoryCreate, now: datetime) -> list[Episode]:
-    default_time = req.timestamp or now
-    if req.messages is not None:
-        items = [(m.role, m.content, m.timestamp or default_time) for m in req.messages]
-    else:
-        items = [
-            ("user" if (req.kind or "fact") != "thought" else "agent", req.text or "", default_time)
-        ]
+def make_episodes(
+    scope: Scope, items: list[tuple[str, str, datetime]], meta: dict[str, object], now: datetime
+) -> list[Episode]:
     return [
         Episode(
             id=new_id(),
@@ -108,83 +83,173 @@ def make_episodes(scope: Scope, req: MemoryCreate, now: datetime) -> list[Episod
             content=content,
             event_time=when,
             seq=i,
-            meta=dict(req.metadata),
+            meta=dict(meta),
             created_at=now,
         )
         for i, (role, content, when) in enumerate(items)
     ]
 
 
-def make_units(req: MemoryCreate, episodes: list[Episode]) -> list[Unit]:
-    kind = req.kind or ("turn" if req.messages is not None else "fact")
-    return [
-        Unit(
-            content=ep.content,
-            role=ep.role if req.messages is not None else None,
-            kind=kind,
-            event_time=ep.event_time,
-            episode_ids=[ep.id],
+def make_units(
+    episodes: list[Episode], kind: str, granularity: str, conversation: bool
+) -> list[Unit]:
+    """Group episodes into units. "round" joins a user turn with the assistant replies that
+    follow it (LongMemEval's best value granularity); "turn" keeps one unit per message."""
+    groups: list[list[Episode]] = []
+    for ep in episodes:
+        joins = (
+            conversation
+            and granularity == "round"
+            and groups
+            and ep.role == "assistant"
+            and groups[-1][0].role == "user"
         )
-        for ep in episodes
-    ]
+        if joins:
+            groups[-1].append(ep)
+        else:
+            groups.append([ep])
+    units: list[Unit] = []
+    previous: str | None = None
+    for group in groups:
+        if len(group) == 1:
+            ep = group[0]
+            content, role, unit_kind = ep.content, ep.role if conversation else None, kind
+        else:
+            content = "\n".join(f"{ep.role}: {ep.content}" for ep in group)
+            role, unit_kind = "user", "round"
+        units.append(
+            Unit(
+                position=len(units),
+                content=content,
+                role=role,
+                kind=unit_kind,
+                event_time=group[0].event_time,
+                episode_ids=[ep.id for ep in group],
+                content_hash=content_hash(content),
+                previous=previous,
+            )
+        )
+        previous = group[-1].content
+    return units
 
 
-def _new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: datetime) -> Note:
-    assert unit.vector is not None
-    return Note(
-        id=new_id(),
-        namespace=scope.namespace,
-        partition=scope.partition,
-        user_id=scope.user_id,
-        agent_id=scope.agent_id,
-        session_id=scope.session_id,
-        kind=unit.kind,
-        role=unit.role,
-        content=unit.content,
-        content_hash=content_hash(unit.content),
-        keywords=unit.keywords,
-        tags=unit.tags,
-        context=unit.context,
-        facts=unit.facts,
-        slots=unit.slots,
-        meta=dict(meta),
-        episode_ids=list(unit.episode_ids),
-        embedding=unit.vector.astype(np.float32).tobytes(),
-        embed_model=model,
-        embed_dim=int(unit.vector.shape[0]),
-        event_time=unit.event_time,
-        valid_from=unit.event_time,
-        status="active",
-        strength=1.0,
-        last_recalled_at=unit.event_time,
-        recall_count=0,
-        created_at=now,
-        updated_at=now,
-    )
+def plan_units(
+    rt: Runtime, scope: Scope, units: list[Unit], *, infer: bool, wait: bool, usage: LLMUsage
+) -> Plan:
+    """With an LLM and `wait=false`, the offline plan is written now and the LLM enriches the
+    notes from the job queue after the acknowledgement."""
+    plan = Plan(units=units)
+    if infer:
+        add_offline_attributes(units)
+    embed_units(rt, units)
+    if not infer:
+        return plan
+    # A read-only session: on SQLite a write session would hold the database's write lock
+    # through embedding and the LLM call, stalling every other writer.
+    with rt.db.read() as reader:
+        find_candidates(reader, rt, scope.partition, plan)
+    if rt.llm.enabled and wait:
+        from memsvc.services.planning_llm import decide_with_llm
+
+        decide_with_llm(rt, plan, scope.session_id, usage)
+        embed_units(rt, [u for u in units if u.enrichment == "llm"])  # new attributes, new key
+    else:
+        for unit in units:
+            decide_offline(rt, plan, unit)
+            link_offline(rt, plan, unit)
+            evolve_offline(rt, plan, unit)
+            unit.pending_llm = rt.llm.enabled
+    embed_evolutions(rt, plan)
+    return plan
+
+
+def write_plan(
+    rt: Runtime,
+    session: Session,
+    scope: Scope,
+    plan: Plan,
+    episodes: list[Episode],
+    meta: dict[str, object],
+    *,
+    actor: str,
+    source_ids: list[str] | None = None,
+) -> Writer:
+    with rt.indexes.writing(scope.partition) as changes:
+        writer = Writer(session, scope, changes, rt.embedder.model_name)
+        session.add_all(episodes)
+        writer.apply(plan, dict(meta), actor)
+        if source_ids:
+            _link_sources(session, writer, scope, source_ids)
+        writer.enqueue_llm(writer.out.pending_llm)
+        bump_version(session, scope.partition, scope.namespace)
+        session.commit()
+    rt.graphs.add_edges(scope.partition, writer.out.edges)
+    return writer
+
+
+def _link_sources(session: Session, writer: Writer, scope: Scope, source_ids: list[str]) -> None:
+    sources = session.scalars(
+        select(Note).where(Note.id.in_(source_ids), Note.partition == scope.partition)
+    ).all()
+    missing = sorted(set(source_ids) - {n.id for n in sources})
+    if missing:
+        raise InvalidInput("source_ids not found in this scope", details={"missing": missing})
+    thought = next(iter(writer.resolved.values()), None)
+    if thought is not None:
+        for src in sources:
+            writer.link(thought, src, "derived_from", "thought drawn from this memory")
 
 
 def add(*, session: Session, rt: Runtime, scope: Scope, req: MemoryCreate) -> AddResult:
-    _check_limits(rt, req)
+    texts = [m.content for m in req.messages] if req.messages is not None else [req.text or ""]
+    check_limits(rt, texts)
     now = datetime.now(UTC)
-    episodes = make_episodes(scope, req, now)
-    units = make_units(req, episodes)
-    vectors = rt.embedder.embed([key_text(u) for u in units])
-    for unit, vec in zip(units, vectors, strict=True):
-        unit.vector = vec
-    events: list[MemoryEvent] = []
-    with rt.indexes.writing(scope.partition) as changes:
-        session.add_all(episodes)
-        notes: list[tuple[Unit, Note]] = []
-        for unit in units:
-            note = _new_note(scope, unit, req.metadata, rt.embedder.model_name, now)
-            session.add(note)
-            notes.append((unit, note))
-        session.flush()  # assigns primary keys
-        for _, note in notes:
-            history.record(session, note, "ADD", before=None, after=history.snapshot(note))
-            events.append(MemoryEvent(id=note.id, event="ADD", memory=note.content))
-        new = [note for _, note in notes]
-        changes.upsert([n.pk for n in new], np.vstack([u.vector for u, _ in notes]))
-        bump_version(session, scope.partition, scope.namespace)
-        session.commit()
-    return AddResult(results=events, episode_ids=[e.id for e in episodes])
+    default_time = req.timestamp or now
+    conversation = req.messages is not None
+    if req.messages is not None:
+        items = [(m.role, m.content, m.timestamp or default_time) for m in req.messages]
+    else:
+        items = [("agent" if req.kind == "thought" else "user", req.text or "", default_time)]
+    kind = req.kind or ("turn" if conversation else "fact")
+    episodes = make_episodes(scope, items, req.metadata, now)
+    granularity = rt.settings.ingest.granularity
+    units = make_units(episodes, kind, granularity if kind == "turn" else "turn", conversation)
+    usage = LLMUsage()
+    plan = plan_units(rt, scope, units, infer=req.infer, wait=req.wait, usage=usage)
+    writer = write_plan(rt, session, scope, plan, episodes, req.metadata, actor=_actor(plan))
+    return AddResult(
+        results=writer.out.events,
+        episode_ids=[e.id for e in episodes],
+        llm=LLMUsageRead(**usage.model_dump(exclude={"total_tokens"})),
+        pending_enrichment=len(writer.out.pending_llm),
+    )
+
+
+def add_thought(*, session: Session, rt: Runtime, scope: Scope, req: ThoughtCreate) -> AddResult:
+    """A conclusion the agent reached, stored as a `thought` note linked to its sources."""
+    check_limits(rt, [req.text])
+    now = datetime.now(UTC)
+    episodes = make_episodes(scope, [("agent", req.text, req.timestamp or now)], req.metadata, now)
+    units = make_units(episodes, "thought", "turn", conversation=False)
+    usage = LLMUsage()
+    plan = plan_units(rt, scope, units, infer=True, wait=req.wait, usage=usage)
+    writer = write_plan(
+        rt,
+        session,
+        scope,
+        plan,
+        episodes,
+        req.metadata,
+        actor=_actor(plan),
+        source_ids=req.source_ids,
+    )
+    return AddResult(
+        results=writer.out.events,
+        episode_ids=[e.id for e in episodes],
+        llm=LLMUsageRead(**usage.model_dump(exclude={"total_tokens"})),
+        pending_enrichment=len(writer.out.pending_llm),
+    )
+
+
+def _actor(plan: Plan) -> str:
+    return "llm" if any(u.enrichment == "llm" for u in plan.units) else "offline"

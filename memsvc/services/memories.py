@@ -7,13 +7,20 @@ import binascii
 from datetime import UTC, datetime
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from memsvc.db.models import Episode, Job, Note, NoteHistory, Partition
+from memsvc.db.models import Episode, Job, Note, NoteHistory, NoteLink, Partition
 from memsvc.errors import InvalidInput, NotFound
 from memsvc.runtime import Runtime
-from memsvc.schemas import DeleteResult, HistoryEntry, MemoryPage, MemoryRead, MemoryUpdate
+from memsvc.schemas import (
+    DeleteResult,
+    HistoryEntry,
+    LinkRead,
+    MemoryPage,
+    MemoryRead,
+    MemoryUpdate,
+)
 from memsvc.services import history
 from memsvc.services.indexes import bump_version
 from memsvc.services.scope import Scope
@@ -93,6 +100,15 @@ def update(
         if req.status is not None and req.status != note.status:
             note.status = req.status
             events.append("FORGET" if req.status == "forgotten" else "RESTORE")
+            if req.status == "active":
+                # Restoring is a recall: reinforce, so the next sweep does not forget it again.
+                from memsvc.decay import reinforce
+                from memsvc.services.decay import partition_clock
+
+                clock = partition_clock(session, partition) or datetime.now(UTC)
+                note.strength, note.last_recalled_at = reinforce(
+                    note.strength, note.last_recalled_at, clock
+                )
         if events:
             note.updated_at = datetime.now(UTC)
             event = "UPDATE" if "UPDATE" in events else events[-1]
@@ -163,3 +179,31 @@ def history_of(*, session: Session, namespace: str, memory_id: str) -> list[Hist
     if not rows:
         raise NotFound(f"memory {memory_id!r} not found", details={"id": memory_id})
     return [history.to_history(r) for r in rows]
+
+
+def links_of(*, session: Session, namespace: str, memory_id: str) -> list[LinkRead]:
+    """A memory's links in both directions, with the linked memories' text."""
+    note = load_note(session, namespace, memory_id)
+    rows = session.execute(
+        select(NoteLink, Note)
+        .join(
+            Note,
+            or_(
+                (NoteLink.source_pk == note.pk) & (Note.pk == NoteLink.target_pk),
+                (NoteLink.target_pk == note.pk) & (Note.pk == NoteLink.source_pk),
+            ),
+        )
+        .order_by(NoteLink.pk)
+    ).all()
+    return [
+        LinkRead(
+            id=other.id,
+            memory=other.content,
+            kind=link.kind,
+            direction="out" if link.source_pk == note.pk else "in",
+            reason=link.reason,
+            weight=link.weight,
+            created_at=link.created_at,
+        )
+        for link, other in rows
+    ]

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from memsvc.db.models import Note
+from memsvc.decay import retention
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
@@ -86,6 +87,49 @@ def dense_candidates(
         k = min(k * 4, total)
 
 
+def expand_links(
+    session: Session,
+    rt: Runtime,
+    scope: Scope,
+    req: SearchRequest,
+    seeds: list[Candidate],
+    as_of: datetime,
+) -> list[Candidate]:
+    """A-MEM recall: notes linked to the best hits join with a damped score."""
+    cfg = rt.settings.recall
+    if cfg.graph_hops <= 0 or not seeds:
+        return []
+    graph = rt.graphs.get(scope.partition)
+    known = {c.note.pk for c in seeds}
+    reached = graph.expand(
+        {c.note.pk: c.similarity for c in seeds}, cfg.graph_hops, cfg.graph_damping
+    )
+    reached = {pk: v for pk, v in reached.items() if pk not in known}
+    if not reached:
+        return []
+    rows = session.scalars(
+        select(Note).options(defer(Note.embedding)).where(Note.pk.in_(list(reached)))
+    )
+    return [
+        Candidate(note=n, similarity=reached[n.pk][0], via="link")
+        for n in rows
+        if passes(n, scope, req, as_of)
+    ]
+
+
+def score(rt: Runtime, c: Candidate, as_of: datetime) -> dict[str, float]:
+    """The ranking score and its parts: relevance blended with MemoryBank retention."""
+    cfg = rt.settings.decay
+    parts = {"similarity" if c.via != "link" else "graph": c.similarity}
+    relevance = c.similarity
+    if cfg.enabled and cfg.weight > 0:
+        r = retention(c.note.strength, c.note.last_recalled_at, as_of, cfg.time_scale_days)
+        parts["retention"] = r
+        relevance = (1 - cfg.weight) * relevance + cfg.weight * r
+    parts["score"] = relevance
+    return parts
+
+
 def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -> SearchResult:
     started = time.perf_counter()
     if req.top_k > rt.settings.recall.max_top_k:
@@ -96,17 +140,29 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     as_of = req.as_of or datetime.now(UTC)
     query = rt.embedder.embed_query(req.query)
     candidates = dense_candidates(session, rt, scope, req, query, as_of)
+    candidates.sort(key=lambda c: (-c.similarity, c.note.pk))
+    candidates += expand_links(session, rt, scope, req, candidates[: req.top_k], as_of)
+    explained: dict[int, dict[str, float]] = {}
     for c in candidates:
-        c.score = c.similarity
-    candidates.sort(key=lambda c: (-c.score, c.note.pk))
+        explained[c.note.pk] = score(rt, c, as_of)
+        c.score = explained[c.note.pk]["score"]
+    if req.thoughts_first:
+        candidates.sort(key=lambda c: (c.note.kind != "thought", -c.score, c.note.pk))
+    else:
+        candidates.sort(key=lambda c: (-c.score, c.note.pk))
+    top = candidates[: req.top_k]
+    if req.reinforce and rt.settings.recall.reinforce and top:
+        rt.reinforcer.record([c.note.pk for c in top], as_of)
     hits = [
         SearchHit(
             **history.to_read(c.note).model_dump(),
             score=round(c.score, 6),
-            via="index",
-            explain={"similarity": round(c.similarity, 6)} if req.explain else None,
+            via=c.via,
+            explain={k: round(v, 6) for k, v in explained[c.note.pk].items()}
+            if req.explain
+            else None,
         )
-        for c in candidates[: req.top_k]
+        for c in top
     ]
     took = (time.perf_counter() - started) * 1000
     return SearchResult(results=hits, took_ms=round(took, 3))

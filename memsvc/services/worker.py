@@ -28,7 +28,20 @@ class Task:
 
 
 def default_tasks(rt: Runtime) -> list[Task]:
-    return [Task("save-indexes", rt.settings.index.save_interval_s, rt.indexes.save_dirty)]
+    from memsvc.services import decay, jobs
+
+    tasks = [
+        Task("reinforce", 1.0, lambda: rt.reinforcer.flush(rt.db)),
+        Task("save-indexes", rt.settings.index.save_interval_s, rt.indexes.save_dirty),
+    ]
+    if rt.settings.decay.enabled:
+        tasks.append(
+            Task("decay-sweep", rt.settings.decay.sweep_interval_s, lambda: decay.sweep(rt))
+        )
+    if rt.llm.enabled:
+        jobs.reset_interrupted(rt)
+        tasks.append(Task("llm-jobs", 1.0, lambda: jobs.run_pending(rt)))
+    return tasks
 
 
 class Worker:

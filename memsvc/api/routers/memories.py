@@ -11,6 +11,7 @@ from memsvc.schemas import (
     AddResult,
     DeleteResult,
     HistoryEntry,
+    LinkRead,
     MemoryCreate,
     MemoryPage,
     MemoryRead,
@@ -99,3 +100,8 @@ def delete_memory(
 )
 def memory_history(memory_id: str, session: ReadSessionDep, ns: NamespaceDep) -> list[HistoryEntry]:
     return memories.history_of(session=session, namespace=ns, memory_id=memory_id)
+
+
+@router.get("/{memory_id}/links", response_model=list[LinkRead], summary="A memory's links")
+def memory_links(memory_id: str, session: ReadSessionDep, ns: NamespaceDep) -> list[LinkRead]:
+    return memories.links_of(session=session, namespace=ns, memory_id=memory_id)

@@ -1,0 +1,20 @@
+"""/v1/thoughts: the agent's own conclusions (Think-in-Memory)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from memsvc.api.deps import NamespaceDep, RuntimeDep, SessionDep
+from memsvc.schemas import AddResult, ThoughtCreate
+from memsvc.services import ingest
+from memsvc.services.scope import Scope
+
+router = APIRouter(prefix="/v1/thoughts", tags=["thoughts"])
+
+
+@router.post("", response_model=AddResult, summary="Store a thought linked to its sources")
+def add_thought(
+    body: ThoughtCreate, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+) -> AddResult:
+    scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
+    return ingest.add_thought(session=session, rt=rt, scope=scope, req=body)

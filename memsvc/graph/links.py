@@ -1,0 +1,72 @@
+"""`LinkGraph`: the links of one partition as an undirected weighted graph.
+
+A-MEM links are symmetric in meaning ("related to"), so expansion walks them both ways. The
+graph is a cache of the `note_links` table; the service keeps both in step.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+
+import networkx as nx
+
+
+class LinkGraph:
+    def __init__(self, edges: Iterable[tuple[int, int, float]] = ()) -> None:
+        self._g: nx.Graph = nx.Graph()
+        self._lock = threading.RLock()
+        for a, b, w in edges:
+            self.add(a, b, w)
+
+    def add(self, a: int, b: int, weight: float = 1.0) -> None:
+        if a == b:
+            return
+        with self._lock:
+            old = self._g.get_edge_data(a, b, default={}).get("weight", 0.0)
+            self._g.add_edge(a, b, weight=max(old, weight))
+
+    def remove_nodes(self, nodes: Iterable[int]) -> None:
+        with self._lock:
+            self._g.remove_nodes_from(list(nodes))
+
+    def neighbors(self, node: int) -> dict[int, float]:
+        with self._lock:
+            if node not in self._g:
+                return {}
+            return {n: float(d.get("weight", 1.0)) for n, d in self._g[node].items()}
+
+    def expand(
+        self, seeds: Mapping[int, float], hops: int, damping: float
+    ) -> dict[int, tuple[float, int]]:
+        """Scores for notes reachable from `seeds` within `hops` links, excluding the seeds.
+
+        A neighbour inherits `damping * seed_score * link_weight` per hop (the best path
+        wins); the value is (score, seed it came through)."""
+        if hops <= 0 or not seeds:
+            return {}
+        best: dict[int, tuple[float, int]] = {}
+        frontier = {node: (score, node) for node, score in seeds.items()}
+        with self._lock:
+            for _ in range(hops):
+                nxt: dict[int, tuple[float, int]] = {}
+                for node, (score, origin) in frontier.items():
+                    if node not in self._g:
+                        continue
+                    for nb, data in self._g[node].items():
+                        if nb in seeds:
+                            continue
+                        cand = score * damping * float(data.get("weight", 1.0))
+                        if cand > best.get(nb, (-1.0, 0))[0]:
+                            best[nb] = (cand, origin)
+                            nxt[nb] = (cand, origin)
+                frontier = nxt
+        return best
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._g.number_of_edges())
+
+    def __contains__(self, node: object) -> bool:
+        with self._lock:
+            return node in self._g

@@ -1,0 +1,111 @@
+"""Think-in-Memory operations decided without an LLM (Liu et al. 2023, plus *supersede*).
+
+Given a new note and the existing notes that could matter (its nearest neighbours, notes with
+the same content hash, notes holding the same slot), decide one of:
+
+* ADD       - a new memory;
+* MERGE     - the same memory again: one note remains and its strength adds up;
+* SUPERSEDE - a newer value of the same attribute (residence, employer, ...): the old note
+              gets `valid_to` and drops out of default recall, `as_of` before still finds it;
+* NOOP      - nothing worth a memory (pure filler such as "ok thanks!"); the episode stays.
+
+Pure functions over small dataclasses: no tables, no clocks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# Near-duplicate threshold on cosine similarity of the A-MEM keys. MiniLM puts paraphrases
+# of one sentence at 0.9-0.97 and different facts on one topic below ~0.9; 0.95 merges only
+# restatements.
+MERGE_SIMILARITY = 0.95
+# A restatement of a known slot value merges at a lower similarity.
+RESTATE_SIMILARITY = 0.8
+
+_FILLER = re.compile(
+    r"^(?:(?:ok(?:ay)?|k|sure|thanks?(?: you)?(?: so much| a lot)?|thx|ty|cool|great|nice|yes|"
+    r"yeah|yep|no|nope|hmm+|hi|hello|hey|bye|good(?: ?bye| night| morning)?|lol|haha+|"
+    r"alright|got it|sounds good|perfect|awesome|wow|right|indeed|of course)[\s,.!?:;)(-]*)+$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Existing:
+    """An existing note as the decision sees it."""
+
+    key: int
+    content_hash: str
+    similarity: float
+    role: str | None
+    kind: str
+    slots: tuple[tuple[str, str], ...] = ()
+    current: bool = True  # active and not superseded
+
+
+@dataclass(frozen=True)
+class Incoming:
+    content: str
+    content_hash: str
+    role: str | None
+    kind: str
+    slots: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    op: str
+    target: int | None = None
+    reason: str = ""
+    superseded: tuple[int, ...] = field(default=())
+
+
+def is_filler(text: str) -> bool:
+    return bool(_FILLER.match(text.strip())) or not re.search(r"\w", text)
+
+
+def decide(
+    new: Incoming, existing: Sequence[Existing], *, merge_similarity: float = MERGE_SIMILARITY
+) -> Decision:
+    if is_filler(new.content):
+        return Decision("NOOP", reason="filler without content worth remembering")
+    current = [e for e in existing if e.current and e.kind == new.kind]
+    for e in current:
+        if e.content_hash == new.content_hash:
+            return Decision("MERGE", e.key, reason="same text as an existing memory")
+    # SUPERSEDE before near-duplicate MERGE: "I live in Berlin" and "I live in Paris" are
+    # close in embedding space but different values of one slot.
+    new_slots = dict(new.slots)
+    replaced = tuple(
+        sorted(
+            {
+                e.key
+                for e in existing
+                if e.current
+                for name, value in e.slots
+                if name in new_slots and new_slots[name] != value
+            }
+        )
+    )
+    if replaced:
+        names = sorted(
+            {n for e in existing if e.key in replaced for n, _ in e.slots if n in new_slots}
+        )
+        return Decision(
+            "SUPERSEDE",
+            replaced[0],
+            reason=f"new value for {', '.join(names)}",
+            superseded=replaced,
+        )
+    for e in sorted(current, key=lambda e: -e.similarity):
+        if e.similarity >= merge_similarity and e.role == new.role:
+            return Decision("MERGE", e.key, reason=f"near-duplicate (cosine {e.similarity:.3f})")
+        # The same value of the same slot, said a little differently ("I live in Berlin" /
+        # "Berlin is where I live now"): one memory, reinforced.
+        same = [n for n, v in e.slots if new_slots.get(n) == v]
+        if same and e.similarity >= RESTATE_SIMILARITY and e.role == new.role:
+            return Decision("MERGE", e.key, reason=f"restates {', '.join(same)}")
+    return Decision("ADD", reason="new memory")

@@ -1,0 +1,51 @@
+"""Link graphs per partition: loaded lazily from `note_links`, updated after each commit."""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import select
+
+from memsvc.db.engine import Database
+from memsvc.db.models import NoteLink
+from memsvc.graph import LinkGraph
+
+
+class GraphStore:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._graphs: dict[str, LinkGraph] = {}
+        self._lock = threading.Lock()
+
+    def get(self, partition: str) -> LinkGraph:
+        with self._lock:
+            graph = self._graphs.get(partition)
+        if graph is not None:
+            return graph
+        with self.db.read() as session:
+            edges = session.execute(
+                select(NoteLink.source_pk, NoteLink.target_pk, NoteLink.weight).where(
+                    NoteLink.partition == partition
+                )
+            ).all()
+        graph = LinkGraph((int(a), int(b), float(w)) for a, b, w in edges)
+        with self._lock:
+            return self._graphs.setdefault(partition, graph)
+
+    def add_edges(self, partition: str, edges: list[tuple[int, int, float]]) -> None:
+        with self._lock:
+            graph = self._graphs.get(partition)
+        if graph is None:
+            return  # not loaded yet: the next get() reads the committed edges
+        for a, b, w in edges:
+            graph.add(a, b, w)
+
+    def remove_notes(self, partition: str, pks: list[int]) -> None:
+        with self._lock:
+            graph = self._graphs.get(partition)
+        if graph is not None and pks:
+            graph.remove_nodes(pks)
+
+    def drop(self, partition: str) -> None:
+        with self._lock:
+            self._graphs.pop(partition, None)

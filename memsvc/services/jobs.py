@@ -1,0 +1,171 @@
+"""The durable job queue: LLM enrichment of notes stored while the LLM was away or skipped
+(`wait=false`). Jobs are rows committed with the notes they concern, so they survive
+restarts; a job whose LLM call fails again is retried later with exponential backoff.
+
+Enriching a stored note does what ingest would have done with the LLM: new attributes and
+key (re-embedded), then the TiM decision — a MERGE folds the note into its target (its
+provenance and strength move over, the duplicate row goes), a SUPERSEDE closes the target's
+validity — plus links and neighbour evolution.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from memsvc.db.models import Job, Note
+from memsvc.llm import LLMUsage
+from memsvc.runtime import Runtime
+from memsvc.services import history
+from memsvc.services.indexes import bump_version
+from memsvc.services.planning import Plan, Unit, embed_evolutions, embed_units, find_candidates
+from memsvc.services.scope import Scope
+from memsvc.services.writer import Writer
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def reset_interrupted(rt: Runtime) -> int:
+    """Jobs left `running` by a crash go back to the queue."""
+    with rt.db.write() as session:
+        res = session.execute(update(Job).where(Job.status == "running").values(status="pending"))
+        return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def run_pending(rt: Runtime, limit: int = 10) -> int:
+    """Run up to `limit` due jobs; returns how many finished. No-op without an LLM."""
+    if not rt.llm.enabled:
+        return 0
+    now = datetime.now(UTC)
+    with rt.db.write() as session:
+        jobs = session.scalars(
+            select(Job)
+            .where(Job.status == "pending", Job.run_after <= now)
+            .order_by(Job.pk)
+            .limit(limit)
+        ).all()
+        claimed = [(j.pk, j.partition, dict(j.payload)) for j in jobs]
+        for job in jobs:
+            job.status = "running"
+    done = 0
+    for pk, partition, payload in claimed:
+        try:
+            ok = _enrich(rt, partition, list(payload.get("note_ids", [])))
+        except Exception as exc:  # a bug must not wedge the queue: record and back off
+            log.exception("job %s failed", pk)
+            ok, error = False, f"{type(exc).__name__}: {exc}"
+        else:
+            error = "" if ok else "LLM unavailable"
+        _finish(rt, pk, ok, error)
+        done += ok
+    return done
+
+
+def _finish(rt: Runtime, pk: int, ok: bool, error: str) -> None:
+    with rt.db.write() as session:
+        job = session.get(Job, pk)
+        if job is None:
+            return
+        if ok:
+            job.status = "done"
+            return
+        job.attempts += 1
+        delay = min(timedelta(seconds=30 * 2 ** min(job.attempts, 10)), MAX_BACKOFF)
+        job.status, job.last_error = "pending", error
+        job.run_after = datetime.now(UTC) + delay
+
+
+def _units(notes: list[Note]) -> list[Unit]:
+    import numpy as np
+
+    units = []
+    for i, note in enumerate(notes):
+        unit = Unit(
+            position=i,
+            content=note.content,
+            role=note.role,
+            kind=note.kind,
+            event_time=note.event_time,
+            episode_ids=list(note.episode_ids or []),
+            content_hash=note.content_hash,
+            slots=[list(s) for s in note.slots or []],
+        )
+        if note.embedding is not None:
+            unit.vector = np.frombuffer(note.embedding, dtype=np.float32).copy()
+        units.append(unit)
+    return units
+
+
+def _enrich(rt: Runtime, partition: str, note_ids: list[str]) -> bool:
+    from memsvc.services.planning_llm import decide_with_llm
+
+    with rt.db.read() as session:
+        notes = list(
+            session.scalars(
+                select(Note)
+                .where(Note.id.in_(note_ids), Note.partition == partition)
+                .order_by(Note.pk)
+            )
+        )
+        todo = [n for n in notes if n.enrichment != "llm" and n.status != "deleted"]
+        if not todo:
+            return True
+        plan = Plan(units=_units(todo))
+        find_candidates(session, rt, partition, plan, exclude=frozenset(n.pk for n in todo))
+    usage = LLMUsage()
+    decide_with_llm(rt, plan, todo[0].session_id, usage)
+    answered = [u for u in plan.units if not u.pending_llm]
+    if not answered:
+        return False
+    embed_units(rt, answered)
+    embed_evolutions(rt, plan)
+    scope = Scope(todo[0].namespace, todo[0].user_id, todo[0].agent_id, todo[0].session_id)
+    with rt.db.session() as session, rt.indexes.writing(partition) as changes:
+        writer = Writer(session, scope, changes, rt.embedder.model_name)
+        for unit in answered:
+            _apply(writer, unit, todo[unit.position].pk)
+        for evo in plan.evolutions.values():
+            writer.evolve(evo.pk, evo.tags, evo.context, evo.vector, evo.reason, "llm")
+        still = [todo[u.position].id for u in plan.units if u.pending_llm]
+        writer.enqueue_llm(still)
+        bump_version(session, partition, scope.namespace)
+        session.commit()
+    rt.graphs.add_edges(partition, writer.out.edges)
+    rt.graphs.remove_notes(partition, writer.removed)
+    return True
+
+
+def _apply(writer: Writer, unit: Unit, pk: int) -> None:
+    session = writer.session
+    note = session.get(Note, pk)
+    if note is None:
+        return
+    before = history.snapshot(note)
+    note.keywords, note.tags, note.context, note.facts = (
+        unit.keywords,
+        unit.tags,
+        unit.context,
+        unit.facts,
+    )
+    note.enrichment = "llm"
+    assert unit.vector is not None
+    note.embedding = unit.vector.astype("float32").tobytes()
+    writer.changes.upsert([note.pk], unit.vector.reshape(1, -1))
+    history.record(
+        session, note, "ENRICH", before=before, after=history.snapshot(note), actor="llm"
+    )
+    target = writer.resolve(unit.target) if unit.target is not None and unit.target >= 0 else None
+    if (
+        unit.op == "MERGE"
+        and target is not None
+        and target.pk != note.pk
+        and target.status == "active"
+    ):
+        writer.fold(note, target, unit.reason)
+        return
+    if unit.op == "SUPERSEDE" and target is not None and target.pk != note.pk:
+        writer.supersede(target, note, "llm", unit.reason)
+    writer.add_links(note, unit)

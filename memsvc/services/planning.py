@@ -1,0 +1,264 @@
+"""Planning an ingest: everything slow happens here, before the transaction.
+
+For each new unit (a future note): attributes (offline heuristics, or the LLM), its A-MEM key
+embedding, the existing notes that matter to it (nearest neighbours, same text, same slot),
+and the Think-in-Memory decision, links and neighbour evolution. Existing notes are keyed by
+their primary key; earlier units of the same batch by a *virtual* key ``-1 - position`` so a
+turn can merge with, supersede or link to a turn sent in the same request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from memsvc.db.models import Note, NoteSlot
+from memsvc.ops import Existing, Incoming, decide
+from memsvc.runtime import Runtime
+from memsvc.services.enrich import key_text, offline_attributes
+
+Vector = np.ndarray
+
+
+def virtual(position: int) -> int:
+    return -1 - position
+
+
+@dataclass
+class Unit:
+    position: int
+    content: str
+    role: str | None
+    kind: str
+    event_time: datetime
+    episode_ids: list[str]
+    content_hash: str
+    previous: str | None = None
+    keywords: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    context: str = ""
+    facts: list[str] = field(default_factory=list)
+    slots: list[list[str]] = field(default_factory=list)
+    vector: Vector | None = None
+    op: str = "ADD"
+    target: int | None = None
+    superseded: tuple[int, ...] = ()
+    reason: str = ""
+    links: list[tuple[int, str, float]] = field(default_factory=list)
+    enrichment: str = "offline"
+    pending_llm: bool = False
+
+    def key(self) -> str:
+        return key_text(self.content, self.keywords, self.tags, self.context, self.facts)
+
+
+@dataclass
+class Neighbor:
+    """An existing note as planning sees it."""
+
+    pk: int
+    content: str
+    role: str | None
+    kind: str
+    keywords: list[str]
+    tags: list[str]
+    context: str
+    facts: list[str]
+    slots: list[list[str]]
+    content_hash: str
+    current: bool
+    event_time: datetime
+
+
+@dataclass
+class Evolution:
+    pk: int
+    tags: list[str] | None = None
+    context: str | None = None
+    reason: str = ""
+    vector: Vector | None = None
+
+
+@dataclass
+class Plan:
+    units: list[Unit]
+    neighbors: dict[int, Neighbor] = field(default_factory=dict)
+    # unit position -> [(key, similarity)], best first (existing and earlier in-batch units)
+    candidates: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
+    evolutions: dict[int, Evolution] = field(default_factory=dict)
+
+
+def add_offline_attributes(units: list[Unit]) -> None:
+    for unit in units:
+        attrs = offline_attributes(unit.content, unit.role, previous=unit.previous)
+        unit.keywords, unit.tags, unit.context = attrs.keywords, attrs.tags, attrs.context
+        unit.facts, unit.slots = attrs.facts, attrs.slots
+
+
+def embed_units(rt: Runtime, units: list[Unit]) -> None:
+    if not units:
+        return
+    vectors = rt.embedder.embed([u.key() for u in units])
+    for unit, vec in zip(units, vectors, strict=True):
+        unit.vector = vec
+
+
+def _neighbor(note: Note, as_of: datetime) -> Neighbor:
+    current = note.status == "active" and (note.valid_to is None or note.valid_to > as_of)
+    return Neighbor(
+        pk=note.pk,
+        content=note.content,
+        role=note.role,
+        kind=note.kind,
+        keywords=list(note.keywords or []),
+        tags=list(note.tags or []),
+        context=note.context or "",
+        facts=list(note.facts or []),
+        slots=[list(s) for s in note.slots or []],
+        content_hash=note.content_hash,
+        current=current,
+        event_time=note.event_time,
+    )
+
+
+def find_candidates(
+    session: Session, rt: Runtime, partition: str, plan: Plan, exclude: frozenset[int] = frozenset()
+) -> None:
+    """Fill `plan.neighbors` and `plan.candidates` for every unit. `exclude`: notes that are
+    the units themselves (re-planning stored notes), never their own candidates."""
+    units = plan.units
+    vecs = np.vstack([u.vector for u in units if u.vector is not None]).astype(np.float32)
+    sims: dict[int, dict[int, float]] = {u.position: {} for u in units}
+    k = rt.settings.ingest.neighbors
+    if rt.indexes.count(partition):
+        scores, ids = rt.indexes.search_many(partition, vecs, k + len(exclude))
+        for u, row_s, row_i in zip(units, scores, ids, strict=True):
+            sims[u.position].update(
+                {int(i): float(s) for s, i in zip(row_s, row_i, strict=True) if i >= 0}
+            )
+    # Same text or same slot: found exactly in the database, however far in embedding space.
+    hashes = {u.content_hash for u in units}
+    slot_names = {name for u in units for name, _ in u.slots}
+    extra: set[int] = set(
+        session.scalars(
+            select(Note.pk).where(Note.partition == partition, Note.content_hash.in_(hashes))
+        )
+    )
+    if slot_names:
+        extra |= set(
+            session.scalars(
+                select(NoteSlot.note_pk).where(
+                    NoteSlot.partition == partition, NoteSlot.name.in_(slot_names)
+                )
+            )
+        )
+    wanted = extra | {pk for row in sims.values() for pk in row}
+    rows = session.scalars(select(Note).where(Note.pk.in_(wanted))).all() if wanted else []
+    latest = max(u.event_time for u in units)
+    for note in rows:
+        plan.neighbors[note.pk] = _neighbor(note, latest)
+        if note.pk in extra and note.embedding is not None:
+            vec = np.frombuffer(note.embedding, dtype=np.float32)
+            if vec.shape[0] == vecs.shape[1]:
+                for u in units:
+                    assert u.vector is not None
+                    sims[u.position].setdefault(note.pk, float(vec @ u.vector))
+    for u in units:
+        row = [
+            (pk, s)
+            for pk, s in sims[u.position].items()
+            if pk in plan.neighbors and pk not in exclude
+        ]
+        # Earlier units of the same batch are candidates too.
+        for other in units[: u.position]:
+            if other.vector is not None and u.vector is not None:
+                row.append((virtual(other.position), float(other.vector @ u.vector)))
+        plan.candidates[u.position] = sorted(row, key=lambda t: -t[1])
+
+
+def _existing(plan: Plan, unit: Unit) -> list[Existing]:
+    out: list[Existing] = []
+    for key, sim in plan.candidates.get(unit.position, []):
+        if key >= 0:
+            n = plan.neighbors[key]
+            out.append(
+                Existing(key, n.content_hash, sim, n.role, n.kind, _slots(n.slots), n.current)
+            )
+        else:
+            o = plan.units[-1 - key]
+            current = o.op != "NOOP" and not any(key in u.superseded for u in plan.units)
+            out.append(Existing(key, o.content_hash, sim, o.role, o.kind, _slots(o.slots), current))
+    return out
+
+
+def _slots(slots: list[list[str]]) -> tuple[tuple[str, str], ...]:
+    return tuple((s[0], s[1]) for s in slots if len(s) == 2)
+
+
+def decide_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
+    incoming = Incoming(unit.content, unit.content_hash, unit.role, unit.kind, _slots(unit.slots))
+    if not rt.settings.ingest.skip_filler and decide(incoming, []).op == "NOOP":
+        unit.op, unit.reason = "ADD", "new memory"
+        return
+    d = decide(
+        incoming, _existing(plan, unit), merge_similarity=rt.settings.ingest.merge_similarity
+    )
+    unit.op, unit.target, unit.superseded, unit.reason = d.op, d.target, d.superseded, d.reason
+
+
+def link_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
+    """A-MEM links without an LLM: similar enough and sharing a keyword or tag, or very similar."""
+    cfg = rt.settings.ingest
+    if unit.op in {"MERGE", "NOOP"}:
+        return
+    mine = {w.lower() for w in unit.keywords + unit.tags}
+    for key, sim in plan.candidates.get(unit.position, []):
+        if len(unit.links) >= cfg.max_links or sim < cfg.link_min:
+            break
+        if key in unit.superseded:
+            continue
+        other = plan.neighbors.get(key) if key >= 0 else plan.units[-1 - key]
+        if other is None or (key < 0 and other.op == "NOOP"):  # type: ignore[union-attr]
+            continue
+        shared = sorted(mine & {w.lower() for w in other.keywords + other.tags})
+        if shared or sim >= cfg.link_strong:
+            why = f"similar ({sim:.2f})" + (f"; shared: {', '.join(shared[:4])}" if shared else "")
+            unit.links.append((key, why, round(sim, 4)))
+
+
+def evolve_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
+    """Tag propagation: a close, linked neighbour picks up this note's new tags."""
+    cfg = rt.settings.ingest
+    sims = dict(plan.candidates.get(unit.position, []))
+    for key, _, _ in unit.links:
+        if key < 0 or sims.get(key, 0.0) < cfg.evolve_min or not unit.tags:
+            continue
+        n = plan.neighbors[key]
+        evo = plan.evolutions.get(key)
+        tags = list(evo.tags if evo and evo.tags is not None else n.tags)
+        new = [t for t in unit.tags if t not in tags][: cfg.evolve_max_tags]
+        if new and len(tags) < 8:
+            tags = (tags + new)[:8]
+            reason = f"tags from a linked note: {', '.join(new)}"
+            plan.evolutions[key] = Evolution(
+                key, tags=tags, context=evo.context if evo else None, reason=reason
+            )
+
+
+def embed_evolutions(rt: Runtime, plan: Plan) -> None:
+    """Evolved neighbours get a new key (their tags/context changed), embedded in one batch."""
+    evos = [e for e in plan.evolutions.values() if e.pk in plan.neighbors]
+    if not evos:
+        return
+    keys = []
+    for e in evos:
+        n = plan.neighbors[e.pk]
+        tags = e.tags if e.tags is not None else n.tags
+        context = e.context if e.context is not None else n.context
+        keys.append(key_text(n.content, n.keywords, tags, context, n.facts))
+    for e, vec in zip(evos, rt.embedder.embed(keys), strict=True):
+        e.vector = vec

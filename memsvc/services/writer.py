@@ -1,0 +1,296 @@
+"""Applying a plan inside one transaction: notes, merges, supersessions, links, evolution,
+slots, history rows, index changes and queued LLM work. Targets chosen during planning are
+re-read here under the partition's write lock; one that changed meanwhile (deleted,
+superseded) turns its decision into a plain ADD rather than failing the write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from memsvc.db.models import Job, Note, NoteLink, NoteSlot
+from memsvc.schemas import MemoryEvent
+from memsvc.services import history
+from memsvc.services.indexes import PendingChanges
+from memsvc.services.planning import Plan, Unit
+from memsvc.services.scope import Scope
+
+
+@dataclass
+class Written:
+    events: list[MemoryEvent] = field(default_factory=list)
+    edges: list[tuple[int, int, float]] = field(default_factory=list)
+    pending_llm: list[str] = field(default_factory=list)
+
+
+def _current(note: Note | None, at: datetime) -> bool:
+    return (
+        note is not None
+        and note.status == "active"
+        and (note.valid_to is None or note.valid_to > at)
+    )
+
+
+def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: datetime) -> Note:
+    assert unit.vector is not None
+    return Note(
+        namespace=scope.namespace,
+        partition=scope.partition,
+        user_id=scope.user_id,
+        agent_id=scope.agent_id,
+        session_id=scope.session_id,
+        kind=unit.kind,
+        role=unit.role,
+        content=unit.content,
+        content_hash=unit.content_hash,
+        keywords=unit.keywords,
+        tags=unit.tags,
+        context=unit.context,
+        facts=unit.facts,
+        slots=unit.slots,
+        meta=dict(meta),
+        episode_ids=list(unit.episode_ids),
+        embedding=np.asarray(unit.vector, dtype=np.float32).tobytes(),
+        embed_model=model,
+        embed_dim=int(unit.vector.shape[0]),
+        event_time=unit.event_time,
+        valid_from=unit.event_time,
+        status="active",
+        enrichment=unit.enrichment,
+        strength=1.0,
+        last_recalled_at=unit.event_time,
+        recall_count=0,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+class Writer:
+    def __init__(self, session: Session, scope: Scope, changes: PendingChanges, model: str) -> None:
+        self.session = session
+        self.scope = scope
+        self.changes = changes
+        self.model = model
+        self.now = datetime.now(UTC)
+        self.resolved: dict[int, Note] = {}  # virtual key -> the note that unit ended up in
+        self.out = Written()
+        self.removed: list[int] = []
+
+    def resolve(self, key: int | None) -> Note | None:
+        if key is None:
+            return None
+        if key < 0:
+            return self.resolved.get(key)
+        note = self.session.get(Note, key)
+        return note if note is not None and note.partition == self.scope.partition else None
+
+    def apply(self, plan: Plan, meta: dict[str, Any], actor: str) -> Written:
+        for unit in plan.units:
+            self._unit(unit, meta, actor)
+        for evo in plan.evolutions.values():
+            self.evolve(evo.pk, evo.tags, evo.context, evo.vector, evo.reason, actor)
+        return self.out
+
+    def _unit(self, unit: Unit, meta: dict[str, Any], actor: str) -> None:
+        from memsvc.services.planning import virtual
+
+        if unit.op == "NOOP":
+            self.out.events.append(MemoryEvent(id=None, event="NOOP", memory=unit.content))
+            return
+        target = self.resolve(unit.target)
+        if unit.op == "MERGE" and _current(target, unit.event_time):
+            assert target is not None
+            self._merge(unit, target, actor)
+            self.resolved[virtual(unit.position)] = target
+            return
+        note = new_note(self.scope, unit, meta, self.model, self.now)
+        self.session.add(note)
+        self.session.flush()
+        self.resolved[virtual(unit.position)] = note
+        history.record(
+            self.session,
+            note,
+            "ADD",
+            before=None,
+            after=history.snapshot(note),
+            actor=actor,
+            reason=unit.reason,
+        )
+        assert unit.vector is not None
+        self.changes.upsert([note.pk], np.asarray(unit.vector, dtype=np.float32).reshape(1, -1))
+        for name, value in unit.slots:
+            self.session.add(
+                NoteSlot(partition=note.partition, name=name, value=value, note_pk=note.pk)
+            )
+        replaced: Note | None = None
+        for key in unit.superseded if unit.op == "SUPERSEDE" else ():
+            old = self.resolve(key)
+            if old is not None and old.pk != note.pk and _current(old, unit.event_time):
+                self.supersede(old, note, actor, unit.reason)
+                replaced = replaced or old
+        event = "SUPERSEDE" if replaced is not None else "ADD"
+        self.out.events.append(
+            MemoryEvent(
+                id=note.id,
+                event=event,
+                memory=note.content,
+                target_id=replaced.id if replaced else None,
+                previous_memory=replaced.content if replaced else None,
+            )
+        )
+        self.add_links(note, unit)
+        if unit.pending_llm:
+            self.out.pending_llm.append(note.id)
+
+    def _merge(self, unit: Unit, target: Note, actor: str) -> None:
+        before = history.snapshot(target)
+        target.strength = float(target.strength) + 1.0  # MemoryBank: strengths add up
+        target.episode_ids = list(dict.fromkeys([*(target.episode_ids or []), *unit.episode_ids]))
+        target.last_recalled_at = max(target.last_recalled_at, unit.event_time)
+        target.updated_at = self.now
+        history.record(
+            self.session,
+            target,
+            "MERGE",
+            before=before,
+            after=history.snapshot(target),
+            actor=actor,
+            reason=unit.reason,
+        )
+        self.out.events.append(
+            MemoryEvent(id=target.id, event="MERGE", memory=target.content, target_id=target.id)
+        )
+
+    def supersede(self, old: Note, new: Note, actor: str, reason: str) -> None:
+        before = history.snapshot(old)
+        if new.valid_from > old.valid_from:
+            old.valid_to, old.superseded_by = new.valid_from, new.id
+        else:
+            # Replayed out of order: the "new" statement is older than the one it contradicts,
+            # so it is the one that was true first and ended when the other began.
+            new.valid_to, new.superseded_by = old.valid_from, old.id
+        old.updated_at = self.now
+        history.record(
+            self.session,
+            old,
+            "SUPERSEDE",
+            before=before,
+            after=history.snapshot(old),
+            actor=actor,
+            reason=reason,
+        )
+
+    def add_links(self, note: Note, unit: Unit) -> None:
+        seen: set[int] = set()
+        for key, reason, weight in unit.links:
+            other = self.resolve(key)
+            if other is None or other.pk == note.pk or other.pk in seen:
+                continue
+            seen.add(other.pk)
+            self.session.add(
+                NoteLink(
+                    partition=note.partition,
+                    source_pk=note.pk,
+                    target_pk=other.pk,
+                    kind="related",
+                    reason=reason,
+                    weight=weight,
+                )
+            )
+            self.out.edges.append((note.pk, other.pk, weight))
+
+    def fold(self, note: Note, target: Note, reason: str) -> None:
+        """A stored note turned out to repeat `target`: its provenance and strength move over
+        and the duplicate row goes (both changes recorded in history)."""
+        before = history.snapshot(target)
+        target.strength = float(target.strength) + float(note.strength)
+        target.episode_ids = list(
+            dict.fromkeys([*(target.episode_ids or []), *(note.episode_ids or [])])
+        )
+        target.last_recalled_at = max(target.last_recalled_at, note.last_recalled_at)
+        target.updated_at = self.now
+        history.record(
+            self.session,
+            target,
+            "MERGE",
+            before=before,
+            after=history.snapshot(target),
+            actor="llm",
+            reason=reason,
+        )
+        history.record(
+            self.session,
+            note,
+            "DELETE",
+            before=history.snapshot(note),
+            after=None,
+            actor="llm",
+            reason=f"merged into {target.id}",
+        )
+        self.changes.remove([note.pk])
+        self.removed.append(note.pk)
+        self.session.delete(note)
+
+    def link(self, source: Note, target: Note, kind: str, reason: str, weight: float = 1.0) -> None:
+        self.session.add(
+            NoteLink(
+                partition=source.partition,
+                source_pk=source.pk,
+                target_pk=target.pk,
+                kind=kind,
+                reason=reason,
+                weight=weight,
+            )
+        )
+        self.out.edges.append((source.pk, target.pk, weight))
+
+    def evolve(
+        self,
+        pk: int,
+        tags: list[str] | None,
+        context: str | None,
+        vector: np.ndarray | None,
+        reason: str,
+        actor: str,
+    ) -> None:
+        note = self.resolve(pk)
+        if note is None:
+            return
+        before = history.snapshot(note)
+        if tags is not None:
+            note.tags = list(tags)
+        if context is not None:
+            note.context = context
+        if history.snapshot(note) == before:
+            return
+        if vector is not None:
+            note.embedding = np.asarray(vector, dtype=np.float32).tobytes()
+            self.changes.upsert([note.pk], np.asarray(vector, dtype=np.float32).reshape(1, -1))
+        note.updated_at = self.now
+        history.record(
+            self.session,
+            note,
+            "EVOLVE",
+            before=before,
+            after=history.snapshot(note),
+            actor=actor,
+            reason=reason,
+        )
+
+    def enqueue_llm(self, note_ids: list[str]) -> None:
+        """Durable: the job row commits with the notes it enriches."""
+        if note_ids:
+            self.session.add(
+                Job(
+                    kind="enrich",
+                    partition=self.scope.partition,
+                    payload={"note_ids": note_ids},
+                    status="pending",
+                    attempts=0,
+                    run_after=self.now,
+                )
+            )
