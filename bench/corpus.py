@@ -1,7 +1,7 @@
 """Real-text corpus for the ANN benchmark: sentences from text found on the machine, deduped,
 embedded once with all-MiniLM-L6-v2 and cached.
 
-Sources, in this order (deterministic): the chat data under /work/shared/data (LongMemEval
+Sources, in this order (deterministic): the chat data under eval/data (LongMemEval
 sessions, MemoryBank dialogues), Python docstrings and comments of installed packages, plain
 text / markdown / rst / man pages under /usr/share. Sentences are split with a regex, kept if
 they look like prose (length, word count, letter share), deduped case-insensitively, and
@@ -23,7 +23,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-DATA = Path(os.environ.get("MEMSVC_SHARED_DATA", "/work/shared/data"))
+DATA = Path(
+    os.environ.get("MEMSVC_SHARED_DATA", Path(__file__).resolve().parents[1] / "eval" / "data")
+)
 _SPLIT = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\[])")
 _WS = re.compile(r"\s+")
 _DOCSTRING = re.compile(r'"""(.*?)"""|\'\'\'(.*?)\'\'\'', re.S)

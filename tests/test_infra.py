@@ -69,13 +69,14 @@ def test_migrations_up_and_down(db_url: str) -> None:
 
 def test_cli_help_and_migrate(tmp_path: Path) -> None:
     env = {**os.environ, "MEMSVC_DATA_DIR": str(tmp_path)}
+    exe = str(Path(sys.executable).parent / "memsvc")  # the installed console script
     helptext = subprocess.run(
-        ["memsvc", "--help"], capture_output=True, text=True, check=True, env=env
+        [exe, "--help"], capture_output=True, text=True, check=True, env=env
     ).stdout
     for word in ("serve", "migrate", "decay", "eval", "MEMSVC_"):
         assert word in helptext
     out = subprocess.run(
-        ["memsvc", "migrate"], capture_output=True, text=True, check=True, env=env
+        [exe, "migrate"], capture_output=True, text=True, check=True, env=env
     ).stdout
     assert "database at revision" in out
     assert (tmp_path / "memsvc.db").exists()

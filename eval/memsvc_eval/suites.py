@@ -143,12 +143,11 @@ def build_suite(
 
 
 def default_data_dir() -> Path:
-    """``$MEMSVC_EVAL_DATA``, else ``../shared/data/longmemeval`` next to the repository."""
+    """``$MEMSVC_EVAL_DATA``, else the copy shipped in ``eval/data/longmemeval``."""
     env = os.environ.get("MEMSVC_EVAL_DATA")
     if env:
         return Path(env)
-    repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "data" / "longmemeval"
+    return Path(__file__).resolve().parents[1] / "data" / "longmemeval"
 
 
 def dev_suite(data_dir: Path | None = None, *, seed: int = 0, target: int = S_TARGET) -> Suite:

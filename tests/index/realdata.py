@@ -1,6 +1,6 @@
 """Real all-MiniLM-L6-v2 embeddings of real chat sentences for the index tests.
 
-Sentences come from the LongMemEval and MemoryBank dialogues in ``../shared/data`` (or
+Sentences come from the LongMemEval and MemoryBank dialogues in ``eval/data`` (or
 ``$MEMSVC_SHARED_DATA``); they are embedded once and cached as .npy under ``.cache/index_tests``
 (regenerated when missing, so a fresh clone works, at ~30 s of CPU per 1,000 sentences)."""
 
@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 
 REPO = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("MEMSVC_SHARED_DATA", REPO.parent / "shared" / "data"))
+DATA = Path(os.environ.get("MEMSVC_SHARED_DATA", REPO / "eval" / "data"))
 CACHE = REPO / ".cache" / "index_tests"
 _SPLIT = re.compile(r"(?<=[.!?])\s+")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-DATA = Path("/work/shared/data")
+DATA = Path(__file__).resolve().parents[2] / "eval" / "data"
 ORACLE = DATA / "longmemeval" / "longmemeval_oracle_sample97_seed42.json"
 MEMORYBANK_CN = DATA / "memorybank" / "memory_bank_cn.json"
 
