@@ -109,6 +109,18 @@ class DecaySettings(BaseModel):
 class RecallSettings(BaseModel):
     default_top_k: int = 10
     max_top_k: int = 200
+    # Lexical candidates from the database's full-text index, fused with the dense ones.
+    lexical: bool = True
+    lexical_candidates: int = 50
+    fusion: Literal["rrf", "linear"] = "linear"
+    rrf_k: int = 60
+    lexical_weight: float = 1.0
+    # Time expressions in the query ("last month") boost memories from that range;
+    # "current value" questions ("where do I live now?") prefer recent memories.
+    time_aware: bool = True
+    time_boost: float = 0.2
+    latest_weight: float = 0.2
+    # A-MEM link expansion at recall: hops over links and the damping per hop.
     graph_hops: int = 1
     graph_damping: float = 0.5
     reinforce: bool = True

@@ -79,6 +79,8 @@ class Note(Base):
     tags: Mapped[list[str]] = mapped_column(JSONType, default=list)
     context: Mapped[str] = mapped_column(Text, default="")
     facts: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # The merged A-MEM key as text: what the lexical index (FTS5 / tsvector) searches.
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     slots: Mapped[list[list[str]]] = mapped_column(JSONType, default=list)
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     episode_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)

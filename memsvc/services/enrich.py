@@ -81,8 +81,16 @@ def key_text_of(note: Note) -> str:
     )
 
 
+def refresh_key(note: Note) -> str:
+    """Recompute the note's merged key after any attribute change; the lexical index follows
+    `search_text` through database triggers. Returns the key to embed."""
+    note.search_text = key_text_of(note)
+    return note.search_text
+
+
 def enrich_offline(note: Note, previous: str | None = None) -> None:
     """Recompute a note's attributes in place (after its text changed)."""
     attrs = offline_attributes(note.content, note.role, previous=previous)
     note.keywords, note.tags, note.context = attrs.keywords, attrs.tags, attrs.context
     note.facts, note.slots = attrs.facts, attrs.slots
+    refresh_key(note)

@@ -19,6 +19,7 @@ from memsvc.db.models import Job, Note
 from memsvc.llm import LLMUsage
 from memsvc.runtime import Runtime
 from memsvc.services import history
+from memsvc.services.enrich import refresh_key
 from memsvc.services.indexes import bump_version
 from memsvc.services.planning import Plan, Unit, embed_evolutions, embed_units, find_candidates
 from memsvc.services.scope import Scope
@@ -151,6 +152,7 @@ def _apply(writer: Writer, unit: Unit, pk: int) -> None:
         unit.facts,
     )
     note.enrichment = "llm"
+    refresh_key(note)
     assert unit.vector is not None
     note.embedding = unit.vector.astype("float32").tobytes()
     writer.changes.upsert([note.pk], unit.vector.reshape(1, -1))

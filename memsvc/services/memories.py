@@ -85,12 +85,12 @@ def update(
         before = history.snapshot(note)
         events: list[str] = []
         if req.text is not None and req.text != note.content:
-            from memsvc.services.enrich import enrich_offline, key_text_of
+            from memsvc.services.enrich import enrich_offline
 
             note.content = req.text
             note.content_hash = content_hash(req.text)
             enrich_offline(note)
-            vec = rt.embedder.embed([key_text_of(note)])[0]
+            vec = rt.embedder.embed([note.search_text])[0]
             note.embedding = vec.astype(np.float32).tobytes()
             changes.upsert([note.pk], vec.reshape(1, -1))
             events.append("UPDATE")

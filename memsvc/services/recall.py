@@ -1,7 +1,8 @@
-"""Recall: embed the query, fetch candidates from the partition's index, filter, rank.
+"""Recall: gather candidates (dense index, lexical index, the query's time range, links),
+filter them, rank them (`ranking`), reinforce what is returned.
 
 Filters (scope narrowing, status, valid time `as_of`, transaction time `known_at`, metadata,
-kinds) run on candidate rows. When they remove too many, the candidate pool is widened
+kinds) run on candidate rows. When they remove too many dense candidates, the pool widens
 geometrically until `top_k` survive or the partition is exhausted, so a selective filter
 costs more but is never wrong.
 """
@@ -9,28 +10,28 @@ costs more but is never wrong.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from memsvc.db.models import Note
-from memsvc.decay import retention
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
 from memsvc.services import history
+from memsvc.services.lexical import lexical_candidates
+from memsvc.services.ranking import Candidate, finish, fuse
 from memsvc.services.scope import Scope
+from memsvc.text.timeexpr import TimeRange, parse_time_range, wants_latest
 
-
-@dataclass
-class Candidate:
-    note: Note
-    similarity: float
-    score: float = 0.0
-    via: str = "index"
+# People mention events a few days after they happen: a range from the query is widened
+# by this much after its end when matched against event times.
+TIME_SLACK_AFTER = timedelta(days=7)
+TIME_SLACK_BEFORE = timedelta(days=1)
+MAX_TIME_CANDIDATES = 200
 
 
 def passes(note: Note, scope: Scope, req: SearchRequest, as_of: datetime) -> bool:
@@ -77,14 +78,80 @@ def dense_candidates(
         if fresh:
             rows = session.scalars(
                 select(Note).options(defer(Note.embedding)).where(Note.pk.in_(list(fresh)))
-            ).all()
-            for note in rows:
-                if passes(note, scope, req, as_of):
-                    kept.append(Candidate(note=note, similarity=fresh[note.pk]))
+            )
+            kept += [
+                Candidate(note=n, similarity=fresh[n.pk])
+                for n in rows
+                if passes(n, scope, req, as_of)
+            ]
             seen.update(fresh)
         if len(kept) >= want or k >= total:
             return kept
         k = min(k * 4, total)
+
+
+def _with_similarity(
+    rows: Iterable[Note],
+    query: np.ndarray,
+    scope: Scope,
+    req: SearchRequest,
+    as_of: datetime,
+    via: str,
+) -> list[Candidate]:
+    out = []
+    for n in rows:
+        if n.embedding is None or not passes(n, scope, req, as_of):
+            continue
+        vec = np.frombuffer(n.embedding, dtype=np.float32)
+        if vec.shape == query.shape:
+            out.append(Candidate(note=n, similarity=float(vec @ query), via=via))
+    return out
+
+
+def add_lexical(
+    session: Session,
+    rt: Runtime,
+    scope: Scope,
+    req: SearchRequest,
+    query: np.ndarray,
+    as_of: datetime,
+    pool: dict[int, Candidate],
+) -> None:
+    hits = lexical_candidates(
+        session, scope.partition, req.query, rt.settings.recall.lexical_candidates
+    )
+    missing = [pk for pk, _ in hits if pk not in pool]
+    if missing:
+        rows = session.scalars(select(Note).where(Note.pk.in_(missing)))
+        for c in _with_similarity(rows, query, scope, req, as_of, "lexical"):
+            pool[c.note.pk] = c
+    for pk, s in hits:
+        if pk in pool:
+            pool[pk].lexical = s
+
+
+def add_time_range(
+    session: Session,
+    scope: Scope,
+    req: SearchRequest,
+    query: np.ndarray,
+    as_of: datetime,
+    pool: dict[int, Candidate],
+    span: TimeRange,
+) -> None:
+    start, end = span.start - TIME_SLACK_BEFORE, span.end + TIME_SLACK_AFTER
+    rows = session.scalars(
+        select(Note)
+        .where(Note.partition == scope.partition, Note.event_time >= start, Note.event_time < end)
+        .order_by(Note.event_time.desc())
+        .limit(MAX_TIME_CANDIDATES)
+    )
+    for c in _with_similarity(
+        (n for n in rows if n.pk not in pool), query, scope, req, as_of, "time"
+    ):
+        pool[c.note.pk] = c
+    for c in pool.values():
+        c.in_time_range = start <= c.note.event_time < end
 
 
 def expand_links(
@@ -94,75 +161,61 @@ def expand_links(
     req: SearchRequest,
     seeds: list[Candidate],
     as_of: datetime,
-) -> list[Candidate]:
+    pool: dict[int, Candidate],
+) -> None:
     """A-MEM recall: notes linked to the best hits join with a damped score."""
     cfg = rt.settings.recall
     if cfg.graph_hops <= 0 or not seeds:
-        return []
+        return
     graph = rt.graphs.get(scope.partition)
-    known = {c.note.pk for c in seeds}
     reached = graph.expand(
-        {c.note.pk: c.similarity for c in seeds}, cfg.graph_hops, cfg.graph_damping
+        {c.note.pk: c.parts["relevance"] for c in seeds}, cfg.graph_hops, cfg.graph_damping
     )
-    reached = {pk: v for pk, v in reached.items() if pk not in known}
+    reached = {pk: v for pk, v in reached.items() if pk not in pool}
     if not reached:
-        return []
+        return
     rows = session.scalars(
         select(Note).options(defer(Note.embedding)).where(Note.pk.in_(list(reached)))
     )
-    return [
-        Candidate(note=n, similarity=reached[n.pk][0], via="link")
-        for n in rows
-        if passes(n, scope, req, as_of)
-    ]
-
-
-def score(rt: Runtime, c: Candidate, as_of: datetime) -> dict[str, float]:
-    """The ranking score and its parts: relevance blended with MemoryBank retention."""
-    cfg = rt.settings.decay
-    parts = {"similarity" if c.via != "link" else "graph": c.similarity}
-    relevance = c.similarity
-    if cfg.enabled and cfg.weight > 0:
-        r = retention(c.note.strength, c.note.last_recalled_at, as_of, cfg.time_scale_days)
-        parts["retention"] = r
-        relevance = (1 - cfg.weight) * relevance + cfg.weight * r
-    parts["score"] = relevance
-    return parts
+    for n in rows:
+        if passes(n, scope, req, as_of):
+            pool[n.pk] = Candidate(note=n, similarity=0.0, via="link", graph=reached[n.pk][0])
 
 
 def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -> SearchResult:
     started = time.perf_counter()
-    if req.top_k > rt.settings.recall.max_top_k:
-        raise InvalidInput(
-            f"top_k must be <= {rt.settings.recall.max_top_k}",
-            details={"limit": rt.settings.recall.max_top_k},
-        )
+    cfg = rt.settings.recall
+    if req.top_k > cfg.max_top_k:
+        raise InvalidInput(f"top_k must be <= {cfg.max_top_k}", details={"limit": cfg.max_top_k})
     as_of = req.as_of or datetime.now(UTC)
     query = rt.embedder.embed_query(req.query)
-    candidates = dense_candidates(session, rt, scope, req, query, as_of)
-    candidates.sort(key=lambda c: (-c.similarity, c.note.pk))
-    candidates += expand_links(session, rt, scope, req, candidates[: req.top_k], as_of)
-    explained: dict[int, dict[str, float]] = {}
-    for c in candidates:
-        explained[c.note.pk] = score(rt, c, as_of)
-        c.score = explained[c.note.pk]["score"]
+    pool = {c.note.pk: c for c in dense_candidates(session, rt, scope, req, query, as_of)}
+    if cfg.lexical:
+        add_lexical(session, rt, scope, req, query, as_of, pool)
+    span = parse_time_range(req.query, as_of) if cfg.time_aware else None
+    if span is not None:
+        add_time_range(session, scope, req, query, as_of, pool, span)
+    candidates = list(pool.values())
+    fuse(rt.settings, candidates)
+    seeds = sorted(candidates, key=lambda c: -c.parts["relevance"])[: req.top_k]
+    expand_links(session, rt, scope, req, seeds, as_of, pool)
+    candidates = list(pool.values())
+    fuse(rt.settings, candidates)
+    finish(rt.settings, candidates, as_of, latest=cfg.time_aware and wants_latest(req.query))
     if req.thoughts_first:
         candidates.sort(key=lambda c: (c.note.kind != "thought", -c.score, c.note.pk))
     else:
         candidates.sort(key=lambda c: (-c.score, c.note.pk))
     top = candidates[: req.top_k]
-    if req.reinforce and rt.settings.recall.reinforce and top:
+    if req.reinforce and cfg.reinforce and top:
         rt.reinforcer.record([c.note.pk for c in top], as_of)
     hits = [
         SearchHit(
             **history.to_read(c.note).model_dump(),
             score=round(c.score, 6),
             via=c.via,
-            explain={k: round(v, 6) for k, v in explained[c.note.pk].items()}
-            if req.explain
-            else None,
+            explain={k: round(float(v), 6) for k, v in c.parts.items()} if req.explain else None,
         )
         for c in top
     ]
-    took = (time.perf_counter() - started) * 1000
-    return SearchResult(results=hits, took_ms=round(took, 3))
+    return SearchResult(results=hits, took_ms=round((time.perf_counter() - started) * 1000, 3))

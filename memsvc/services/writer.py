@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from memsvc.db.models import Job, Note, NoteLink, NoteSlot
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
+from memsvc.services.enrich import refresh_key
 from memsvc.services.indexes import PendingChanges
 from memsvc.services.planning import Plan, Unit
 from memsvc.services.scope import Scope
@@ -47,6 +48,7 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         role=unit.role,
         content=unit.content,
         content_hash=unit.content_hash,
+        search_text=unit.key(),
         keywords=unit.keywords,
         tags=unit.tags,
         context=unit.context,
@@ -267,6 +269,7 @@ class Writer:
             note.context = context
         if history.snapshot(note) == before:
             return
+        refresh_key(note)
         if vector is not None:
             note.embedding = np.asarray(vector, dtype=np.float32).tobytes()
             self.changes.upsert([note.pk], np.asarray(vector, dtype=np.float32).reshape(1, -1))

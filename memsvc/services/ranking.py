@@ -1,0 +1,86 @@
+"""Ranking: fuse dense and lexical evidence, add time awareness, blend MemoryBank retention.
+
+Every part of the score is kept so `explain=true` can show it. Relevance lives on a 0..1-ish
+scale whatever the fusion, so the time, recency, graph and decay terms mean the same thing
+under both fusions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from memsvc.config import Settings
+from memsvc.db.models import Note
+from memsvc.decay import retention
+
+
+@dataclass
+class Candidate:
+    note: Note
+    similarity: float
+    via: str = "index"
+    lexical: float | None = None
+    in_time_range: bool = False
+    graph: float | None = None  # damped score when reached over a link
+    score: float = 0.0
+    parts: dict[str, float] = field(default_factory=dict)
+
+
+def _ranks(values: dict[int, float]) -> dict[int, int]:
+    order = sorted(values, key=lambda pk: (-values[pk], pk))
+    return {pk: i + 1 for i, pk in enumerate(order)}
+
+
+def fuse(settings: Settings, pool: list[Candidate]) -> None:
+    """Set `parts["relevance"]` on every candidate from similarity and lexical score."""
+    cfg = settings.recall
+    dense = {c.note.pk: c.similarity for c in pool if c.graph is None}
+    lex = {c.note.pk: c.lexical for c in pool if c.lexical is not None}
+    d_rank, l_rank = _ranks(dense), _ranks(lex)
+    top_lex = max(lex.values(), default=0.0) or 1.0
+    w = cfg.lexical_weight if cfg.lexical else 0.0
+    for c in pool:
+        pk = c.note.pk
+        if c.graph is not None:
+            c.parts["graph"] = c.graph
+            c.parts["relevance"] = c.graph
+            continue
+        c.parts["similarity"] = c.similarity
+        if cfg.fusion == "rrf":
+            k = cfg.rrf_k
+            rrf = 1.0 / (k + d_rank[pk])
+            if pk in l_rank and w:
+                rrf += w / (k + l_rank[pk])
+                c.parts["lexical_rank"] = l_rank[pk]
+            c.parts["dense_rank"] = d_rank[pk]
+            c.parts["relevance"] = rrf * (k + 1) / (1 + w)  # 1.0 = first in both lists
+        else:
+            lexn = (lex.get(pk) or 0.0) / top_lex
+            if pk in lex:
+                c.parts["lexical"] = lexn
+            c.parts["relevance"] = (c.similarity + w * lexn) / (1 + w)
+
+
+def finish(settings: Settings, pool: list[Candidate], as_of: datetime, *, latest: bool) -> None:
+    """Time boost, recency preference, decay blend: sets `score` and the remaining parts."""
+    recall, decay = settings.recall, settings.decay
+    times = [c.note.event_time.timestamp() for c in pool]
+    lo, hi = min(times, default=0.0), max(times, default=0.0)
+    for c in pool:
+        rel = c.parts["relevance"]
+        # Boosts multiply: they reorder comparably relevant memories, never lift an
+        # irrelevant one over a relevant one.
+        if c.in_time_range and recall.time_boost:
+            c.parts["time"] = recall.time_boost
+            rel *= 1 + recall.time_boost
+        if latest and recall.latest_weight and hi > lo:
+            recency = (c.note.event_time.timestamp() - lo) / (hi - lo)
+            c.parts["recency"] = recall.latest_weight * recency
+            rel *= 1 + c.parts["recency"]
+        if decay.enabled and decay.weight > 0:
+            r = retention(c.note.strength, c.note.last_recalled_at, as_of, decay.time_scale_days)
+            c.parts["retention"] = r
+            rel = (1 - decay.weight) * rel + decay.weight * r
+        c.score = rel
+        c.parts["score"] = rel

@@ -1,0 +1,140 @@
+"""Recall beyond dense search: lexical index (FTS5 / PostgreSQL), fusion, time awareness,
+link expansion — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from memsvc import Memory
+from memsvc.config import Settings
+from memsvc.embed import CachedEmbedder
+from memsvc.services.lexical import query_terms
+
+T0 = datetime(2024, 6, 3, 12, tzinfo=UTC)
+FILLER = [
+    "I went for a long walk by the river this morning.",
+    "My coworker recommended a podcast about history.",
+    "We are repainting the living room in a light grey.",
+    "The bakery downtown has great croissants.",
+    "I need to renew my gym membership soon.",
+    "My brother is visiting next month with his kids.",
+    "I have been reading a novel about a lighthouse keeper.",
+    "The printer at the office keeps jamming.",
+]
+
+
+@pytest.fixture
+def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
+    with Memory(settings, embedder=embedder) as m:
+        yield m
+
+
+def test_query_terms_drop_stopwords_and_punctuation() -> None:
+    assert query_terms("What's my locker code? Is it 4471-B?") == ["locker", "code", "4471"]
+    assert query_terms("the a of") == []
+
+
+def test_lexical_index_finds_codes_dense_search_misses(mem: Memory) -> None:
+    mem.add(FILLER, user_id="u", timestamp=T0, infer=False)
+    target = mem.add(
+        "Note to self: gate code QX4471 for the storage unit.",
+        user_id="u",
+        timestamp=T0,
+        infer=False,
+    )
+    hits = mem.search("QX4471", user_id="u", top_k=3, explain=True).results
+    assert hits[0].id == target.results[0].id
+    assert hits[0].explain is not None and hits[0].explain.get("lexical") == 1.0
+
+
+def test_lexical_index_follows_updates_and_deletes(mem: Memory) -> None:
+    mem.add(FILLER, user_id="u", timestamp=T0, infer=False)
+    note = mem.add(
+        "The spare key is with neighbour Oyelaran.", user_id="u", timestamp=T0, infer=False
+    ).results[0]
+    mem.update(note.id or "", "The spare key is with neighbour Brzezinski.")
+    hits = mem.search("Brzezinski", user_id="u", top_k=1, explain=True).results
+    assert hits[0].id == note.id and (hits[0].explain or {}).get("lexical") == 1.0
+    old = mem.search("Oyelaran", user_id="u", top_k=3, explain=True).results
+    assert all("lexical" not in (h.explain or {}) for h in old)
+    mem.delete(note.id or "")
+    assert all(h.id != note.id for h in mem.search("Brzezinski", user_id="u").results)
+
+
+def test_lexical_search_respects_scopes(mem: Memory) -> None:
+    mem.add("Project Zanzibar kickoff is on Monday.", user_id="a", infer=False)
+    mem.add(FILLER[:2], user_id="b", infer=False)
+    assert all("Zanzibar" not in h.memory for h in mem.search("Zanzibar", user_id="b").results)
+
+
+def test_time_expression_prefers_memories_from_that_range(mem: Memory) -> None:
+    as_of = T0 + timedelta(days=60)
+    mem.add("I cooked a mushroom risotto for dinner.", user_id="u", timestamp=T0)
+    mem.add("I cooked a lentil curry for dinner.", user_id="u", timestamp=as_of - timedelta(days=5))
+    mem.add("I cooked a pumpkin soup for dinner.", user_id="u", timestamp=T0 + timedelta(days=20))
+    hits = mem.search(
+        "what did I cook last week?", user_id="u", top_k=3, as_of=as_of, explain=True
+    ).results
+    assert "lentil curry" in hits[0].memory and (hits[0].explain or {}).get("time")
+    plain = mem.search("what did I cook?", user_id="u", top_k=3, as_of=as_of, explain=True).results
+    assert all("time" not in (h.explain or {}) for h in plain)  # no expression, no range
+
+
+def test_time_range_brings_in_memories_dense_search_did_not_rank(mem: Memory) -> None:
+    from memsvc.schemas import SearchRequest
+    from memsvc.services.recall import add_time_range
+    from memsvc.services.scope import Scope
+    from memsvc.text.timeexpr import parse_time_range
+
+    mem.add(FILLER, user_id="u", timestamp=T0, infer=False)
+    odd = mem.add(
+        "Tried archery with friends.", user_id="u", timestamp=T0 + timedelta(days=40), infer=False
+    )
+    as_of = T0 + timedelta(days=54)
+    question = "what did I do two weeks ago?"
+    span = parse_time_range(question, as_of)
+    assert span is not None
+    rt = mem.runtime
+    pool: dict = {}  # type: ignore[type-arg]
+    with rt.db.read() as session:
+        req = SearchRequest(query=question, user_id="u")
+        add_time_range(
+            session,
+            Scope("default", "u"),
+            req,
+            rt.embedder.embed_query(question),
+            as_of,
+            pool,
+            span,
+        )
+    assert [c.note.id for c in pool.values()] == [odd.results[0].id]
+    assert all(c.via == "time" and c.in_time_range for c in pool.values())
+
+
+def test_current_value_questions_prefer_recent_memories(mem: Memory) -> None:
+    mem.add("I have 3 houseplants.", user_id="u", timestamp=T0, infer=False)
+    mem.add("I have 5 houseplants.", user_id="u", timestamp=T0 + timedelta(days=30), infer=False)
+    hits = mem.search(
+        "how many houseplants do I have now?", user_id="u", top_k=2, explain=True
+    ).results
+    assert hits[0].memory == "I have 5 houseplants." and (hits[0].explain or {}).get("recency")
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "linear"])
+def test_both_fusions_rank_the_obvious_answer_first(
+    settings: Settings, embedder: CachedEmbedder, fusion: str
+) -> None:
+    settings.recall.fusion = fusion  # type: ignore[assignment]
+    with Memory(settings, embedder=embedder) as mem:
+        mem.add(FILLER, user_id="u", timestamp=T0, infer=False)
+        want = mem.add(
+            "My daughter's piano teacher is Mrs. Lindqvist.", user_id="u", timestamp=T0, infer=False
+        )
+        hits = mem.search(
+            "who teaches my daughter piano?", user_id="u", top_k=3, explain=True
+        ).results
+    assert hits[0].id == want.results[0].id
+    assert set(hits[0].explain or {}) >= {"similarity", "relevance", "score"}
