@@ -14,7 +14,9 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     # The lexical index lives outside the ORM: FTS5 shadow tables (SQLite) and a generated
     # tsvector column (PostgreSQL), both created by revision 0003.
     return not (name or "").startswith(("notes_fts", "search_tsv", "ix_notes_search_tsv"))
