@@ -73,6 +73,9 @@ class IngestSettings(BaseModel):
     # Offline evolution (tag propagation) to linked neighbours at least this similar.
     evolve_min: float = 0.75
     evolve_max_tags: int = 2
+    # Index key = content + keywords + tags + context + facts (A-MEM; LongMemEval's merged
+    # key expansion). False indexes the content alone (for ablations).
+    key_expansion: bool = True
     # Drop pure filler turns ("ok thanks!") as NOOP; their episodes are still stored.
     skip_filler: bool = True
 

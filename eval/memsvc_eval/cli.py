@@ -133,6 +133,11 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="JSON list of {name, overrides}: several memsvc rows in one run",
     )
+    lme.add_argument(
+        "--ablation",
+        action="store_true",
+        help="the default configuration and each recall component switched off, in one run",
+    )
     lme.add_argument("--baselines", default="bm25,dense", help="comma-separated; '' for none")
     lme.add_argument("--no-memsvc", action="store_true", help="run the baselines only")
     lme.add_argument(
@@ -160,8 +165,13 @@ def _longmemeval(args: argparse.Namespace, argv: list[str]) -> int:
     suite = Suite(
         suite.name, records, suite.seed, suite.target_sessions, suite.sources, suite.short
     )
-    if args.url and args.configs:
-        raise ValueError("--configs applies settings in-process; it cannot be used with --url")
+    if args.url and (args.configs or args.ablation):
+        raise ValueError("--configs/--ablation apply settings in-process; not with --url")
+    if args.configs and args.ablation:
+        raise ValueError("give --configs or --ablation, not both")
+    from .ablation import ABLATIONS
+
+    systems = list(ABLATIONS) if args.ablation else load_configs(args.configs)
     opts = RunOptions(
         out_dir=args.out,
         top_k=args.top_k,
@@ -171,7 +181,7 @@ def _longmemeval(args: argparse.Namespace, argv: list[str]) -> int:
         api_key=args.api_key,
         qa=args.qa,
         cache_dir=args.cache,
-        systems=[] if args.no_memsvc else load_configs(args.configs),
+        systems=[] if args.no_memsvc else systems,
         common=parse_set(args.overrides),
         baselines=[b for b in args.baselines.split(",") if b.strip()],
         progress=not args.no_progress,

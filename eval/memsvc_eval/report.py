@@ -244,8 +244,53 @@ def markdown(report: dict[str, Any]) -> str:
             per = [_fmt((qa["by_type"].get(t) or {}).get("accuracy"), 2) for t in types]
             acc = [qa[key]["accuracy"] for key in ("overall", "non_abstention", "abstention")]
             lines.append(f"| {n} | " + " | ".join(_fmt(v) for v in [*acc, *per]) + " |")
+    lines += ablation_lines(report, types)
     lines += ["", "Plots: `recall_at_k.png`, `latency.png`. Definitions: eval/README.md.", ""]
     return "\n".join(lines)
+
+
+ABLATION_COLS: tuple[tuple[str, str], ...] = (
+    ("session", "recall_all@5"),
+    ("session", "recall_all@10"),
+    ("turn", "recall_all@5"),
+    ("turn", "recall_all@10"),
+    ("session", "ndcg_any@10"),
+    ("turn", "ndcg_any@10"),
+)
+
+
+def ablation_lines(report: dict[str, Any], types: list[str]) -> list[str]:
+    """With several memsvc configurations: one row each, then session nDCG@10 per type."""
+    rows = {n: s for n, s in report["systems"].items() if s.get("kind") == "memsvc"}
+    if len(rows) < 2:
+        return []
+    cols = [f"{'S' if lv == 'session' else 'T'} {m}" for lv, m in ABLATION_COLS]
+    lines = ["", "Ablation (memsvc configurations on the same haystacks):", ""]
+    lines.append("| configuration | " + " | ".join(cols) + " | p50 ms | p95 ms |")
+    lines.append("|---" * (len(cols) + 3) + "|")
+    for name, s in rows.items():
+        overall = s["retrieval"]["overall"]
+        cells = [_fmt(overall[lv].get(m)) for lv, m in ABLATION_COLS]
+        lat = s["latency"]
+        lines.append(
+            f"| {name} | "
+            + " | ".join(cells)
+            + f" | {_fmt(lat['p50_ms'], 1)} | {_fmt(lat['p95_ms'], 1)} |"
+        )
+    lines += ["", "Ablation, session nDCG@10 / turn nDCG@10 per question type:", ""]
+    lines.append("| configuration | " + " | ".join(types) + " |")
+    lines.append("|---" * (len(types) + 1) + "|")
+    for name, s in rows.items():
+        cells = []
+        for t in types:
+            bt = s["retrieval"]["by_type"].get(t)
+            if not bt:
+                cells.append("–")
+                continue
+            s_ndcg, t_ndcg = bt["session"].get("ndcg_any@10"), bt["turn"].get("ndcg_any@10")
+            cells.append(f"{_fmt(s_ndcg, 2)} / {_fmt(t_ndcg, 2)}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def write_report(out_dir: Path, *, plots: bool = True) -> dict[str, Any]:

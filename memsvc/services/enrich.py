@@ -81,16 +81,17 @@ def key_text_of(note: Note) -> str:
     )
 
 
-def refresh_key(note: Note) -> str:
+def refresh_key(note: Note, *, expand: bool = True) -> str:
     """Recompute the note's merged key after any attribute change; the lexical index follows
-    `search_text` through database triggers. Returns the key to embed."""
-    note.search_text = key_text_of(note)
+    `search_text` through database triggers. Returns the key to embed. `expand=False` (the
+    `ingest.key_expansion` setting) keys the content alone."""
+    note.search_text = key_text_of(note) if expand else note.content
     return note.search_text
 
 
-def enrich_offline(note: Note, previous: str | None = None) -> None:
+def enrich_offline(note: Note, previous: str | None = None, *, expand: bool = True) -> None:
     """Recompute a note's attributes in place (after its text changed)."""
     attrs = offline_attributes(note.content, note.role, previous=previous)
     note.keywords, note.tags, note.context = attrs.keywords, attrs.tags, attrs.context
     note.facts, note.slots = attrs.facts, attrs.slots
-    refresh_key(note)
+    refresh_key(note, expand=expand)

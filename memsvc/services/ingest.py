@@ -139,6 +139,8 @@ def plan_units(
     """With an LLM and `wait=false`, the offline plan is written now and the LLM enriches the
     notes from the job queue after the acknowledgement."""
     plan = Plan(units=units)
+    for unit in units:
+        unit.expand_key = rt.settings.ingest.key_expansion
     if infer:
         add_offline_attributes(units)
     embed_units(rt, units)
@@ -175,7 +177,9 @@ def write_plan(
     source_ids: list[str] | None = None,
 ) -> Writer:
     with rt.indexes.writing(scope.partition) as changes:
-        writer = Writer(session, scope, changes, rt.embedder.model_name)
+        writer = Writer(
+            session, scope, changes, rt.embedder.model_name, expand=rt.settings.ingest.key_expansion
+        )
         session.add_all(episodes)
         writer.apply(plan, dict(meta), actor)
         if source_ids:

@@ -125,7 +125,9 @@ def _enrich(rt: Runtime, partition: str, note_ids: list[str]) -> bool:
     embed_evolutions(rt, plan)
     scope = Scope(todo[0].namespace, todo[0].user_id, todo[0].agent_id, todo[0].session_id)
     with rt.db.session() as session, rt.indexes.writing(partition) as changes:
-        writer = Writer(session, scope, changes, rt.embedder.model_name)
+        writer = Writer(
+            session, scope, changes, rt.embedder.model_name, expand=rt.settings.ingest.key_expansion
+        )
         for unit in answered:
             _apply(writer, unit, todo[unit.position].pk)
         for evo in plan.evolutions.values():
@@ -152,7 +154,7 @@ def _apply(writer: Writer, unit: Unit, pk: int) -> None:
         unit.facts,
     )
     note.enrichment = "llm"
-    refresh_key(note)
+    refresh_key(note, expand=writer.expand)
     assert unit.vector is not None
     note.embedding = unit.vector.astype("float32").tobytes()
     writer.changes.upsert([note.pk], unit.vector.reshape(1, -1))

@@ -89,7 +89,7 @@ def update(
 
             note.content = req.text
             note.content_hash = content_hash(req.text)
-            enrich_offline(note)
+            enrich_offline(note, expand=rt.settings.ingest.key_expansion)
             vec = rt.embedder.embed([note.search_text])[0]
             note.embedding = vec.astype(np.float32).tobytes()
             changes.upsert([note.pk], vec.reshape(1, -1))

@@ -51,8 +51,11 @@ class Unit:
     links: list[tuple[int, str, float]] = field(default_factory=list)
     enrichment: str = "offline"
     pending_llm: bool = False
+    expand_key: bool = True
 
     def key(self) -> str:
+        if not self.expand_key:
+            return self.content
         return key_text(self.content, self.keywords, self.tags, self.context, self.facts)
 
 
@@ -252,7 +255,7 @@ def evolve_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
 def embed_evolutions(rt: Runtime, plan: Plan) -> None:
     """Evolved neighbours get a new key (their tags/context changed), embedded in one batch."""
     evos = [e for e in plan.evolutions.values() if e.pk in plan.neighbors]
-    if not evos:
+    if not evos or not rt.settings.ingest.key_expansion:  # content-only keys do not change
         return
     keys = []
     for e in evos:

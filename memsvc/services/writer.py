@@ -72,7 +72,16 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
 
 
 class Writer:
-    def __init__(self, session: Session, scope: Scope, changes: PendingChanges, model: str) -> None:
+    def __init__(
+        self,
+        session: Session,
+        scope: Scope,
+        changes: PendingChanges,
+        model: str,
+        *,
+        expand: bool = True,
+    ) -> None:
+        self.expand = expand
         self.session = session
         self.scope = scope
         self.changes = changes
@@ -269,7 +278,7 @@ class Writer:
             note.context = context
         if history.snapshot(note) == before:
             return
-        refresh_key(note)
+        refresh_key(note, expand=self.expand)
         if vector is not None:
             note.embedding = np.asarray(vector, dtype=np.float32).tobytes()
             self.changes.upsert([note.pk], np.asarray(vector, dtype=np.float32).reshape(1, -1))
