@@ -76,6 +76,9 @@ class IngestSettings(BaseModel):
     # Index key = content + keywords + tags + context + facts (A-MEM; LongMemEval's merged
     # key expansion). False indexes the content alone (for ablations).
     key_expansion: bool = True
+    # Sentence-level parts (the user's sentences of a round) get vectors of their own in a
+    # second index; recall scores a note on its best part too. 0 = no parts.
+    max_parts: int = Field(16, ge=0, le=64)
     # Drop pure filler turns ("ok thanks!") as NOOP; their episodes are still stored.
     skip_filler: bool = True
 
@@ -117,7 +120,12 @@ class RecallSettings(BaseModel):
     lexical_candidates: int = 50
     fusion: Literal["rrf", "linear"] = "linear"
     rrf_k: int = 60
-    lexical_weight: float = 1.0
+    # Lexical scores are normalised to the best one (0..1) while cosine similarities of
+    # MiniLM sit in 0..0.7, so a weight under 1 keeps the two comparable.
+    lexical_weight: float = 0.3
+    # How far a note's best sentence-level part lifts its dense score above the whole key's
+    # similarity (1 = the best of the two; 0 = parts ignored).
+    part_weight: float = 1.0
     # Time expressions in the query ("last month") boost memories from that range;
     # "current value" questions ("where do I live now?") prefer recent memories.
     time_aware: bool = True
@@ -127,6 +135,9 @@ class RecallSettings(BaseModel):
     graph_hops: int = 1
     graph_damping: float = 0.5
     reinforce: bool = True
+    # Each hit already taken from a session discounts that session's other candidates by
+    # this share, so the top-k spans conversations instead of repeating one (0 = off).
+    session_diversity: float = 0.1
 
 
 class ApiSettings(BaseModel):

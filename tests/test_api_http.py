@@ -191,3 +191,20 @@ def test_api_keys_map_to_isolated_namespaces(tmp_path: Path, embedder: CachedEmb
         assert a.get(f"/v1/memories/{mid}").status_code == 200
         for client in (a, b, anon):
             client.close()
+
+
+def test_a_bug_answers_500_json_and_the_connection_survives(
+    settings: Settings, embedder: CachedEmbedder
+) -> None:
+    app = create_app(settings, embedder=embedder)
+
+    def boom() -> None:
+        raise RuntimeError("a bug")
+
+    app.add_api_route("/boom", boom)
+    with LiveServer(app) as srv, httpx.Client(base_url=srv.url, timeout=60) as client:
+        err = _error(client.get("/boom"), 500, "internal_error")
+        assert "a bug" not in str(err)  # no internals leak to the caller
+        # The same keep-alive connection still serves the next request.
+        assert client.get("/healthz").status_code == 200
+        assert client.get("/boom").status_code == 500

@@ -11,7 +11,8 @@ import pytest
 from memsvc import Memory
 from memsvc.config import Settings
 from memsvc.embed import CachedEmbedder
-from memsvc.services.lexical import query_terms
+from memsvc.services.lexical import lexical_candidates, query_terms
+from memsvc.services.scope import Scope
 
 T0 = datetime(2024, 6, 3, 12, tzinfo=UTC)
 FILLER = [
@@ -68,6 +69,29 @@ def test_lexical_search_respects_scopes(mem: Memory) -> None:
     mem.add("Project Zanzibar kickoff is on Monday.", user_id="a", infer=False)
     mem.add(FILLER[:2], user_id="b", infer=False)
     assert all("Zanzibar" not in h.memory for h in mem.search("Zanzibar", user_id="b").results)
+
+
+def test_lexical_candidates_come_from_the_partition_alone(mem: Memory) -> None:
+    # Many tenants share one full-text index: a query must rank only its own partition's
+    # documents (and never return another's), whoever else uses the same words.
+    for user in ("a", "b", "c"):
+        mem.add(["Zanzibar trip planning.", f"Zanzibar notes of {user}."], user_id=user)
+    mem.update(mem.get_all(user_id="c").results[0].id or "", "Nothing about islands here.")
+    for user in ("a", "b", "c"):
+        partition = Scope("default", user, None, None).partition
+        with mem.runtime.db.read() as session:
+            hits = lexical_candidates(session, partition, "zanzibar", 10)
+            owners = {mem.get(str(pk_to_id(session, pk))).user_id for pk, _ in hits}
+        assert owners == {user}
+        assert len(hits) == (1 if user == "c" else 2)
+
+
+def pk_to_id(session: object, pk: int) -> str:
+    from memsvc.db.models import Note
+
+    note = session.get(Note, pk)  # type: ignore[attr-defined]
+    assert note is not None
+    return str(note.id)
 
 
 def test_time_expression_prefers_memories_from_that_range(mem: Memory) -> None:
@@ -138,3 +162,63 @@ def test_both_fusions_rank_the_obvious_answer_first(
         ).results
     assert hits[0].id == want.results[0].id
     assert set(hits[0].explain or {}) >= {"similarity", "relevance", "score"}
+
+
+ASSISTANT_REPLY = (
+    "Great goal! Start by adding a short walk after each meal, take the stairs, park further "
+    "away, set hourly reminders to move, walk during phone calls, and track your progress "
+    "weekly. Gradually raise your target by 500 steps every week so it stays sustainable."
+)
+
+
+def test_a_side_remark_in_a_long_round_is_found_through_its_part(mem: Memory) -> None:
+    mem.add(
+        [
+            {
+                "role": "user",
+                "content": "I want to increase my daily step count, any tips? By the way, my "
+                "sister Ngozi just adopted a retired greyhound called Biscuit. Also, what "
+                "shoes are best for long walks on pavement?",
+            },
+            {"role": "assistant", "content": ASSISTANT_REPLY},
+        ],
+        user_id="u",
+        session_id="s1",
+        timestamp=T0,
+    )
+    mem.add(FILLER, user_id="u", session_id="s2", timestamp=T0 + timedelta(days=1))
+    hit = mem.search("what dog did my sister get?", user_id="u", top_k=3, explain=True).results[0]
+    assert "Biscuit" in hit.memory
+    parts = hit.explain or {}
+    assert parts["part"] > parts["similarity"]  # the sentence matched better than the round
+
+
+def test_parts_follow_updates_deletes_and_rebuilds(
+    mem: Memory, settings: Settings, embedder: CachedEmbedder
+) -> None:
+    note = mem.add(
+        "I keep my passport in the blue folder. My bike lock code is 4471.", user_id="u"
+    ).results[0]
+    partition = Scope("default", "u", None, None).partition
+    q = embedder.embed_query("where is my passport?")
+
+    def part_pks() -> list[int]:
+        _, pks, _ = mem.runtime.indexes.search_parts(partition, q, 10)
+        return sorted(set(pks.tolist()))
+
+    assert len(part_pks()) == 1
+    mem.update(note.id or "", "Nothing to see.")  # one sentence: no parts any more
+    assert part_pks() == []
+    mem.update(note.id or "", "The passport is in the drawer. The spare key is under the mat.")
+    assert len(part_pks()) == 1
+    mem.close()
+    # A fresh process with the index folder gone rebuilds both indexes from the database.
+    import shutil
+
+    shutil.rmtree(settings.index_path)
+    with Memory(settings, embedder=embedder) as again:
+        _, pks, nums = again.runtime.indexes.search_parts(partition, q, 10)
+        assert sorted(nums.tolist()) == [0, 1]
+        again.delete(note.id or "")
+        _, pks, _ = again.runtime.indexes.search_parts(partition, q, 10)
+        assert pks.size == 0

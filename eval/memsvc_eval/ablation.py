@@ -1,5 +1,7 @@
 """The ablation set: the default configuration and one row per recall component switched off
-(or swapped), all over the same haystacks in one run (`--ablation`)."""
+(or swapped), all over the same haystacks in one run (`--ablation`). Rows that change only
+search-time settings (recall, decay) search the default row's store instead of ingesting
+their own (see `system.ingest_key`)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ from .system import SystemConfig
 ABLATIONS: list[SystemConfig] = [
     SystemConfig("memsvc"),
     SystemConfig("no-lexical", {"recall": {"lexical": False}}),
+    SystemConfig("no-parts", {"recall": {"part_weight": 0.0}}),
+    SystemConfig("no-session-diversity", {"recall": {"session_diversity": 0.0}}),
+    SystemConfig("lexical-weight-1", {"recall": {"lexical_weight": 1.0}}),
     SystemConfig("rrf-fusion", {"recall": {"fusion": "rrf"}}),
     SystemConfig("no-key-expansion", {"ingest": {"key_expansion": False}}),
     SystemConfig("turn-granularity", {"ingest": {"granularity": "turn"}}),
@@ -17,8 +22,14 @@ ABLATIONS: list[SystemConfig] = [
     SystemConfig(
         "dense-only",
         {
-            "recall": {"lexical": False, "time_aware": False, "graph_hops": 0},
-            "ingest": {"key_expansion": False, "granularity": "turn"},
+            "recall": {
+                "lexical": False,
+                "time_aware": False,
+                "graph_hops": 0,
+                "part_weight": 0.0,
+                "session_diversity": 0.0,
+            },
+            "ingest": {"key_expansion": False, "granularity": "turn", "max_parts": 0},
             "decay": {"enabled": False},
         },
     ),

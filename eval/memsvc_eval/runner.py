@@ -25,7 +25,7 @@ from .provenance import REPO, source_hash
 from .results import IngestResult, QuestionResult, RunLogs, write_json_atomic
 from .scopes import ScopeStore, group_by_haystack, scope_id
 from .suites import Suite
-from .system import MemsvcSystem, SystemConfig, build_settings
+from .system import MemsvcSystem, SystemConfig, build_settings, ingest_key
 
 RUN_FILE = "run.json"
 BASELINES = ("bm25", "dense")
@@ -107,6 +107,7 @@ class Runner:
 
     def _open(self) -> None:
         o = self.opts
+        stores: dict[str, MemsvcSystem] = {}  # ingest key -> the system that ingests it
         for cfg in o.systems:
             settings = embedder = None
             if not o.url:
@@ -120,11 +121,20 @@ class Runner:
                 # A configuration that changes the embedding settings gets its own model.
                 if "embed" not in cfg.overrides:
                     embedder = self._shared_embedder()
-            self.systems.append(
-                MemsvcSystem(
-                    cfg.name, settings=settings, url=o.url, api_key=o.api_key, embedder=embedder
-                )
+            # Configurations that differ only in search settings share one ingested store.
+            key = ingest_key(settings) if settings is not None else None
+            shares = stores.get(key) if key is not None and embedder is not None else None
+            system = MemsvcSystem(
+                cfg.name,
+                settings=settings,
+                url=o.url,
+                api_key=o.api_key,
+                embedder=embedder,
+                shares=shares,
             )
+            if key is not None and shares is None:
+                stores[key] = system
+            self.systems.append(system)
         for name in o.baselines:
             self.baselines.append(self._baseline(name))
         if o.qa:
@@ -261,9 +271,11 @@ class Runner:
     def _memsvc(self, system: MemsvcSystem, todo: list[Record]) -> None:
         first = todo[0]
         hay = first.haystack_hash()
-        scope = scope_id(system.name, hay)
+        scope = scope_id(system.ingest_name, hay)
         try:
-            episodes = self.scopes.load(system.name, hay)
+            episodes = self.scopes.load(system.ingest_name, hay)
+            if episodes is None and system.ingest_name != system.name:
+                raise RuntimeError(f"the store of {system.ingest_name!r} has no such haystack")
             if episodes is None:
                 if self.scopes.started(system.name, hay):
                     system.reset_scope(scope)

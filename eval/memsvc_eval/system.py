@@ -75,6 +75,45 @@ class SearchOutcome:
     unknown_episodes: int = 0
 
 
+# Sections read only at search time (with the background sweep off, as in eval): two
+# configurations that differ only here can search one ingested store.
+SEARCH_ONLY = ("recall", "decay")
+
+
+def ingest_key(settings: Any) -> str:
+    """What a configuration's ingested store depends on: every setting but the search-time
+    sections and the paths that differ per configuration by construction."""
+    dump = settings.model_dump(
+        mode="json",
+        exclude={
+            **dict.fromkeys(SEARCH_ONLY, True),
+            "data_dir": True,
+            "database": {"url"},
+            "index": {"path"},
+        },
+    )
+    return repr(sorted(dump.items()))
+
+
+class _SearchView:
+    """Another configuration's store read with this configuration's search settings: the same
+    database, indexes and model (through its own query cache, so latencies stay honest)."""
+
+    def __init__(self, base: Any, settings: Any, embedder: Any) -> None:
+        from memsvc import Memory
+
+        view = object.__new__(Memory)
+        rt = copy.copy(base.runtime)
+        rt.settings = settings
+        if embedder is not None:
+            rt.embedder = embedder
+        view.settings, view.namespace, view._rt = settings, base.namespace, rt
+        self.search = view.search
+
+    def close(self) -> None:
+        """The store belongs to the base configuration, which closes it."""
+
+
 class MemsvcSystem:
     def __init__(
         self,
@@ -84,14 +123,19 @@ class MemsvcSystem:
         url: str | None = None,
         api_key: str | None = None,
         embedder: Any = None,
+        shares: MemsvcSystem | None = None,
     ) -> None:
         self.name = name
         self.settings = settings
-        if url:
+        # Set when this configuration searches `shares`' store instead of ingesting its own.
+        self.ingest_name = shares.name if shares is not None else name
+        if shares is not None:
+            self.mem: Any = _SearchView(shares.mem, settings, embedder)
+        elif url:
             from memsvc.client import MemoryClient
 
             # Whole haystack sessions go in one request: allow for a slow server.
-            self.mem: Any = MemoryClient(url, api_key=api_key, timeout=300.0)
+            self.mem = MemoryClient(url, api_key=api_key, timeout=300.0)
         else:
             from memsvc import Memory
 

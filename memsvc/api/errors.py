@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from memsvc.errors import MemsvcError
 from memsvc.schemas.requests import validation_details, validation_message
@@ -39,7 +40,34 @@ def install(app: FastAPI) -> None:
         )
         return error_response(exc.status_code, code, str(exc.detail))
 
-    @app.exception_handler(Exception)
-    async def _crash(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return error_response(500, "internal_error", "internal server error")
+    app.add_middleware(CatchAllMiddleware)
+
+
+class CatchAllMiddleware:
+    """A bug answers 500 JSON and the connection stays usable. (A FastAPI handler for
+    `Exception` runs in Starlette's outermost middleware, which re-raises after responding;
+    uvicorn then drops the keep-alive connection and the client's next call fails too.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception:
+            log.exception("unhandled error")
+            if started:  # half a response is out: nothing valid can follow
+                raise
+            response = error_response(500, "internal_error", "internal server error")
+            await response(scope, receive, send)

@@ -85,6 +85,11 @@ class Note(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     episode_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     embedding: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Sentence-level parts of the note (the user's sentences of a round) and their vectors
+    # (n x dim float32, row-major): recall scores a long note on its best-matching part.
+    # Deferred: recall loads hundreds of candidate rows and needs neither.
+    part_texts: Mapped[list[str] | None] = mapped_column(JSONType, default=list, deferred=True)
+    part_embeddings: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
     embed_model: Mapped[str | None] = mapped_column(String(255))
     embed_dim: Mapped[int | None] = mapped_column(Integer)
     # Bitemporal: event/valid time (when it happened / was true) vs created_at (when we learned it).

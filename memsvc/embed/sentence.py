@@ -92,15 +92,18 @@ class SentenceTransformerEmbedder:
     def embed(self, texts: Sequence[str]) -> Vectors:
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        out = np.empty((len(texts), self._dim), dtype=np.float32)
         with self._lock:
-            out = self._model.encode(
-                list(texts),
-                batch_size=self._settings.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        return np.ascontiguousarray(out, dtype=np.float32)
+            for chunk in length_buckets([len(t) for t in texts], self._settings.batch_size):
+                vecs = self._model.encode(
+                    [texts[i] for i in chunk],
+                    batch_size=len(chunk),
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
+                out[chunk] = vecs
+        return out
 
     def embed_query(self, text: str) -> Vectors:
         torch = self._torch
@@ -113,3 +116,20 @@ class SentenceTransformerEmbedder:
             out = self._model(features)["sentence_embedding"].float()
             out = torch.nn.functional.normalize(out, dim=-1)
         return np.ascontiguousarray(out.cpu().numpy()[0], dtype=np.float32)
+
+
+def length_buckets(lengths: Sequence[int], batch_size: int) -> list[list[int]]:
+    """Indices grouped into batches of similar length. A batch is padded to its longest
+    text, so one 256-token round beside twenty short sentences would make each sentence
+    cost a whole round; grouping keeps the longest text of a batch within about twice
+    its shortest (sentence-transformers only sorts inside one batch_size window)."""
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            cur = batches[-1]
+            if len(cur) < batch_size and lengths[i] <= 2 * lengths[cur[0]] + 64:
+                cur.append(i)
+                continue
+        batches.append([i])
+    return batches

@@ -48,7 +48,7 @@ class SearchRequest(BaseModel):
 
 class SearchHit(MemoryRead):
     score: float
-    via: Literal["index", "lexical", "time", "link"] = "index"
+    via: Literal["index", "part", "lexical", "time", "link"] = "index"
     explain: dict[str, float] | None = None
 
 

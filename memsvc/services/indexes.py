@@ -1,4 +1,7 @@
-"""One vector index per partition, derived from the database and kept in step with it.
+"""Two vector indexes per partition, derived from the database and kept in step with it:
+the *key* index (one vector per note: its merged A-MEM key) and the *parts* index (one vector
+per sentence-level part of a note, id ``pk << PART_BITS | j``), so recall can score a long
+round on its best-matching sentence. Planning (merge, links) uses the key index alone.
 
 Every index-affecting write bumps `partitions.version` in the same transaction; the in-memory
 index applies the change after the commit, under the partition's write lock, and its saved
@@ -34,6 +37,26 @@ from memsvc.index.factory import build_index, load_index
 
 log = logging.getLogger(__name__)
 STATE = "state.json"
+# Part ids pack (note pk, part number); a note has at most 2**PART_BITS parts.
+PART_BITS = 6
+MAX_PARTS = 1 << PART_BITS
+_PARTS = "\x00parts"  # slot-name suffix of a partition's parts index
+
+
+def _split_name(name: str) -> tuple[str, bool]:
+    """Slot name -> (partition, is the parts index)."""
+    if name.endswith(_PARTS):
+        return name[: -len(_PARTS)], True
+    return name, False
+
+
+def part_ids(pk: int, n: int) -> list[int]:
+    return [(pk << PART_BITS) | j for j in range(n)]
+
+
+def split_part_ids(ids: IdArray) -> tuple[IdArray, IdArray]:
+    """(note pks, part numbers) of part-index ids."""
+    return ids >> PART_BITS, ids & (MAX_PARTS - 1)
 
 
 def bump_version(session: Session, partition: str, namespace: str) -> int:
@@ -66,16 +89,24 @@ class PendingChanges:
     upsert_ids: list[int] = field(default_factory=list)
     upsert_vecs: list[FloatArray] = field(default_factory=list)
     remove_ids: list[int] = field(default_factory=list)
+    # note pk -> its part vectors (n, dim); replaces whatever parts the note had.
+    part_sets: dict[int, FloatArray] = field(default_factory=dict)
 
     def upsert(self, ids: list[int], vectors: FloatArray) -> None:
         self.upsert_ids.extend(ids)
         self.upsert_vecs.append(vectors)
 
+    def set_parts(self, pk: int, vectors: FloatArray | None) -> None:
+        """The note's part vectors from now on (None or empty: no parts)."""
+        vecs = np.zeros((0, 0), dtype=np.float32) if vectors is None else vectors
+        self.part_sets[pk] = vecs[:MAX_PARTS]
+
     def remove(self, ids: list[int]) -> None:
+        """Remove notes: their key vectors and all their parts."""
         self.remove_ids.extend(ids)
 
     def __bool__(self) -> bool:
-        return bool(self.upsert_ids or self.remove_ids)
+        return bool(self.upsert_ids or self.remove_ids or self.part_sets)
 
 
 class IndexRegistry:
@@ -89,10 +120,12 @@ class IndexRegistry:
         self._slots_lock = threading.Lock()
 
     # -- folders --------------------------------------------------------------------------
-    def folder(self, partition: str) -> Path:
+    def folder(self, name: str) -> Path:
+        partition, parts = _split_name(name)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", partition)[:60]
         digest = hashlib.sha256(partition.encode()).hexdigest()[:16]
-        return self.root / f"{slug}-{digest}"
+        base = self.root / f"{slug}-{digest}"
+        return base / "parts" if parts else base
 
     def _slot(self, partition: str) -> _Slot:
         with self._slots_lock:
@@ -105,6 +138,19 @@ class IndexRegistry:
     def search(self, partition: str, query: FloatArray, k: int) -> tuple[FloatArray, IdArray]:
         index = self._ensure(partition)
         return index.search(query.reshape(1, -1), k)
+
+    def search_parts(
+        self, partition: str, query: FloatArray, k: int
+    ) -> tuple[FloatArray, IdArray, IdArray]:
+        """Best parts for one query: (scores, note pks, part numbers), best first."""
+        index = self._ensure(partition + _PARTS)
+        if index.count() == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return np.zeros(0, dtype=np.float32), empty, empty
+        scores, ids = index.search(query.reshape(1, -1), k)
+        keep = ids[0] >= 0
+        pks, parts = split_part_ids(ids[0][keep])
+        return scores[0][keep], pks, parts
 
     def count(self, partition: str) -> int:
         return self._ensure(partition).count()
@@ -122,7 +168,8 @@ class IndexRegistry:
                 slot.index, slot.version = self._load_or_rebuild(partition)
             return slot.index
 
-    def _db_version(self, partition: str) -> int:
+    def _db_version(self, name: str) -> int:
+        partition = _split_name(name)[0]
         with self.db.read() as session:
             version = session.scalar(select(Partition.version).where(Partition.key == partition))
         return int(version or 0)
@@ -156,19 +203,28 @@ class IndexRegistry:
             index.save(folder / sub)
         self._write_state(partition, index, version, sub)
         for child in folder.iterdir():
-            if child.is_dir() and child.name != sub:
+            if child.is_dir() and child.name not in {sub, "parts"}:
                 shutil.rmtree(child, ignore_errors=True)
         return index
 
-    def _vectors_from_db(self, partition: str) -> tuple[IdArray, FloatArray]:
+    def _vectors_from_db(self, name: str) -> tuple[IdArray, FloatArray]:
         ids: list[int] = []
         blobs: list[bytes] = []
+        row = self.dim * 4
+        partition, parts = _split_name(name)
+        column = Note.part_embeddings if parts else Note.embedding
         with self.db.read() as session:
-            stmt = select(Note.pk, Note.embedding).where(
-                Note.partition == partition, Note.embedding.is_not(None)
+            stmt = select(Note.pk, column).where(
+                Note.partition == partition, Note.embedding.is_not(None), column.is_not(None)
             )
             for pk, blob in session.execute(stmt.execution_options(yield_per=5000)):
-                if blob is not None and len(blob) == self.dim * 4:
+                if blob is None or not blob or len(blob) % row:
+                    continue
+                if parts:
+                    n = min(len(blob) // row, MAX_PARTS)
+                    ids.extend(part_ids(pk, n))
+                    blobs.append(blob[: n * row])
+                elif len(blob) == row:
                     ids.append(pk)
                     blobs.append(blob)
         vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, self.dim)
@@ -190,41 +246,64 @@ class IndexRegistry:
 
         Usage: ``with registry.writing(p) as changes: <transaction that fills changes and
         calls bump_version>``; the changes reach the index when the block exits cleanly."""
-        slot = self._slot(partition)
+        slot, parts = self._slot(partition), self._slot(partition + _PARTS)
         self._ensure(partition)
-        with slot.lock:
+        self._ensure(partition + _PARTS)
+        with slot.lock:  # the key slot's lock serialises the partition's writers
             changes = PendingChanges()
             try:
                 yield changes
             except BaseException:
-                # If the block committed before failing, the index misses that commit: drop
-                # the in-memory copy so the next use rebuilds it from the database.
-                if self._db_version(partition) != slot.version:
-                    _close(slot.index)
-                    slot.index, slot.version = None, -1
+                # If the block committed before failing, the indexes miss that commit: drop
+                # the in-memory copies so the next use rebuilds them from the database.
+                for s in (slot, parts):
+                    with s.lock:
+                        if self._db_version(partition) != s.version:
+                            _close(s.index)
+                            s.index, s.version = None, -1
                 raise
             if changes:
-                self._apply(partition, slot, changes)
+                self._apply(
+                    partition, slot, changes.remove_ids, changes.upsert_ids, changes.upsert_vecs
+                )
+                self._apply_parts(partition, parts, changes)
 
-    def _apply(self, partition: str, slot: _Slot, changes: PendingChanges) -> None:
+    def _apply_parts(self, partition: str, slot: _Slot, changes: PendingChanges) -> None:
+        gone = [*changes.remove_ids, *changes.part_sets]
+        remove = [i for pk in gone for i in part_ids(pk, MAX_PARTS)]
+        ids = [i for pk, v in changes.part_sets.items() for i in part_ids(pk, len(v))]
+        vecs = [v for v in changes.part_sets.values() if len(v)]
+        with slot.lock:
+            if slot.index is None:  # dropped after a failure: rebuilt on next use
+                return
+            self._apply(partition + _PARTS, slot, remove, ids, vecs)
+
+    def _apply(
+        self,
+        name: str,
+        slot: _Slot,
+        remove: list[int],
+        ids: list[int],
+        vecs: list[FloatArray],
+    ) -> None:
         index = slot.index
         assert index is not None
         try:
-            if changes.remove_ids:
-                index.remove(np.asarray(changes.remove_ids, dtype=np.int64))
-            if changes.upsert_ids:
-                vecs = np.vstack(changes.upsert_vecs).astype(np.float32, copy=False)
-                index.add(np.asarray(changes.upsert_ids, dtype=np.int64), vecs)
+            if remove:
+                index.remove(np.asarray(remove, dtype=np.int64))
+            if ids:
+                stacked = np.vstack(vecs).astype(np.float32, copy=False)
+                index.add(np.asarray(ids, dtype=np.int64), stacked)
         except Exception:
             # The database has the truth; drop the in-memory copy so the next use rebuilds it.
-            log.exception("index update failed for %s; it will be rebuilt", partition)
+            log.exception("index update failed for %s; it will be rebuilt", name)
             _close(slot.index)
             slot.index, slot.version = None, -1
             raise
-        slot.version = self._db_version(partition)
+        slot.version = self._db_version(name)
         slot.dirty = True
         if self._kind_for(index.count(), index.kind) != index.kind and not slot.promoting:
-            self._promote_async(partition, slot)
+            self._promote_async(name, slot)
 
     def _promote_async(self, partition: str, slot: _Slot) -> None:
         slot.promoting = True
@@ -287,17 +366,22 @@ class IndexRegistry:
 
     def drop(self, partition: str) -> None:
         """Forget a partition entirely (user erasure): memory and folder."""
-        slot = self._slot(partition)
-        with slot.lock:
-            _close(slot.index)
-            slot.index, slot.version, slot.dirty = None, -1, False
-            shutil.rmtree(self.folder(partition), ignore_errors=True)
-        with self._slots_lock:
-            self._slots.pop(partition, None)
+        for name in (partition + _PARTS, partition):
+            slot = self._slot(name)
+            with slot.lock:
+                _close(slot.index)
+                slot.index, slot.version, slot.dirty = None, -1, False
+                shutil.rmtree(self.folder(name), ignore_errors=True)
+            with self._slots_lock:
+                self._slots.pop(name, None)
 
     def loaded(self) -> dict[str, tuple[str, int]]:
         with self._slots_lock:
-            return {p: (s.index.kind, s.index.count()) for p, s in self._slots.items() if s.index}
+            return {
+                p.replace(_PARTS, "#parts"): (s.index.kind, s.index.count())
+                for p, s in self._slots.items()
+                if s.index
+            }
 
     def search_many(
         self, partition: str, queries: FloatArray, k: int

@@ -35,6 +35,7 @@ from memsvc.services.planning import (
     evolve_offline,
     find_candidates,
     link_offline,
+    split_parts,
 )
 from memsvc.services.scope import Scope
 from memsvc.services.writer import Writer
@@ -111,12 +112,15 @@ def make_units(
     units: list[Unit] = []
     previous: str | None = None
     for group in groups:
+        source: str | None = None
         if len(group) == 1:
             ep = group[0]
             content, role, unit_kind = ep.content, ep.role if conversation else None, kind
         else:
             content = "\n".join(f"{ep.role}: {ep.content}" for ep in group)
             role, unit_kind = "user", "round"
+            # The user's own sentences: what later questions about the user point at.
+            source = "\n".join(ep.content for ep in group if ep.role == "user")
         units.append(
             Unit(
                 position=len(units),
@@ -127,6 +131,7 @@ def make_units(
                 episode_ids=[ep.id for ep in group],
                 content_hash=content_hash(content),
                 previous=previous,
+                part_source=source,
             )
         )
         previous = group[-1].content
@@ -143,7 +148,8 @@ def plan_units(
         unit.expand_key = rt.settings.ingest.key_expansion
     if infer:
         add_offline_attributes(units)
-    embed_units(rt, units)
+    split_parts(rt, units)
+    embed_units(rt, units, parts=True)
     if not infer:
         return plan
     # A read-only session: on SQLite a write session would hold the database's write lock

@@ -30,6 +30,11 @@ def query_terms(query: str) -> list[str]:
     return out[:MAX_TERMS]
 
 
+def partition_token(partition: str) -> str:
+    """The FTS5 token a partition is indexed under (see migration 0005)."""
+    return "p" + partition.encode().hex().upper() + "0" * 64
+
+
 def lexical_candidates(
     session: Session, partition: str, query: str, limit: int
 ) -> list[tuple[int, float]]:
@@ -39,11 +44,15 @@ def lexical_candidates(
         return []
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        match = " OR ".join(f'"{t}"' for t in terms)
+        # The partition is an indexed token (migration 0005), so FTS5 intersects doclists
+        # and ranks only this partition's matches; the join re-checks it for safety.
+        words_ = " OR ".join(f'"{t}"' for t in terms)
+        match = f"ptoken : {partition_token(partition)} AND ({words_})"
         rows = session.execute(
             text(
-                "SELECT rowid, bm25(notes_fts) AS s FROM notes_fts "
-                "WHERE notes_fts MATCH :m AND partition = :p ORDER BY s LIMIT :n"
+                "SELECT notes_fts.rowid, bm25(notes_fts, 1.0, 0.0) AS s FROM notes_fts "
+                "JOIN notes AS n ON n.pk = notes_fts.rowid AND n.partition = :p "
+                "WHERE notes_fts MATCH :m ORDER BY s LIMIT :n"
             ),
             {"m": match, "p": partition, "n": limit},
         ).all()

@@ -24,6 +24,7 @@ from memsvc.schemas import (
 from memsvc.services import history
 from memsvc.services.indexes import bump_version
 from memsvc.services.scope import Scope
+from memsvc.text.parts import key_parts
 
 
 def load_note(session: Session, namespace: str, memory_id: str, *, lock: bool = False) -> Note:
@@ -90,9 +91,14 @@ def update(
             note.content = req.text
             note.content_hash = content_hash(req.text)
             enrich_offline(note, expand=rt.settings.ingest.key_expansion)
-            vec = rt.embedder.embed([note.search_text])[0]
+            parts = key_parts(req.text, max_parts=rt.settings.ingest.max_parts, whole=req.text)
+            vecs = rt.embedder.embed([note.search_text, *parts])
+            vec = vecs[0]
             note.embedding = vec.astype(np.float32).tobytes()
+            note.part_texts = parts
+            note.part_embeddings = vecs[1:].astype(np.float32).tobytes() if parts else None
             changes.upsert([note.pk], vec.reshape(1, -1))
+            changes.set_parts(note.pk, vecs[1:] if parts else None)
             events.append("UPDATE")
         if req.metadata is not None and req.metadata != note.meta:
             note.meta = dict(req.metadata)

@@ -20,6 +20,7 @@ from memsvc.db.models import Note, NoteSlot
 from memsvc.ops import Existing, Incoming, decide
 from memsvc.runtime import Runtime
 from memsvc.services.enrich import key_text, offline_attributes
+from memsvc.text.parts import key_parts
 
 Vector = np.ndarray
 
@@ -52,6 +53,10 @@ class Unit:
     enrichment: str = "offline"
     pending_llm: bool = False
     expand_key: bool = True
+    # What the sentence-level parts come from (the user's words of a round); None: content.
+    part_source: str | None = None
+    parts: list[str] = field(default_factory=list)
+    part_vectors: Vector | None = None
 
     def key(self) -> str:
         if not self.expand_key:
@@ -102,12 +107,28 @@ def add_offline_attributes(units: list[Unit]) -> None:
         unit.facts, unit.slots = attrs.facts, attrs.slots
 
 
-def embed_units(rt: Runtime, units: list[Unit]) -> None:
+def split_parts(rt: Runtime, units: list[Unit]) -> None:
+    cfg = rt.settings.ingest
+    for unit in units:
+        source = unit.part_source if unit.part_source is not None else unit.content
+        unit.parts = key_parts(source, max_parts=cfg.max_parts, whole=unit.content)
+
+
+def embed_units(rt: Runtime, units: list[Unit], *, parts: bool = False) -> None:
+    """Embed the units' keys (and with `parts`, their parts) in one batch."""
     if not units:
         return
-    vectors = rt.embedder.embed([u.key() for u in units])
-    for unit, vec in zip(units, vectors, strict=True):
+    texts = [u.key() for u in units]
+    if parts:
+        texts += [p for u in units for p in u.parts]
+    vectors = rt.embedder.embed(texts)
+    for unit, vec in zip(units, vectors, strict=False):
         unit.vector = vec
+    if parts:
+        at = len(units)
+        for unit in units:
+            unit.part_vectors = vectors[at : at + len(unit.parts)] if unit.parts else None
+            at += len(unit.parts)
 
 
 def _neighbor(note: Note, as_of: datetime) -> Neighbor:

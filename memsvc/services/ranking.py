@@ -23,8 +23,16 @@ class Candidate:
     lexical: float | None = None
     in_time_range: bool = False
     graph: float | None = None  # damped score when reached over a link
+    part: float | None = None  # similarity of the note's best-matching sentence-level part
+    part_index: int | None = None
     score: float = 0.0
     parts: dict[str, float] = field(default_factory=dict)
+
+    def dense(self, part_weight: float) -> float:
+        """Dense evidence: the whole key's similarity, raised towards the best part's."""
+        if self.part is None or self.part <= self.similarity:
+            return self.similarity
+        return self.similarity + part_weight * (self.part - self.similarity)
 
 
 def _ranks(values: dict[int, float]) -> dict[int, int]:
@@ -35,7 +43,8 @@ def _ranks(values: dict[int, float]) -> dict[int, int]:
 def fuse(settings: Settings, pool: list[Candidate]) -> None:
     """Set `parts["relevance"]` on every candidate from similarity and lexical score."""
     cfg = settings.recall
-    dense = {c.note.pk: c.similarity for c in pool if c.graph is None}
+    pw = cfg.part_weight
+    dense = {c.note.pk: c.dense(pw) for c in pool if c.graph is None}
     lex = {c.note.pk: c.lexical for c in pool if c.lexical is not None}
     d_rank, l_rank = _ranks(dense), _ranks(lex)
     top_lex = max(lex.values(), default=0.0) or 1.0
@@ -47,6 +56,9 @@ def fuse(settings: Settings, pool: list[Candidate]) -> None:
             c.parts["relevance"] = c.graph
             continue
         c.parts["similarity"] = c.similarity
+        if c.part is not None and c.part_index is not None:
+            c.parts["part"] = c.part
+            c.parts["part_index"] = c.part_index
         if cfg.fusion == "rrf":
             k = cfg.rrf_k
             rrf = 1.0 / (k + d_rank[pk])
@@ -59,7 +71,7 @@ def fuse(settings: Settings, pool: list[Candidate]) -> None:
             lexn = (lex.get(pk) or 0.0) / top_lex
             if pk in lex:
                 c.parts["lexical"] = lexn
-            c.parts["relevance"] = (c.similarity + w * lexn) / (1 + w)
+            c.parts["relevance"] = (dense[pk] + w * lexn) / (1 + w)
 
 
 def finish(settings: Settings, pool: list[Candidate], as_of: datetime, *, latest: bool) -> None:
@@ -84,3 +96,31 @@ def finish(settings: Settings, pool: list[Candidate], as_of: datetime, *, latest
             rel = (1 - decay.weight) * rel + decay.weight * r
         c.score = rel
         c.parts["score"] = rel
+
+
+def diversify(pool: list[Candidate], top_k: int, penalty: float) -> list[Candidate]:
+    """Greedy top-k where each hit already taken from a session discounts that session's
+    remaining candidates by `penalty` (multiplicatively). Five rounds of one conversation
+    tell an agent less than the best round of five conversations, and questions that span
+    sessions ("how many ... in total?") need all of them in the window. Notes without a
+    session id are never discounted. `pool` must be sorted best first."""
+    if penalty <= 0 or len(pool) <= 1:
+        return pool[:top_k]
+    keep = 1.0 - min(penalty, 1.0)
+    taken: dict[str, int] = {}
+    rest = list(pool)
+    out: list[Candidate] = []
+    while rest and len(out) < top_k:
+
+        def adjusted(c: Candidate) -> float:
+            sid = c.note.session_id
+            return c.score * keep ** taken.get(sid, 0) if sid else c.score
+
+        best = max(range(len(rest)), key=lambda i: (adjusted(rest[i]), -i))
+        c = rest.pop(best)
+        if c.note.session_id:
+            if taken.get(c.note.session_id):
+                c.parts["diversity"] = keep ** taken[c.note.session_id]
+            taken[c.note.session_id] = taken.get(c.note.session_id, 0) + 1
+        out.append(c)
+    return out

@@ -23,7 +23,7 @@ from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
 from memsvc.services import history
 from memsvc.services.lexical import lexical_candidates
-from memsvc.services.ranking import Candidate, finish, fuse
+from memsvc.services.ranking import Candidate, diversify, finish, fuse
 from memsvc.services.scope import Scope
 from memsvc.text.timeexpr import TimeRange, parse_time_range, wants_latest
 
@@ -108,6 +108,32 @@ def _with_similarity(
     return out
 
 
+def add_parts(
+    session: Session,
+    rt: Runtime,
+    scope: Scope,
+    req: SearchRequest,
+    query: np.ndarray,
+    as_of: datetime,
+    pool: dict[int, Candidate],
+) -> None:
+    """Notes whose best sentence-level part is close to the query (see memsvc.text.parts)."""
+    cfg = rt.settings.index
+    k = max(req.top_k * cfg.oversample, cfg.min_candidates) * 2
+    scores, pks, nums = rt.indexes.search_parts(scope.partition, query, k)
+    best: dict[int, tuple[float, int]] = {}
+    for s, pk, j in zip(scores.tolist(), pks.tolist(), nums.tolist(), strict=True):
+        best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best
+    missing = [pk for pk in best if pk not in pool]
+    if missing:
+        rows = session.scalars(select(Note).where(Note.pk.in_(missing)))
+        for c in _with_similarity(rows, query, scope, req, as_of, "part"):
+            pool[c.note.pk] = c
+    for pk, (s, j) in best.items():
+        if pk in pool:
+            pool[pk].part, pool[pk].part_index = s, j
+
+
 def add_lexical(
     session: Session,
     rt: Runtime,
@@ -190,6 +216,8 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     as_of = req.as_of or datetime.now(UTC)
     query = rt.embedder.embed_query(req.query)
     pool = {c.note.pk: c for c in dense_candidates(session, rt, scope, req, query, as_of)}
+    if cfg.part_weight > 0:
+        add_parts(session, rt, scope, req, query, as_of, pool)
     if cfg.lexical:
         add_lexical(session, rt, scope, req, query, as_of, pool)
     span = parse_time_range(req.query, as_of) if cfg.time_aware else None
@@ -206,7 +234,7 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
         candidates.sort(key=lambda c: (c.note.kind != "thought", -c.score, c.note.pk))
     else:
         candidates.sort(key=lambda c: (-c.score, c.note.pk))
-    top = candidates[: req.top_k]
+    top = diversify(candidates, req.top_k, 0.0 if req.thoughts_first else cfg.session_diversity)
     if req.reinforce and cfg.reinforce and top:
         rt.reinforcer.record([c.note.pk for c in top], as_of)
     hits = [

@@ -57,6 +57,12 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         meta=dict(meta),
         episode_ids=list(unit.episode_ids),
         embedding=np.asarray(unit.vector, dtype=np.float32).tobytes(),
+        part_texts=list(unit.parts),
+        part_embeddings=(
+            np.asarray(unit.part_vectors, dtype=np.float32).tobytes()
+            if unit.part_vectors is not None
+            else None
+        ),
         embed_model=model,
         embed_dim=int(unit.vector.shape[0]),
         event_time=unit.event_time,
@@ -133,6 +139,8 @@ class Writer:
         )
         assert unit.vector is not None
         self.changes.upsert([note.pk], np.asarray(unit.vector, dtype=np.float32).reshape(1, -1))
+        if unit.part_vectors is not None:
+            self.changes.set_parts(note.pk, np.asarray(unit.part_vectors, dtype=np.float32))
         for name, value in unit.slots:
             self.session.add(
                 NoteSlot(partition=note.partition, name=name, value=value, note_pk=note.pk)

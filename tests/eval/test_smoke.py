@@ -161,3 +161,33 @@ def test_url_mode_against_a_live_server_matches_in_process(
     via_http = {r.question_id: r.hits for r in load_results(tmp_path / "remote")}
     assert len(got) == 3 and all(got.values())
     assert via_http == got
+
+
+def test_search_only_configurations_share_one_ingested_store(
+    tmp_path: Path, data_dir: Path
+) -> None:
+    from memsvc_eval.system import SystemConfig
+
+    suite = _small_dev(data_dir, 3, 4)
+    out = tmp_path / "run"
+    systems = [
+        SystemConfig("memsvc"),
+        SystemConfig("no-lexical", {"recall": {"lexical": False}}),
+        SystemConfig("turns", {"ingest": {"granularity": "turn"}}),
+    ]
+    opts = RunOptions(
+        out_dir=out, progress=False, cache_dir=tmp_path / "cache", systems=systems, baselines=()
+    )
+    assert run_suite(suite, opts) == 0
+    ingested = {i.system for i in load_ingest(out)}
+    assert ingested == {"memsvc", "turns"}  # no-lexical searched memsvc's store
+    assert not (out / "data" / "no-lexical").exists()
+    results = load_results(out)
+    by = {(r.system, r.question_id): r for r in results}
+    assert len(results) == 9 and all(r.error is None for r in results)
+    for r in suite.records:
+        own = {(s.session_id, i) for s in r.sessions for i in range(len(s.turns))}
+        hits = by[("no-lexical", r.question_id)].hits
+        assert hits and all(set(h) <= own for h in hits)
+    report = write_report(out)
+    assert report["systems"]["no-lexical"]["ingest"]["turns"] == 0
