@@ -61,7 +61,9 @@ class IngestSettings(BaseModel):
     # Unit of memory for conversations: one note per user message together with the assistant
     # reply that follows it ("round", LongMemEval's best value granularity), or one note per
     # message ("turn"). Either way every message is kept verbatim as an episode.
-    granularity: Literal["turn", "round"] = "round"
+    # "session": one summary note per conversation sent in one call (an extractive digest of
+    # the user's statements, every user sentence a part).
+    granularity: Literal["turn", "round", "session"] = "round"
     # Existing notes considered per new note for merge / supersede / links.
     neighbors: int = 8
     merge_similarity: float = 0.95

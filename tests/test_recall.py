@@ -222,3 +222,32 @@ def test_parts_follow_updates_deletes_and_rebuilds(
         again.delete(note.id or "")
         _, pks, _ = again.runtime.indexes.search_parts(partition, q, 10)
         assert pks.size == 0
+
+
+def test_session_granularity_makes_one_summary_note_scored_on_its_parts(
+    settings: Settings, embedder: CachedEmbedder
+) -> None:
+    settings.ingest.granularity = "session"
+    with Memory(settings, embedder=embedder) as mem:
+        res = mem.add(
+            [
+                {"role": "user", "content": "I need tips for my daily step count."},
+                {"role": "assistant", "content": ASSISTANT_REPLY},
+                {
+                    "role": "user",
+                    "content": "Thanks! By the way, I have been using my new Omron blood "
+                    "pressure monitor every morning. What shoes are good for walking?",
+                },
+                {"role": "assistant", "content": "Cushioned running shoes work well."},
+            ],
+            user_id="u",
+            session_id="s1",
+            timestamp=T0,
+        )
+        assert len(res.results) == 1 and len(res.episode_ids) == 4
+        mem.add(FILLER, user_id="u", session_id="s2", timestamp=T0 + timedelta(days=1))
+        hit = mem.search("which health devices do I use?", user_id="u", explain=True).results[0]
+        assert hit.kind == "summary" and hit.session_id == "s1"
+        assert len(hit.episode_ids) == 4  # provenance: every message of the session
+        assert "Omron" in hit.memory  # the digest keeps the user's informative statements
+        assert (hit.explain or {}).get("part", 0) > (hit.explain or {}).get("similarity", 1)

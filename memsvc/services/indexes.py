@@ -34,12 +34,14 @@ from memsvc.db.engine import Database
 from memsvc.db.models import Note, Partition
 from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex, write_atomic
 from memsvc.index.factory import build_index, load_index
+from memsvc.text.parts import MAX_PARTS as TEXT_MAX_PARTS
 
 log = logging.getLogger(__name__)
 STATE = "state.json"
 # Part ids pack (note pk, part number); a note has at most 2**PART_BITS parts.
 PART_BITS = 6
 MAX_PARTS = 1 << PART_BITS
+assert MAX_PARTS == TEXT_MAX_PARTS
 _PARTS = "\x00parts"  # slot-name suffix of a partition's parts index
 
 

@@ -39,6 +39,7 @@ from memsvc.services.planning import (
 )
 from memsvc.services.scope import Scope
 from memsvc.services.writer import Writer
+from memsvc.text.facts import extract_facts
 
 _WS = re.compile(r"\s+")
 
@@ -95,7 +96,10 @@ def make_units(
     episodes: list[Episode], kind: str, granularity: str, conversation: bool
 ) -> list[Unit]:
     """Group episodes into units. "round" joins a user turn with the assistant replies that
-    follow it (LongMemEval's best value granularity); "turn" keeps one unit per message."""
+    follow it (LongMemEval's best value granularity); "turn" keeps one unit per message;
+    "session" makes one summary note of the whole conversation sent in this call."""
+    if conversation and granularity == "session" and episodes:
+        return [session_unit(episodes)]
     groups: list[list[Episode]] = []
     for ep in episodes:
         joins = (
@@ -136,6 +140,38 @@ def make_units(
         )
         previous = group[-1].content
     return units
+
+
+SUMMARY_FACTS_PER_TURN = 3
+SUMMARY_MAX_FACTS = 12
+SUMMARY_FALLBACK_CHARS = 400
+
+
+def session_unit(episodes: list[Episode]) -> Unit:
+    """One note for a conversation: an extractive digest of what the user said (their
+    informative statements, offline) as content, every user sentence as a part, and every
+    message as provenance."""
+    user = [ep.content for ep in episodes if ep.role == "user"]
+    facts: list[str] = []
+    for text in user:
+        for fact in extract_facts(text, role="user", max_facts=SUMMARY_FACTS_PER_TURN):
+            if fact not in facts and len(facts) < SUMMARY_MAX_FACTS:
+                facts.append(fact)
+    if facts:
+        content = "\n".join(f"- {f}" for f in facts)
+    else:
+        first = " ".join((user or [episodes[0].content])[0].split())
+        content = first[:SUMMARY_FALLBACK_CHARS]
+    return Unit(
+        position=0,
+        content=content,
+        role="user",
+        kind="summary",
+        event_time=episodes[0].event_time,
+        episode_ids=[ep.id for ep in episodes],
+        content_hash=content_hash(content),
+        part_source="\n".join(user) if user else content,
+    )
 
 
 def plan_units(

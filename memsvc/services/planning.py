@@ -20,7 +20,7 @@ from memsvc.db.models import Note, NoteSlot
 from memsvc.ops import Existing, Incoming, decide
 from memsvc.runtime import Runtime
 from memsvc.services.enrich import key_text, offline_attributes
-from memsvc.text.parts import key_parts
+from memsvc.text.parts import MAX_PARTS, key_parts
 
 Vector = np.ndarray
 
@@ -111,7 +111,9 @@ def split_parts(rt: Runtime, units: list[Unit]) -> None:
     cfg = rt.settings.ingest
     for unit in units:
         source = unit.part_source if unit.part_source is not None else unit.content
-        unit.parts = key_parts(source, max_parts=cfg.max_parts, whole=unit.content)
+        # A session summary stands for a whole conversation: it may use every part slot.
+        limit = MAX_PARTS if unit.kind == "summary" and cfg.max_parts else cfg.max_parts
+        unit.parts = key_parts(source, max_parts=limit, whole=unit.content)
 
 
 def embed_units(rt: Runtime, units: list[Unit], *, parts: bool = False) -> None:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session, load_only
 
 from memsvc.db.models import Note
 from memsvc.errors import InvalidInput
@@ -32,6 +32,34 @@ from memsvc.text.timeexpr import TimeRange, parse_time_range, wants_latest
 TIME_SLACK_AFTER = timedelta(days=7)
 TIME_SLACK_BEFORE = timedelta(days=1)
 MAX_TIME_CANDIDATES = 200
+
+# Candidates are loaded with only what filtering and ranking read: hundreds of rows per
+# query, of which top_k are returned, and these are then loaded whole (`_full_rows`).
+_RANKING = (
+    Note.pk,
+    Note.id,
+    Note.partition,
+    Note.user_id,
+    Note.agent_id,
+    Note.session_id,
+    Note.kind,
+    Note.status,
+    Note.valid_from,
+    Note.valid_to,
+    Note.created_at,
+    Note.event_time,
+    Note.strength,
+    Note.last_recalled_at,
+    Note.meta,
+)
+LIGHT = load_only(*_RANKING)
+WITH_VECTOR = load_only(*_RANKING, Note.embedding)
+
+
+def _full_rows(session: Session, pks: list[int]) -> dict[int, Note]:
+    """The returned hits, loaded whole (the identity map holds their light copies)."""
+    stmt = select(Note).where(Note.pk.in_(pks)).execution_options(populate_existing=True)
+    return {n.pk: n for n in session.scalars(stmt)}
 
 
 def passes(note: Note, scope: Scope, req: SearchRequest, as_of: datetime) -> bool:
@@ -76,9 +104,7 @@ def dense_candidates(
             if i >= 0 and int(i) not in seen
         }
         if fresh:
-            rows = session.scalars(
-                select(Note).options(defer(Note.embedding)).where(Note.pk.in_(list(fresh)))
-            )
+            rows = session.scalars(select(Note).options(LIGHT).where(Note.pk.in_(list(fresh))))
             kept += [
                 Candidate(note=n, similarity=fresh[n.pk])
                 for n in rows
@@ -126,7 +152,7 @@ def add_parts(
         best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best
     missing = [pk for pk in best if pk not in pool]
     if missing:
-        rows = session.scalars(select(Note).where(Note.pk.in_(missing)))
+        rows = session.scalars(select(Note).options(WITH_VECTOR).where(Note.pk.in_(missing)))
         for c in _with_similarity(rows, query, scope, req, as_of, "part"):
             pool[c.note.pk] = c
     for pk, (s, j) in best.items():
@@ -148,7 +174,7 @@ def add_lexical(
     )
     missing = [pk for pk, _ in hits if pk not in pool]
     if missing:
-        rows = session.scalars(select(Note).where(Note.pk.in_(missing)))
+        rows = session.scalars(select(Note).options(WITH_VECTOR).where(Note.pk.in_(missing)))
         for c in _with_similarity(rows, query, scope, req, as_of, "lexical"):
             pool[c.note.pk] = c
     for pk, s in hits:
@@ -168,6 +194,7 @@ def add_time_range(
     start, end = span.start - TIME_SLACK_BEFORE, span.end + TIME_SLACK_AFTER
     rows = session.scalars(
         select(Note)
+        .options(WITH_VECTOR)
         .where(Note.partition == scope.partition, Note.event_time >= start, Note.event_time < end)
         .order_by(Note.event_time.desc())
         .limit(MAX_TIME_CANDIDATES)
@@ -200,9 +227,7 @@ def expand_links(
     reached = {pk: v for pk, v in reached.items() if pk not in pool}
     if not reached:
         return
-    rows = session.scalars(
-        select(Note).options(defer(Note.embedding)).where(Note.pk.in_(list(reached)))
-    )
+    rows = session.scalars(select(Note).options(LIGHT).where(Note.pk.in_(list(reached))))
     for n in rows:
         if passes(n, scope, req, as_of):
             pool[n.pk] = Candidate(note=n, similarity=0.0, via="link", graph=reached[n.pk][0])
@@ -237,9 +262,10 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     top = diversify(candidates, req.top_k, 0.0 if req.thoughts_first else cfg.session_diversity)
     if req.reinforce and cfg.reinforce and top:
         rt.reinforcer.record([c.note.pk for c in top], as_of)
+    full = _full_rows(session, [c.note.pk for c in top])
     hits = [
         SearchHit(
-            **history.to_read(c.note).model_dump(),
+            **history.to_read(full[c.note.pk]).model_dump(),
             score=round(c.score, 6),
             via=c.via,
             explain={k: round(float(v), 6) for k, v in c.parts.items()} if req.explain else None,

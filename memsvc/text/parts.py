@@ -13,6 +13,8 @@ from memsvc.text.tokenize import sentences, words
 # A sentence this short ("Thanks!", "Sure.") says little alone: it joins its neighbour.
 MIN_WORDS = 4
 MIN_CHARS = 12
+# Part ids pack (note pk, part number) into one int64 in the parts index: 6 bits of parts.
+MAX_PARTS = 64
 
 
 def key_parts(text: str, *, max_parts: int, whole: str | None = None) -> list[str]:

@@ -166,3 +166,35 @@ def test_cli_error_exit_codes(tmp_path: Path) -> None:
     bad.write_text("[{")
     assert main(["longmemeval", "--data", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert main(["longmemeval", "--suite", "dev", "--data", str(bad), "--out", "x"]) == 2
+
+
+def test_the_ablation_set_is_valid_and_shares_stores_where_it_can(tmp_path: Path) -> None:
+    from memsvc_eval.ablation import ABLATIONS
+    from memsvc_eval.system import ingest_key
+
+    names = [c.name for c in ABLATIONS]
+    assert names[0] == "memsvc" and len(set(names)) == len(names)
+    keys = {
+        c.name: ingest_key(
+            build_settings(c, data_dir=tmp_path / c.name, cache_dir=None, device="cpu")
+        )
+        for c in ABLATIONS
+    }
+    search_only = {n for n, k in keys.items() if k == keys["memsvc"]}
+    assert {"no-lexical", "no-parts", "no-graph", "no-decay", "no-time"} <= search_only
+    assert {"turn-granularity", "no-key-expansion", "dense-only"}.isdisjoint(search_only)
+    # The default row is the defaults: nothing overridden.
+    assert ABLATIONS[0].overrides == {}
+
+
+def test_ablation_flag_conflicts(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "c.json"
+    cfg.write_text(json.dumps([{"name": "x", "overrides": {}}]))
+    data = tmp_path / "d.json"
+    dump_records([make_record("q1")], data)
+    args = ["longmemeval", "--data", str(data), "--out", str(tmp_path / "o")]
+    assert main([*args, "--ablation", "--configs", str(cfg)]) == 2
+    assert "not both" in capsys.readouterr().err
+    assert main([*args, "--ablation", "--url", "http://127.0.0.1:1"]) == 2
+    assert "not with --url" in capsys.readouterr().err
+    assert not (tmp_path / "o" / "results.jsonl").exists()
