@@ -16,6 +16,7 @@ ABLATIONS: list[SystemConfig] = [
     SystemConfig("rrf-fusion", {"recall": {"fusion": "rrf"}}),
     SystemConfig("no-key-expansion", {"ingest": {"key_expansion": False}}),
     SystemConfig("turn-granularity", {"ingest": {"granularity": "turn"}}),
+    SystemConfig("session-granularity", {"ingest": {"granularity": "session"}}),
     SystemConfig("no-time", {"recall": {"time_aware": False}}),
     SystemConfig("no-decay", {"decay": {"enabled": False}}),
     SystemConfig("no-graph", {"recall": {"graph_hops": 0}}),

@@ -182,7 +182,9 @@ def test_the_ablation_set_is_valid_and_shares_stores_where_it_can(tmp_path: Path
     }
     search_only = {n for n, k in keys.items() if k == keys["memsvc"]}
     assert {"no-lexical", "no-parts", "no-graph", "no-decay", "no-time"} <= search_only
-    assert {"turn-granularity", "no-key-expansion", "dense-only"}.isdisjoint(search_only)
+    assert {"turn-granularity", "session-granularity", "no-key-expansion", "dense-only"}.isdisjoint(
+        search_only
+    )
     # The default row is the defaults: nothing overridden.
     assert ABLATIONS[0].overrides == {}
 
