@@ -34,31 +34,17 @@ from memsvc.db.engine import Database
 from memsvc.db.models import Note, Partition
 from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex, write_atomic
 from memsvc.index.factory import build_index, load_index
-from memsvc.text.parts import MAX_PARTS as TEXT_MAX_PARTS
+from memsvc.services.index_changes import (
+    MAX_PARTS,
+    PARTS_SUFFIX,
+    PendingChanges,
+    part_ids,
+    split_part_ids,
+    split_slot_name,
+)
 
 log = logging.getLogger(__name__)
 STATE = "state.json"
-# Part ids pack (note pk, part number); a note has at most 2**PART_BITS parts.
-PART_BITS = 6
-MAX_PARTS = 1 << PART_BITS
-assert MAX_PARTS == TEXT_MAX_PARTS
-_PARTS = "\x00parts"  # slot-name suffix of a partition's parts index
-
-
-def _split_name(name: str) -> tuple[str, bool]:
-    """Slot name -> (partition, is the parts index)."""
-    if name.endswith(_PARTS):
-        return name[: -len(_PARTS)], True
-    return name, False
-
-
-def part_ids(pk: int, n: int) -> list[int]:
-    return [(pk << PART_BITS) | j for j in range(n)]
-
-
-def split_part_ids(ids: IdArray) -> tuple[IdArray, IdArray]:
-    """(note pks, part numbers) of part-index ids."""
-    return ids >> PART_BITS, ids & (MAX_PARTS - 1)
 
 
 def bump_version(session: Session, partition: str, namespace: str) -> int:
@@ -84,33 +70,6 @@ class _Slot:
     promoting: bool = False
 
 
-@dataclass
-class PendingChanges:
-    """Index operations collected during a transaction and applied only after it commits."""
-
-    upsert_ids: list[int] = field(default_factory=list)
-    upsert_vecs: list[FloatArray] = field(default_factory=list)
-    remove_ids: list[int] = field(default_factory=list)
-    # note pk -> its part vectors (n, dim); replaces whatever parts the note had.
-    part_sets: dict[int, FloatArray] = field(default_factory=dict)
-
-    def upsert(self, ids: list[int], vectors: FloatArray) -> None:
-        self.upsert_ids.extend(ids)
-        self.upsert_vecs.append(vectors)
-
-    def set_parts(self, pk: int, vectors: FloatArray | None) -> None:
-        """The note's part vectors from now on (None or empty: no parts)."""
-        vecs = np.zeros((0, 0), dtype=np.float32) if vectors is None else vectors
-        self.part_sets[pk] = vecs[:MAX_PARTS]
-
-    def remove(self, ids: list[int]) -> None:
-        """Remove notes: their key vectors and all their parts."""
-        self.remove_ids.extend(ids)
-
-    def __bool__(self) -> bool:
-        return bool(self.upsert_ids or self.remove_ids or self.part_sets)
-
-
 class IndexRegistry:
     def __init__(self, settings: Settings, db: Database, dim: int) -> None:
         self.settings = settings
@@ -123,7 +82,7 @@ class IndexRegistry:
 
     # -- folders --------------------------------------------------------------------------
     def folder(self, name: str) -> Path:
-        partition, parts = _split_name(name)
+        partition, parts = split_slot_name(name)
         slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", partition)[:60]
         digest = hashlib.sha256(partition.encode()).hexdigest()[:16]
         base = self.root / f"{slug}-{digest}"
@@ -145,7 +104,7 @@ class IndexRegistry:
         self, partition: str, query: FloatArray, k: int
     ) -> tuple[FloatArray, IdArray, IdArray]:
         """Best parts for one query: (scores, note pks, part numbers), best first."""
-        index = self._ensure(partition + _PARTS)
+        index = self._ensure(partition + PARTS_SUFFIX)
         if index.count() == 0:
             empty = np.zeros(0, dtype=np.int64)
             return np.zeros(0, dtype=np.float32), empty, empty
@@ -171,7 +130,7 @@ class IndexRegistry:
             return slot.index
 
     def _db_version(self, name: str) -> int:
-        partition = _split_name(name)[0]
+        partition = split_slot_name(name)[0]
         with self.db.read() as session:
             version = session.scalar(select(Partition.version).where(Partition.key == partition))
         return int(version or 0)
@@ -213,7 +172,7 @@ class IndexRegistry:
         ids: list[int] = []
         blobs: list[bytes] = []
         row = self.dim * 4
-        partition, parts = _split_name(name)
+        partition, parts = split_slot_name(name)
         column = Note.part_embeddings if parts else Note.embedding
         with self.db.read() as session:
             stmt = select(Note.pk, column).where(
@@ -248,9 +207,9 @@ class IndexRegistry:
 
         Usage: ``with registry.writing(p) as changes: <transaction that fills changes and
         calls bump_version>``; the changes reach the index when the block exits cleanly."""
-        slot, parts = self._slot(partition), self._slot(partition + _PARTS)
+        slot, parts = self._slot(partition), self._slot(partition + PARTS_SUFFIX)
         self._ensure(partition)
-        self._ensure(partition + _PARTS)
+        self._ensure(partition + PARTS_SUFFIX)
         with slot.lock:  # the key slot's lock serialises the partition's writers
             changes = PendingChanges()
             try:
@@ -278,7 +237,7 @@ class IndexRegistry:
         with slot.lock:
             if slot.index is None:  # dropped after a failure: rebuilt on next use
                 return
-            self._apply(partition + _PARTS, slot, remove, ids, vecs)
+            self._apply(partition + PARTS_SUFFIX, slot, remove, ids, vecs)
 
     def _apply(
         self,
@@ -368,7 +327,7 @@ class IndexRegistry:
 
     def drop(self, partition: str) -> None:
         """Forget a partition entirely (user erasure): memory and folder."""
-        for name in (partition + _PARTS, partition):
+        for name in (partition + PARTS_SUFFIX, partition):
             slot = self._slot(name)
             with slot.lock:
                 _close(slot.index)
@@ -380,7 +339,7 @@ class IndexRegistry:
     def loaded(self) -> dict[str, tuple[str, int]]:
         with self._slots_lock:
             return {
-                p.replace(_PARTS, "#parts"): (s.index.kind, s.index.count())
+                p.replace(PARTS_SUFFIX, "#parts"): (s.index.kind, s.index.count())
                 for p, s in self._slots.items()
                 if s.index
             }

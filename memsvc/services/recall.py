@@ -134,6 +134,24 @@ def _with_similarity(
     return out
 
 
+def _join(
+    session: Session,
+    pks: Iterable[int],
+    query: np.ndarray,
+    scope: Scope,
+    req: SearchRequest,
+    as_of: datetime,
+    pool: dict[int, Candidate],
+    via: str,
+) -> None:
+    """Candidates found by another path than the key index join the pool, scored by their key."""
+    missing = [pk for pk in pks if pk not in pool]
+    if missing:
+        rows = session.scalars(select(Note).options(WITH_VECTOR).where(Note.pk.in_(missing)))
+        for c in _with_similarity(rows, query, scope, req, as_of, via):
+            pool[c.note.pk] = c
+
+
 def add_parts(
     session: Session,
     rt: Runtime,
@@ -150,11 +168,7 @@ def add_parts(
     best: dict[int, tuple[float, int]] = {}
     for s, pk, j in zip(scores.tolist(), pks.tolist(), nums.tolist(), strict=True):
         best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best
-    missing = [pk for pk in best if pk not in pool]
-    if missing:
-        rows = session.scalars(select(Note).options(WITH_VECTOR).where(Note.pk.in_(missing)))
-        for c in _with_similarity(rows, query, scope, req, as_of, "part"):
-            pool[c.note.pk] = c
+    _join(session, best, query, scope, req, as_of, pool, "part")
     for pk, (s, j) in best.items():
         if pk in pool:
             pool[pk].part, pool[pk].part_index = s, j
@@ -172,11 +186,7 @@ def add_lexical(
     hits = lexical_candidates(
         session, scope.partition, req.query, rt.settings.recall.lexical_candidates
     )
-    missing = [pk for pk, _ in hits if pk not in pool]
-    if missing:
-        rows = session.scalars(select(Note).options(WITH_VECTOR).where(Note.pk.in_(missing)))
-        for c in _with_similarity(rows, query, scope, req, as_of, "lexical"):
-            pool[c.note.pk] = c
+    _join(session, (pk for pk, _ in hits), query, scope, req, as_of, pool, "lexical")
     for pk, s in hits:
         if pk in pool:
             pool[pk].lexical = s
