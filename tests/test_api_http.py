@@ -208,3 +208,15 @@ def test_a_bug_answers_500_json_and_the_connection_survives(
         # The same keep-alive connection still serves the next request.
         assert client.get("/healthz").status_code == 200
         assert client.get("/boom").status_code == 500
+
+
+def test_a_memory_survives_a_server_restart(settings: Settings, embedder: CachedEmbedder) -> None:
+    body = {"user_id": "alice", "text": "I moved into a flat in Kreuzberg last week."}
+    with LiveServer(create_app(settings, embedder=embedder)) as srv:
+        added = httpx.post(f"{srv.url}/v1/memories", json=body, timeout=60)
+        assert added.status_code == 200, added.text
+    # A new server process over the same data folder: database and index folder reloaded.
+    with LiveServer(create_app(settings, embedder=embedder)) as srv:
+        query = {"user_id": "alice", "query": "which neighbourhood is her home in?", "top_k": 1}
+        hits = httpx.post(f"{srv.url}/v1/memories/search", json=query, timeout=60).json()
+        assert hits["results"][0]["memory"] == body["text"]
