@@ -51,12 +51,23 @@ class Memory:
     ) -> None:
         self.settings = settings or get_settings()
         self.namespace = namespace
+        self._view = False  # True for a search_view(), which owns nothing
         self._rt = Runtime(self.settings, embedder=embedder)
         self._rt.start_background()
 
     @property
     def runtime(self) -> Runtime:
         return self._rt
+
+    def search_view(self, settings: Settings, *, embedder: Embedder | None = None) -> Memory:
+        """This store searched with other search-time settings (`recall`, `decay`): the same
+        database, indexes and graphs, e.g. to compare rankings on one store. Ingest-side
+        settings of `settings` are ignored; closing the view closes nothing."""
+        view = object.__new__(Memory)
+        view.settings, view.namespace = settings, self.namespace
+        view._rt = self._rt.with_settings(settings, embedder=embedder)
+        view._view = True
+        return view
 
     def _write(self, fn: Callable[[Session], T]) -> T:
         with self._rt.db.session() as session:
@@ -252,7 +263,8 @@ class Memory:
         )
 
     def close(self) -> None:
-        self._rt.close()
+        if not self._view:
+            self._rt.close()
 
     def __enter__(self) -> Self:
         return self

@@ -6,6 +6,7 @@ background worker. Services receive it explicitly together with a Session.
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import TYPE_CHECKING
 
@@ -67,6 +68,18 @@ class Runtime:
                 "(MEMSVC_EMBED__MODEL) or point MEMSVC_DATA_DIR / MEMSVC_DATABASE__URL at a new "
                 "store."
             )
+
+    def with_settings(self, settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
+        """A shallow copy reading `settings` (and `embedder`, if given) while sharing the
+        database, indexes, graphs, LLM client and reinforcement buffer; it starts and owns
+        nothing, so only the original may be closed."""
+        view = copy.copy(self)
+        view.settings = settings
+        view.worker = None
+        view._owns_embedder = False
+        if embedder is not None:
+            view.embedder = embedder
+        return view
 
     def start_background(self) -> None:
         from memsvc.services.worker import Worker

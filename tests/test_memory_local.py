@@ -218,3 +218,15 @@ def test_stale_index_is_rebuilt(settings: Settings, embedder: CachedEmbedder) ->
     with Memory(settings, embedder=embedder) as m:
         hits = m.search("paddling a kayak", user_id="u").results
         assert hits[0].memory == "Second note about kayaking."
+
+
+def test_a_search_view_ranks_with_its_own_settings_and_owns_nothing(mem: Memory) -> None:
+    mem.add(["I adore hiking in the Alps.", "My favourite food is ramen."], user_id="v")
+    other = mem.settings.model_copy(deep=True)
+    other.recall.lexical = False
+    view = mem.search_view(other)
+    hit = view.search("what do I like to eat?", user_id="v", explain=True).results[0]
+    assert hit.memory == "My favourite food is ramen."
+    assert "lexical" not in (hit.explain or {})
+    view.close()  # closes nothing: the store stays usable
+    assert "lexical" in (mem.search("ramen", user_id="v", explain=True).results[0].explain or {})

@@ -100,15 +100,7 @@ class _SearchView:
     database, indexes and model (through its own query cache, so latencies stay honest)."""
 
     def __init__(self, base: Any, settings: Any, embedder: Any) -> None:
-        from memsvc import Memory
-
-        view = object.__new__(Memory)
-        rt = copy.copy(base.runtime)
-        rt.settings = settings
-        if embedder is not None:
-            rt.embedder = embedder
-        view.settings, view.namespace, view._rt = settings, base.namespace, rt
-        self.search = view.search
+        self.search = base.search_view(settings, embedder=embedder).search
 
     def close(self) -> None:
         """The store belongs to the base configuration, which closes it."""
