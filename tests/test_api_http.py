@@ -220,3 +220,22 @@ def test_a_memory_survives_a_server_restart(settings: Settings, embedder: Cached
         query = {"user_id": "alice", "query": "which neighbourhood is her home in?", "top_k": 1}
         hits = httpx.post(f"{srv.url}/v1/memories/search", json=query, timeout=60).json()
         assert hits["results"][0]["memory"] == body["text"]
+
+
+def test_metrics_count_requests_by_route_template(http: httpx.Client) -> None:
+    http.post("/v1/memories", json={"user_id": "m", "text": "I keep bees in my garden."})
+    http.post("/v1/memories/search", json={"user_id": "m", "query": "hobbies"})
+    http.get("/v1/memories/00000000-0000-0000-0000-000000000000")  # 404
+    resp = http.get("/metrics")
+    assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
+    lines = resp.text.splitlines()
+    assert 'memsvc_http_requests_total{method="POST",route="/v1/memories",status="200"} 1' in lines
+    assert (
+        'memsvc_http_requests_total{method="GET",route="/v1/memories/{memory_id}",status="404"} 1'
+        in lines
+    )
+    search = [ln for ln in lines if ln.startswith("memsvc_http_request_seconds_count")]
+    assert any('route="/v1/memories/search"' in ln and ln.endswith(" 1") for ln in search)
+    assert 'memsvc_index_partitions{kind="flat"} 2' in lines  # keys + parts of one user
+    assert "memsvc_llm_calls_total 0" in lines
+    assert not any('m"' in ln or "/u/m" in ln for ln in lines)  # no tenant names

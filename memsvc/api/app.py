@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 import memsvc
 from memsvc.api import errors
 from memsvc.api.limits import BodyLimitMiddleware
+from memsvc.api.metrics import MetricsMiddleware, RequestMetrics
 from memsvc.api.routers import health, memories, thoughts, users
 from memsvc.config import Settings, get_settings
 from memsvc.embed import Embedder
@@ -47,8 +48,11 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         description=DESCRIPTION,
         lifespan=lifespan,
     )
+    app.state.metrics = RequestMetrics()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     errors.install(app)
+    # Outermost, so rejected bodies and 500s are counted too.
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.include_router(memories.router)
     app.include_router(thoughts.router)
     app.include_router(users.router)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
+from memsvc.api import metrics
 from memsvc.api.deps import RuntimeDep
 
 router = APIRouter(tags=["health"])
@@ -33,3 +34,13 @@ def readyz(rt: RuntimeDep) -> JSONResponse:
         status_code=200 if ready else 503,
         content={"status": "ok" if ready else "unavailable", **checks},
     )
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    summary="Prometheus metrics: requests, latency, LLM usage, indexes, job queue",
+)
+def prometheus(request: Request, rt: RuntimeDep) -> PlainTextResponse:
+    body = metrics.render(request.app.state.metrics, rt)
+    return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
