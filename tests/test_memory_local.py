@@ -230,3 +230,44 @@ def test_a_search_view_ranks_with_its_own_settings_and_owns_nothing(mem: Memory)
     assert "lexical" not in (hit.explain or {})
     view.close()  # closes nothing: the store stays usable
     assert "lexical" in (mem.search("ramen", user_id="v", explain=True).results[0].explain or {})
+
+
+def test_a_growing_partition_switches_to_spann_transparently(
+    settings: Settings, embedder: CachedEmbedder
+) -> None:
+    import time
+
+    from memsvc.services.scope import Scope
+
+    settings.index.spann_threshold = 150
+    settings.index.spann = {"posting_size": 16}
+    topics = ["hiking", "baking", "chess", "sailing", "pottery", "jazz", "running", "knitting"]
+    texts = [
+        f"Note {i}: I spent the weekend {t} with friend number {i}. It was fun. "
+        f"We plan to do more {t} in week {i % 7}."
+        for i in range(200)
+        for t in [topics[i % len(topics)]]
+    ]
+    with Memory(settings, embedder=embedder) as mem:
+        mem.add(texts[:100], user_id="big", infer=False)
+        target = mem.add(
+            "My cousin Aurelio taught me to tune a harpsichord last spring.",
+            user_id="big",
+            infer=False,
+        ).results[0]
+        mem.add(texts[100:], user_id="big", infer=False)
+        partition = Scope("default", "big", None, None).partition
+        deadline = time.monotonic() + 60
+        kinds = {}
+        while time.monotonic() < deadline:  # the switch is rebuilt in the background
+            kinds = {p: k for p, (k, _) in mem.runtime.indexes.loaded().items()}
+            if kinds.get(partition) == kinds.get(f"{partition}#parts") == "spann":
+                break
+            time.sleep(0.1)
+        assert mem.runtime.indexes.kind(partition) == "spann"
+        assert mem.runtime.indexes.loaded()[f"{partition}#parts"][0] == "spann"
+        hit = mem.search("who showed me how to tune an instrument?", user_id="big").results[0]
+        assert hit.id == target.id
+        # Writes after the switch reach the SPANN indexes too.
+        late = mem.add("I adopted a three-legged cat named Tripod.", user_id="big").results[0]
+        assert mem.search("what pet did I adopt?", user_id="big").results[0].id == late.id
