@@ -271,3 +271,31 @@ def test_a_growing_partition_switches_to_spann_transparently(
         # Writes after the switch reach the SPANN indexes too.
         late = mem.add("I adopted a three-legged cat named Tripod.", user_id="big").results[0]
         assert mem.search("what pet did I adopt?", user_id="big").results[0].id == late.id
+
+
+def test_a_failed_index_update_rebuilds_both_indexes_from_the_database(
+    mem: Memory, embedder: CachedEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from memsvc.index.flat import FlatIndex
+    from memsvc.services.scope import Scope
+
+    mem.add("I keep my passport in the blue folder. It expires next year.", user_id="f")
+    real_add = FlatIndex.add
+    calls = {"n": 0}
+
+    def failing_add(self: FlatIndex, ids: object, vectors: object) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:  # the key index's update after the commit
+            raise RuntimeError("disk full")
+        real_add(self, ids, vectors)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(FlatIndex, "add", failing_add)
+    with pytest.raises(RuntimeError, match="disk full"):
+        mem.add("My bike lock code is 4471. I change it every spring.", user_id="f")
+    monkeypatch.setattr(FlatIndex, "add", real_add)
+    # The write was committed: both indexes are rebuilt from the database on next use.
+    hit = mem.search("what is the code of my bike lock?", user_id="f").results[0]
+    assert "4471" in hit.memory
+    partition = Scope("default", "f", None, None).partition
+    _, pks, _ = mem.runtime.indexes.search_parts(partition, embedder.embed_query("bike lock"), 10)
+    assert len(set(pks.tolist())) == 2  # the parts index holds both notes' parts again

@@ -224,10 +224,18 @@ class IndexRegistry:
                             s.index, s.version = None, -1
                 raise
             if changes:
-                self._apply(
-                    partition, slot, changes.remove_ids, changes.upsert_ids, changes.upsert_vecs
-                )
-                self._apply_parts(partition, parts, changes)
+                try:
+                    self._apply(
+                        partition, slot, changes.remove_ids, changes.upsert_ids, changes.upsert_vecs
+                    )
+                    self._apply_parts(partition, parts, changes)
+                except Exception:
+                    # Both indexes must reflect the same commit: rebuild both from the database.
+                    for s in (slot, parts):
+                        with s.lock:
+                            _close(s.index)
+                            s.index, s.version = None, -1
+                    raise
 
     def _apply_parts(self, partition: str, slot: _Slot, changes: PendingChanges) -> None:
         gone = [*changes.remove_ids, *changes.part_sets]
