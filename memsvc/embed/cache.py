@@ -19,30 +19,6 @@ import numpy as np
 from memsvc.embed.base import Embedder, Vectors
 
 
-def cache_key(model_name: str, text: str) -> str:
-    return hashlib.sha256(f"{model_name}\x00{text}".encode()).hexdigest()
-
-
-def seed_cache(cache_dir: Path, model_name: str, texts: Sequence[str], vectors: Vectors) -> None:
-    """Pre-fill the document cache with vectors computed elsewhere (benchmarks, GPU runs)."""
-    if len(texts) != len(vectors):
-        raise ValueError("texts and vectors differ in length")
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    db = sqlite3.connect(cache_dir / "embeddings.sqlite")
-    try:
-        db.execute("CREATE TABLE IF NOT EXISTS emb (key TEXT PRIMARY KEY, vec BLOB NOT NULL)")
-        db.executemany(
-            "INSERT OR REPLACE INTO emb (key, vec) VALUES (?, ?)",
-            [
-                (cache_key(model_name, t), np.asarray(v, dtype=np.float32).tobytes())
-                for t, v in zip(texts, vectors, strict=True)
-            ],
-        )
-        db.commit()
-    finally:
-        db.close()
-
-
 class CachedEmbedder:
     def __init__(
         self, inner: Embedder, *, query_cache_size: int = 4096, cache_dir: Path | None = None
@@ -73,7 +49,7 @@ class CachedEmbedder:
         return self.inner.dim
 
     def _key(self, text: str) -> str:
-        return cache_key(self.model_name, text)
+        return hashlib.sha256(f"{self.model_name}\x00{text}".encode()).hexdigest()
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if self._db is None or not texts:
