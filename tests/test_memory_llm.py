@@ -149,3 +149,27 @@ def test_queued_duplicate_is_folded_into_its_target(
     assert [n.id for n in notes] == [first.id] and notes[0].strength == 2.0
     assert [h.event for h in mem.history(dup.id or "")] == ["ADD", "ENRICH", "DELETE"]
     assert mem.search("seafood allergy", user_id="u", top_k=5).results[0].id == first.id
+
+
+def test_queued_enrichment_keeps_content_only_keys_when_expansion_is_off(
+    tmp_path: Path, embedder: CachedEmbedder, llm_server: FixtureLLMServer
+) -> None:
+    import numpy as np
+
+    from memsvc.db.models import Note
+
+    settings = make_settings(
+        tmp_path, llm=llm_settings(llm_server).model_dump(), ingest={"key_expansion": False}
+    )
+    with Memory(settings, embedder=embedder) as mem:
+        text = "I ride a green Vespa to work."
+        res = mem.add([{"role": "user", "content": text}], user_id="u", wait=False)
+        mem.sync()
+        assert mem.get(res.results[0].id or "").context.startswith("The user talks about")
+        with mem.runtime.db.read() as session:
+            note = session.scalars(select(Note).where(Note.id == res.results[0].id)).one()
+            assert note.search_text == text
+            stored = np.frombuffer(note.embedding or b"", dtype=np.float32)
+        # The vector is the content's, as the lexical key is: the LLM's attributes do not
+        # leak into a content-only key.
+        assert np.allclose(stored, embedder.embed([text])[0], atol=1e-5)

@@ -180,8 +180,6 @@ def plan_units(
     """With an LLM and `wait=false`, the offline plan is written now and the LLM enriches the
     notes from the job queue after the acknowledgement."""
     plan = Plan(units=units)
-    for unit in units:
-        unit.expand_key = rt.settings.ingest.key_expansion
     if infer:
         add_offline_attributes(units)
     split_parts(rt, units)

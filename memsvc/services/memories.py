@@ -23,8 +23,8 @@ from memsvc.schemas import (
 )
 from memsvc.services import history
 from memsvc.services.indexes import bump_version
+from memsvc.services.planning import parts_of
 from memsvc.services.scope import Scope
-from memsvc.text.parts import key_parts
 
 
 def load_note(session: Session, namespace: str, memory_id: str, *, lock: bool = False) -> Note:
@@ -91,7 +91,7 @@ def update(
             note.content = req.text
             note.content_hash = content_hash(req.text)
             enrich_offline(note, expand=rt.settings.ingest.key_expansion)
-            parts = key_parts(req.text, max_parts=rt.settings.ingest.max_parts, whole=req.text)
+            parts = parts_of(rt.settings.ingest, req.text, req.text, note.kind)
             vecs = rt.embedder.embed([note.search_text, *parts])
             vec = vecs[0]
             note.embedding = vec.astype(np.float32).tobytes()

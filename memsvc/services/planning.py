@@ -16,6 +16,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from memsvc.config import IngestSettings
 from memsvc.db.models import Note, NoteSlot
 from memsvc.ops import Existing, Incoming, decide
 from memsvc.runtime import Runtime
@@ -107,24 +108,31 @@ def add_offline_attributes(units: list[Unit]) -> None:
         unit.facts, unit.slots = attrs.facts, attrs.slots
 
 
+def parts_of(cfg: IngestSettings, source: str, content: str, kind: str) -> list[str]:
+    """A note's sentence-level parts (ingest and updates alike)."""
+    # A session summary stands for a whole conversation: it may use every part slot.
+    limit = MAX_PARTS if kind == "summary" and cfg.max_parts else cfg.max_parts
+    return key_parts(source, max_parts=limit, whole=content)
+
+
 def split_parts(rt: Runtime, units: list[Unit]) -> None:
-    cfg = rt.settings.ingest
     for unit in units:
         source = unit.part_source if unit.part_source is not None else unit.content
-        # A session summary stands for a whole conversation: it may use every part slot.
-        limit = MAX_PARTS if unit.kind == "summary" and cfg.max_parts else cfg.max_parts
-        unit.parts = key_parts(source, max_parts=limit, whole=unit.content)
+        unit.parts = parts_of(rt.settings.ingest, source, unit.content, unit.kind)
 
 
 def embed_units(rt: Runtime, units: list[Unit], *, parts: bool = False) -> None:
-    """Embed the units' keys (and with `parts`, their parts) in one batch."""
+    """Embed the units' keys (and with `parts`, their parts) in one batch. Every unit's key is
+    fixed here, so the `ingest.key_expansion` setting is read in this one place."""
     if not units:
         return
+    for unit in units:
+        unit.expand_key = rt.settings.ingest.key_expansion
     texts = [u.key() for u in units]
     if parts:
         texts += [p for u in units for p in u.parts]
     vectors = rt.embedder.embed(texts)
-    for unit, vec in zip(units, vectors, strict=False):
+    for unit, vec in zip(units, vectors[: len(units)], strict=True):
         unit.vector = vec
     if parts:
         at = len(units)
