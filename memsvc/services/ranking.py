@@ -7,6 +7,7 @@ under both fusions.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -111,16 +112,20 @@ def diversify(pool: list[Candidate], top_k: int, penalty: float) -> list[Candida
     rest = list(pool)
     out: list[Candidate] = []
     while rest and len(out) < top_k:
-
-        def adjusted(c: Candidate) -> float:
-            sid = c.note.session_id
-            return c.score * keep ** taken.get(sid, 0) if sid else c.score
-
-        best = max(range(len(rest)), key=lambda i: (adjusted(rest[i]), -i))
-        c = rest.pop(best)
-        if c.note.session_id:
-            if taken.get(c.note.session_id):
-                c.parts["diversity"] = keep ** taken[c.note.session_id]
-            taken[c.note.session_id] = taken.get(c.note.session_id, 0) + 1
+        best_i, best = 0, -math.inf
+        for i, c in enumerate(rest):
+            if c.score <= best:  # sorted best first, discounts only lower: none later wins
+                break
+            n = taken.get(c.note.session_id or "", 0) if c.note.session_id else 0
+            # Lower by a share of |score|, so a negative score is lowered too, not raised.
+            adjusted = c.score - abs(c.score) * (1.0 - keep**n)
+            if adjusted > best:
+                best_i, best = i, adjusted
+        c = rest.pop(best_i)
+        sid = c.note.session_id
+        if sid:
+            if taken.get(sid):
+                c.parts["diversity"] = keep ** taken[sid]
+            taken[sid] = taken.get(sid, 0) + 1
         out.append(c)
     return out

@@ -34,3 +34,9 @@ def test_off_or_without_sessions_it_is_the_plain_top_k() -> None:
     top = diversify(pool, 5, 0.5)
     assert len(top) == 5 and {c.note.pk for c in top} == {c.note.pk for c in pool}
     assert [c.note.pk for c in top][:3] == [0, 3, 4]  # notes without a session: never discounted
+
+
+def test_a_discount_lowers_negative_scores_too() -> None:
+    # Multiplying -0.10 by 0.9 would raise it; the discount must push it down instead.
+    pool = _pool([("a", 0.50), ("a", -0.100), ("b", -0.105)])
+    assert [c.note.session_id for c in diversify(pool, 2, 0.1)] == ["a", "b"]
