@@ -95,17 +95,6 @@ def ingest_key(settings: Any) -> str:
     return repr(sorted(dump.items()))
 
 
-class _SearchView:
-    """Another configuration's store read with this configuration's search settings: the same
-    database, indexes and model (through its own query cache, so latencies stay honest)."""
-
-    def __init__(self, base: Any, settings: Any, embedder: Any) -> None:
-        self.search = base.search_view(settings, embedder=embedder).search
-
-    def close(self) -> None:
-        """The store belongs to the base configuration, which closes it."""
-
-
 class MemsvcSystem:
     def __init__(
         self,
@@ -122,7 +111,8 @@ class MemsvcSystem:
         # Set when this configuration searches `shares`' store instead of ingesting its own.
         self.ingest_name = shares.name if shares is not None else name
         if shares is not None:
-            self.mem: Any = _SearchView(shares.mem, settings, embedder)
+            # The same store with this configuration's search settings; closing it is a no-op.
+            self.mem: Any = shares.mem.search_view(settings, embedder=embedder)
         elif url:
             from memsvc.client import MemoryClient
 
