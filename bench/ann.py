@@ -87,6 +87,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--embed-batch", type=int, default=128)
     ap.add_argument("--workers", type=int, default=1, help="processes for sentence extraction")
     ap.add_argument("--extra-sources", action="store_true", help="also C/C++ header comments, HTML")
+    ap.add_argument(
+        "--text-file", type=Path, default=None, help="more sentences, one per line (.xz ok)"
+    )
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="SPANN batch threads")
     ap.add_argument("--nlist", type=int, default=0, help="IVF lists (default 4*sqrt(n))")
     ap.add_argument("--nprobes", type=ints, default=ints("1,2,4,8,16,32,64,128"))
@@ -106,7 +109,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.model:
         embed_kw["model_path"] = args.model
     base, held, lme, info = dataset(
-        args.n, args.held, args.cache, workers=args.workers, extra=args.extra_sources, **embed_kw
+        args.n,
+        args.held,
+        args.cache,
+        workers=args.workers,
+        extra=args.extra_sources,
+        text_file=args.text_file,
+        **embed_kw,
     )
     queries = np.ascontiguousarray(np.vstack([held, lme]), dtype=np.float32)
     print(f"data: {info} in {time.time() - t0:.0f}s", flush=True)

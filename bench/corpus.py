@@ -3,9 +3,11 @@ embedded once with all-MiniLM-L6-v2 and cached.
 
 Sources, in this order (deterministic): the chat data under eval/data (LongMemEval
 sessions, MemoryBank dialogues), Python docstrings and comments of installed packages, plain
-text / markdown / rst / man pages under /usr/share. Sentences are split with a regex, kept if
-they look like prose (length, word count, letter share), deduped case-insensitively, and
-shuffled with a fixed seed, so the same machine always yields the same corpus."""
+text / markdown / rst / man pages under /usr/share, and optionally a text file of sentences
+carried from another machine (one per line; `bench/carry.py sentences` writes one).
+Sentences are split with a regex, kept if they look like prose (length, word count, letter
+share), deduped case-insensitively, and shuffled with a fixed seed, so the same machine always
+yields the same corpus."""
 
 from __future__ import annotations
 
@@ -134,8 +136,11 @@ def collect(
     roots: Iterable[Path] | None = None,
     workers: int = 1,
     extra: bool = False,
+    text_file: Path | None = None,
+    stats: dict[str, int] | None = None,
 ) -> list[str]:
-    """Up to `limit` distinct sentences, chat data first, then files, shuffled (seeded)."""
+    """Up to `limit` distinct sentences, chat data first, then files, then `text_file`,
+    shuffled (seeded). `stats` gets how many distinct sentences each source added."""
     seen: set[str] = set()
     out: list[str] = []
 
@@ -157,8 +162,26 @@ def collect(
     else:
         for chunk in chunks:
             take(_sentences_of(chunk))
+    found_here = len(out)
+    if text_file is not None:
+        take(read_sentences(text_file))
+    if stats is not None:
+        stats["from_this_machine"] = found_here
+        stats["from_text_file"] = len(out) - found_here
     order = np.random.default_rng(seed).permutation(len(out))
     return [out[i] for i in order[:limit]]
+
+
+def read_sentences(path: Path) -> Iterator[str]:
+    """Lines of a (optionally .xz) sentence file that pass `keep`."""
+    import lzma
+
+    opener = lzma.open if path.suffix == ".xz" else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for line in fh:
+            s = line.strip()
+            if keep(s):
+                yield s
 
 
 def longmemeval_questions() -> list[str]:
@@ -227,6 +250,7 @@ def dataset(
     seed: int = 0,
     workers: int = 1,
     extra: bool = False,
+    text_file: Path | None = None,
     **embed_kw: object,
 ) -> tuple[
     npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32], dict[str, int]
@@ -234,11 +258,15 @@ def dataset(
     """(base, held-out queries, LongMemEval questions) embeddings and the corpus sizes.
 
     Held-out sentences are distinct from every base sentence (the corpus is deduped)."""
-    sents = collect(n_base + n_held, seed=seed, workers=workers, extra=extra)
+    found: dict[str, int] = {}
+    sents = collect(
+        n_base + n_held, seed=seed, workers=workers, extra=extra, text_file=text_file, stats=found
+    )
     vecs = cached_embed(sents, cache_dir, **embed_kw)
     n_b = min(n_base, max(0, len(sents) - n_held))
     lme = cached_embed(longmemeval_questions(), cache_dir, **embed_kw)
     info = {
+        **found,
         "sentences_found": len(sents),
         "base": n_b,
         "held_out": len(sents) - n_b,
