@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from memsvc.config import Settings
-from memsvc.db.models import Note
 from memsvc.decay import retention
+from memsvc.services.candidates import NoteRow
 
 
 @dataclass
 class Candidate:
-    note: Note
+    note: NoteRow
     similarity: float
     via: str = "index"
     lexical: float | None = None

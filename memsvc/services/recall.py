@@ -15,13 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy.orm import Session
 
 from memsvc.db.models import Note
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
 from memsvc.services import history
+from memsvc.services.candidates import NoteRow, by_pk, fetch
 from memsvc.services.lexical import lexical_candidates
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
 from memsvc.services.scope import Scope
@@ -33,36 +34,14 @@ TIME_SLACK_AFTER = timedelta(days=7)
 TIME_SLACK_BEFORE = timedelta(days=1)
 MAX_TIME_CANDIDATES = 200
 
-# Candidates are loaded with only what filtering and ranking read: hundreds of rows per
-# query, of which top_k are returned, and these are then loaded whole (`_full_rows`).
-_RANKING = (
-    Note.pk,
-    Note.id,
-    Note.partition,
-    Note.user_id,
-    Note.agent_id,
-    Note.session_id,
-    Note.kind,
-    Note.status,
-    Note.valid_from,
-    Note.valid_to,
-    Note.created_at,
-    Note.event_time,
-    Note.strength,
-    Note.last_recalled_at,
-    Note.meta,
-)
-LIGHT = load_only(*_RANKING)
-WITH_VECTOR = load_only(*_RANKING, Note.embedding)
-
 
 def _full_rows(session: Session, pks: list[int]) -> dict[int, Note]:
-    """The returned hits, loaded whole (the identity map holds their light copies)."""
-    stmt = select(Note).where(Note.pk.in_(pks)).execution_options(populate_existing=True)
+    """The returned hits, loaded whole (candidates are plain rows: `candidates.NoteRow`)."""
+    stmt = select(Note).where(Note.pk.in_(pks))
     return {n.pk: n for n in session.scalars(stmt)}
 
 
-def passes(note: Note, scope: Scope, req: SearchRequest, as_of: datetime) -> bool:
+def passes(note: NoteRow, scope: Scope, req: SearchRequest, as_of: datetime) -> bool:
     """True when `note` is visible to this request (everything but the similarity)."""
     if not req.include_forgotten and note.status != "active":
         return False
@@ -104,10 +83,9 @@ def dense_candidates(
             if i >= 0 and int(i) not in seen
         }
         if fresh:
-            rows = session.scalars(select(Note).options(LIGHT).where(Note.pk.in_(list(fresh))))
             kept += [
                 Candidate(note=n, similarity=fresh[n.pk])
-                for n in rows
+                for n in by_pk(session, fresh)
                 if passes(n, scope, req, as_of)
             ]
             seen.update(fresh)
@@ -116,43 +94,32 @@ def dense_candidates(
         k = min(k * 4, total)
 
 
+def _similar(n: NoteRow, query: np.ndarray) -> float | None:
+    """The key's similarity to the query, from the row's stored embedding."""
+    if n.embedding is None:
+        return None
+    vec = np.frombuffer(n.embedding, dtype=np.float32)
+    return float(vec @ query) if vec.shape == query.shape else None
+
+
 def _with_similarity(
-    rows: Iterable[Note],
+    rows: Iterable[NoteRow],
     query: np.ndarray,
     scope: Scope,
     req: SearchRequest,
     as_of: datetime,
-    via: str,
+    via: dict[int, str] | str,
 ) -> list[Candidate]:
     out = []
     for n in rows:
-        if n.embedding is None or not passes(n, scope, req, as_of):
-            continue
-        vec = np.frombuffer(n.embedding, dtype=np.float32)
-        if vec.shape == query.shape:
-            out.append(Candidate(note=n, similarity=float(vec @ query), via=via))
+        sim = _similar(n, query)
+        if sim is not None and passes(n, scope, req, as_of):
+            label = via if isinstance(via, str) else via[n.pk]
+            out.append(Candidate(note=n, similarity=sim, via=label))
     return out
 
 
-def _join(
-    session: Session,
-    pks: Iterable[int],
-    query: np.ndarray,
-    scope: Scope,
-    req: SearchRequest,
-    as_of: datetime,
-    pool: dict[int, Candidate],
-    via: str,
-) -> None:
-    """Candidates found by another path than the key index join the pool, scored by their key."""
-    missing = [pk for pk in pks if pk not in pool]
-    if missing:
-        rows = session.scalars(select(Note).options(WITH_VECTOR).where(Note.pk.in_(missing)))
-        for c in _with_similarity(rows, query, scope, req, as_of, via):
-            pool[c.note.pk] = c
-
-
-def add_parts(
+def add_parts_and_lexical(
     session: Session,
     rt: Runtime,
     scope: Scope,
@@ -161,32 +128,30 @@ def add_parts(
     as_of: datetime,
     pool: dict[int, Candidate],
 ) -> None:
-    """Notes whose best sentence-level part is close to the query (see memsvc.text.parts)."""
-    cfg = rt.settings.index
-    k = max(req.top_k * cfg.oversample, cfg.min_candidates) * 2
-    scores, pks, nums = rt.indexes.search_parts(scope.partition, query, k)
+    """Notes whose best sentence-level part is close to the query (see memsvc.text.parts),
+    and full-text matches; those the key index did not find join the pool in one fetch,
+    scored by their key."""
+    cfg = rt.settings
     best: dict[int, tuple[float, int]] = {}
-    for s, pk, j in zip(scores.tolist(), pks.tolist(), nums.tolist(), strict=True):
-        best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best
-    _join(session, best, query, scope, req, as_of, pool, "part")
+    if cfg.recall.part_weight > 0:
+        k = max(req.top_k * cfg.index.oversample, cfg.index.min_candidates) * 2
+        scores, pks, nums = rt.indexes.search_parts(scope.partition, query, k)
+        for s, pk, j in zip(scores.tolist(), pks.tolist(), nums.tolist(), strict=True):
+            best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best
+    hits: list[tuple[int, float]] = []
+    if cfg.recall.lexical:
+        hits = lexical_candidates(
+            session, scope.partition, req.query, cfg.recall.lexical_candidates
+        )
+    via = dict.fromkeys(best, "part")
+    for pk, _ in hits:
+        via.setdefault(pk, "lexical")
+    missing = [pk for pk in via if pk not in pool]
+    for c in _with_similarity(by_pk(session, missing, vector=True), query, scope, req, as_of, via):
+        pool[c.note.pk] = c
     for pk, (s, j) in best.items():
         if pk in pool:
             pool[pk].part, pool[pk].part_index = s, j
-
-
-def add_lexical(
-    session: Session,
-    rt: Runtime,
-    scope: Scope,
-    req: SearchRequest,
-    query: np.ndarray,
-    as_of: datetime,
-    pool: dict[int, Candidate],
-) -> None:
-    hits = lexical_candidates(
-        session, scope.partition, req.query, rt.settings.recall.lexical_candidates
-    )
-    _join(session, (pk for pk, _ in hits), query, scope, req, as_of, pool, "lexical")
     for pk, s in hits:
         if pk in pool:
             pool[pk].lexical = s
@@ -202,12 +167,14 @@ def add_time_range(
     span: TimeRange,
 ) -> None:
     start, end = span.start - TIME_SLACK_BEFORE, span.end + TIME_SLACK_AFTER
-    rows = session.scalars(
-        select(Note)
-        .options(WITH_VECTOR)
-        .where(Note.partition == scope.partition, Note.event_time >= start, Note.event_time < end)
-        .order_by(Note.event_time.desc())
-        .limit(MAX_TIME_CANDIDATES)
+    rows = fetch(
+        session,
+        Note.partition == scope.partition,
+        Note.event_time >= start,
+        Note.event_time < end,
+        vector=True,
+        order_by=Note.event_time.desc(),
+        limit=MAX_TIME_CANDIDATES,
     )
     for c in _with_similarity(
         (n for n in rows if n.pk not in pool), query, scope, req, as_of, "time"
@@ -237,8 +204,7 @@ def expand_links(
     reached = {pk: v for pk, v in reached.items() if pk not in pool}
     if not reached:
         return
-    rows = session.scalars(select(Note).options(LIGHT).where(Note.pk.in_(list(reached))))
-    for n in rows:
+    for n in by_pk(session, reached):
         if passes(n, scope, req, as_of):
             pool[n.pk] = Candidate(note=n, similarity=0.0, via="link", graph=reached[n.pk][0])
 
@@ -251,10 +217,7 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     as_of = req.as_of or datetime.now(UTC)
     query = rt.embedder.embed_query(req.query)
     pool = {c.note.pk: c for c in dense_candidates(session, rt, scope, req, query, as_of)}
-    if cfg.part_weight > 0:
-        add_parts(session, rt, scope, req, query, as_of, pool)
-    if cfg.lexical:
-        add_lexical(session, rt, scope, req, query, as_of, pool)
+    add_parts_and_lexical(session, rt, scope, req, query, as_of, pool)
     span = parse_time_range(req.query, as_of) if cfg.time_aware else None
     if span is not None:
         add_time_range(session, scope, req, query, as_of, pool, span)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from memsvc.db.models import Note
+from datetime import UTC, datetime
+
+from memsvc.services.candidates import NoteRow
 from memsvc.services.ranking import Candidate, diversify
+
+T = datetime(2024, 1, 1, tzinfo=UTC)
+
+
+def _row(pk: int, session: str | None) -> NoteRow:
+    return NoteRow(
+        pk, f"n{pk}", "p", "u", None, session, "turn", "active", T, None, T, T, 1.0, T, {}
+    )
 
 
 def _pool(spec: list[tuple[str | None, float]]) -> list[Candidate]:
     out = []
     for pk, (session, score) in enumerate(spec):
-        c = Candidate(note=Note(pk=pk, session_id=session), similarity=score)
+        c = Candidate(note=_row(pk, session), similarity=score)
         c.score = score
         out.append(c)
     return sorted(out, key=lambda c: -c.score)
