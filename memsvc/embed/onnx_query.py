@@ -137,6 +137,10 @@ class OnnxQueryEncoder:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = threads or 0  # 0: ONNX Runtime picks the core count
         opts.log_severity_level = 3
+        # ONNX Runtime's workers busy-wait after each run by default, which steals the cores
+        # from everything else in a server (request handling, the database, other queries).
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
         try:
             session = ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
         except Exception:
