@@ -114,3 +114,15 @@ def test_onnx_required_but_missing_fails_clearly(
     assert _load(tmp_path, "auto").query_engine == "torch"
     with pytest.raises(EmbedderError, match="onnxruntime"):
         _load(tmp_path, "onnx")
+
+
+def test_concurrent_onnx_queries_give_each_their_own_vector(onnx_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    enc = _load(onnx_dir)
+    texts = [f"question number {i}: what did I do on day {i}?" for i in range(64)]
+    alone = [enc.embed_query(t) for t in texts]
+    with ThreadPoolExecutor(8) as pool:
+        together = list(pool.map(enc.embed_query, texts))
+    for a, b in zip(alone, together, strict=True):
+        assert np.abs(a - b).max() < 1e-6

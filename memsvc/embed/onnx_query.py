@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 from typing import Any
@@ -116,6 +117,9 @@ class OnnxQueryEncoder:
         self._tokenizer = tokenizer
         self._max_length = max_length
         self._lowercase = lowercase
+        # A fast tokenizer may reset its truncation state inside a call, which is not safe
+        # from two threads at once; tokenizing is ~0.1 ms, the model run stays concurrent.
+        self._tok_lock = threading.Lock()
 
     @classmethod
     def load(
@@ -155,9 +159,10 @@ class OnnxQueryEncoder:
         text = text.strip()
         if self._lowercase:
             text = text.lower()
-        enc = self._tokenizer(
-            [text], truncation="longest_first", max_length=self._max_length, return_tensors="np"
-        )
+        with self._tok_lock:
+            enc = self._tokenizer(
+                [text], truncation="longest_first", max_length=self._max_length, return_tensors="np"
+            )
         feeds = {k: np.asarray(enc[k], dtype=np.int64) for k in _INPUTS}
         out = self._session.run(None, feeds)[0]
         return np.ascontiguousarray(out[0], dtype=np.float32)
