@@ -130,15 +130,7 @@ def carried_sentences() -> list[str]:
         site = Path(p)
         if p.endswith("-packages") and site.is_dir():
             roots += [site / name for name in ONLY_HERE if (site / name).is_dir()]
-    files = corpus.source_files(roots, extra=True)
-    seen: set[str] = set()
-    out: list[str] = []
-    for chunk in range(0, len(files), 200):
-        for s in corpus._sentences_of(files[chunk : chunk + 200]):
-            if s.lower() not in seen:
-                seen.add(s.lower())
-                out.append(s)
-    return sorted(out)
+    return sorted(corpus.collect(sys.maxsize, roots=roots, extra=True, chat=False))
 
 
 def write_sentences(out: Path, limit: int) -> int:

@@ -138,9 +138,11 @@ def collect(
     extra: bool = False,
     text_file: Path | None = None,
     stats: dict[str, int] | None = None,
+    chat: bool = True,
 ) -> list[str]:
-    """Up to `limit` distinct sentences, chat data first, then files, then `text_file`,
-    shuffled (seeded). `stats` gets how many distinct sentences each source added."""
+    """Up to `limit` distinct sentences, chat data first (unless not `chat`), then files, then
+    `text_file`, shuffled (seeded). `stats` gets how many distinct sentences each source
+    added."""
     seen: set[str] = set()
     out: list[str] = []
 
@@ -151,7 +153,7 @@ def collect(
                 seen.add(key)
                 out.append(s)
 
-    for text in _chat_texts():
+    for text in _chat_texts() if chat else ():
         take(split_sentences(text))
     files = source_files(default_roots(extra) if roots is None else roots, extra)
     chunks = [files[i : i + 200] for i in range(0, len(files), 200)]

@@ -41,12 +41,11 @@ def default_dir() -> Path:
 
 
 def available() -> bool:
-    try:
-        import onnx  # noqa: F401  (torch.onnx.export needs it)
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Both installed (onnx is what torch.onnx.export writes with); found, not imported, so
+    a start whose export is cached never loads onnx."""
+    from importlib.util import find_spec
+
+    return all(find_spec(name) is not None for name in ("onnx", "onnxruntime"))
 
 
 def _key(model_path: str) -> str:
