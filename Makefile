@@ -33,8 +33,8 @@ test-all: $(STAMP)
 	$(PY) -m pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check memsvc eval tests bench migrations
-	$(BIN)/ruff format --check memsvc eval tests bench migrations
+	$(BIN)/ruff check memsvc eval tests bench
+	$(BIN)/ruff format --check memsvc eval tests bench
 
 typecheck: $(STAMP)
 	$(BIN)/mypy memsvc eval/memsvc_eval

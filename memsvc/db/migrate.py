@@ -8,14 +8,14 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-import memsvc
-
-MIGRATIONS_DIR = Path(memsvc.__file__).resolve().parent.parent / "migrations"
+# Both ship inside the package (a wheel install migrates as well as a checkout does).
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+ALEMBIC_INI = PACKAGE_DIR / "alembic.ini"
+MIGRATIONS_DIR = PACKAGE_DIR / "migrations"
 
 
 def alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg = Config(str(ALEMBIC_INI))
     # configparser interpolates '%': escape it (URLs may carry %-escapes, e.g. in options=).
     url = engine.url.render_as_string(hide_password=False).replace("%", "%%")
     cfg.set_main_option("sqlalchemy.url", url)

@@ -3,7 +3,7 @@
     client = LLMClient(settings.llm)              # model "none" → every call returns None
     decisions = memorize(client, notes, usage=usage)   # ≤ 1 call per batch_size turns
 
-Prompts are Markdown files in the repository's ``prompts/`` folder (``prompts/README.md``).
+Prompts are Markdown files in the package's ``memsvc/prompts/`` folder (its ``README.md``).
 Nothing here raises on an LLM fault: calls return ``None`` and count the failure in
 :class:`LLMUsage`, and the caller takes its offline path.
 """

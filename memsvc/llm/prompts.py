@@ -1,9 +1,10 @@
-"""Prompt files (``prompts/*.md``) rendered into chat messages.
+"""Prompt files (``memsvc/prompts/*.md``) rendered into chat messages.
 
-File format (see ``prompts/README.md``): optional ``<!-- ... -->`` comments (stripped), then
-sections introduced by a line ``## system``, ``## user`` or ``## assistant``; each section
-becomes one chat message, in order. A file with no section heading is a *fragment*: it is
-meant to be included (``{{> name}}``) and renders, if asked directly, as one user message.
+File format (see ``memsvc/prompts/README.md``): optional ``<!-- ... -->`` comments
+(stripped), then sections introduced by a line ``## system``, ``## user`` or ``## assistant``;
+each section becomes one chat message, in order. A file with no section heading is a
+*fragment*: it is meant to be included (``{{> name}}``) and renders, if asked directly, as one
+user message.
 
 Placeholders are ``{{ name }}``. Rendering fails fast: a placeholder without a value raises
 :class:`PromptError` naming the prompt and the variable. Values are substituted once (text
@@ -35,10 +36,8 @@ class PromptError(ValueError):
 
 
 def default_prompts_dir() -> Path:
-    """The repository's ``prompts/`` folder (next to the ``memsvc`` package)."""
-    import memsvc
-
-    return Path(memsvc.__file__).resolve().parent.parent / "prompts"
+    """The ``memsvc/prompts/`` folder shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "prompts"
 
 
 def render_value(value: object) -> str:

@@ -171,14 +171,13 @@ def test_nightly_without_previous_report_passes(tmp_path: Path) -> None:
 def test_source_hash_follows_every_source_edit(tmp_path: Path) -> None:
     from memsvc_eval.provenance import source_hash
 
-    (tmp_path / "memsvc").mkdir()
-    (tmp_path / "prompts").mkdir()
+    (tmp_path / "memsvc" / "prompts").mkdir(parents=True)
     (tmp_path / "memsvc" / "a.py").write_text("x = 1\n")
-    (tmp_path / "prompts" / "answer.md").write_text("answer\n")
+    (tmp_path / "memsvc" / "prompts" / "answer.md").write_text("answer\n")
     first = source_hash(tmp_path)
     (tmp_path / "memsvc" / "notes.txt").write_text("not source")
     assert source_hash(tmp_path) == first
-    (tmp_path / "prompts" / "answer.md").write_text("answer!\n")
+    (tmp_path / "memsvc" / "prompts" / "answer.md").write_text("answer!\n")
     second = source_hash(tmp_path)
     assert second != first
     (tmp_path / "memsvc" / "b.py").write_text("")  # a new, empty, untracked file counts too
