@@ -1,7 +1,8 @@
 """Turn-level baselines on the same haystacks: BM25 and exact dense search.
 
-Each haystack turn is one document (its content, user and assistant turns alike), so a
-baseline hit is exactly one turn. Ties are broken by haystack order, which makes every
+Each haystack turn is one document (its content, user and assistant turns alike; a named
+speaker's turn reads "Name: content", as memsvc stores it), so a baseline hit is exactly
+one turn. Ties are broken by haystack order, which makes every
 ranking deterministic.
 """
 
@@ -36,7 +37,7 @@ class Haystack:
         for s in record.sessions:
             for i, t in enumerate(s.turns):
                 ids.append((s.session_id, i))
-                texts.append(t.content)
+                texts.append(f"{t.name}: {t.content}" if t.name else t.content)
         return Haystack(ids, texts)
 
 

@@ -1,12 +1,14 @@
 """Command line: ``python -m memsvc_eval longmemeval ...`` (also ``memsvc eval longmemeval``).
 
-Subcommands: ``longmemeval`` runs (or resumes) a suite and writes the report; ``report``
-rebuilds the report of a run folder; ``compare`` is the nightly regression check.
+Subcommands: ``longmemeval`` runs (or resumes) a suite and writes the report (a ``--data``
+file in LoCoMo's shape is recognised and run as LoCoMo); ``locomo`` runs a LoCoMo file;
+``report`` rebuilds the report of a run folder; ``compare`` is the nightly regression check.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -15,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from .data import Record, RecordError
+from .locomo import default_file as locomo_default_file
+from .locomo import is_locomo
 from .runner import ConfigMismatch
-from .suites import S_TARGET, Suite, default_data_dir, dev_suite, file_suite
+from .suites import S_TARGET, Suite, default_data_dir, dev_suite, file_suite, locomo_suite
 from .system import SystemConfig, merge
 
 SUITES = ("dev", "s-like", "m-like", "as-is")
@@ -66,6 +70,10 @@ def select(records: list[Record], types: Sequence[str], limit: int | None) -> li
 
 
 def make_suite(args: argparse.Namespace) -> Suite:
+    if args.command == "locomo" or (args.data and all(is_locomo(p) for p in args.data)):
+        return _locomo(args)
+    if any(is_locomo(p) for p in args.data):
+        raise ValueError("give LoCoMo and LongMemEval files in separate runs")
     kind = args.suite or ("as-is" if args.data else "dev")
     if kind == "dev":
         if args.data:
@@ -78,6 +86,17 @@ def make_suite(args: argparse.Namespace) -> Suite:
     return file_suite(args.data, kind=kind, seed=args.seed, target=args.target_sessions)
 
 
+def _locomo(args: argparse.Namespace) -> Suite:
+    files = args.data or [locomo_default_file()]
+    if len(files) != 1:
+        raise ValueError("LoCoMo runs take one --data file")
+    if args.command == "longmemeval" and args.suite not in (None, "as-is"):
+        raise ValueError(f"--suite {args.suite} pads LongMemEval haystacks; not for LoCoMo")
+    if not files[0].exists():
+        raise FileNotFoundError(f"LoCoMo file not found: {files[0]} (give --data FILE)")
+    return locomo_suite(files[0])
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="memsvc_eval", description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -88,7 +107,7 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="FILE",
-        help="official LongMemEval JSON (oracle, S or M); repeatable",
+        help="official LongMemEval JSON (oracle, S or M; repeatable), or one LoCoMo file",
     )
     lme.add_argument(
         "--suite",
@@ -99,9 +118,42 @@ def _parser() -> argparse.ArgumentParser:
     lme.add_argument(
         "--data-dir", type=Path, default=None, help=f"dev suite data (default {default_data_dir()})"
     )
+    lme.add_argument("--seed", type=int, default=0, help="suite seed")
+    lme.add_argument(
+        "--target-sessions",
+        type=int,
+        default=None,
+        help="sessions per padded haystack (s-like 50, m-like 500)",
+    )
+    _run_options(lme)
+    loc = sub.add_parser("locomo", help="run a LoCoMo file (conversations between two people)")
+    loc.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help=f"LoCoMo JSON (default $MEMSVC_LOCOMO_DATA or {locomo_default_file()})",
+    )
+    _run_options(loc)
+    rep = sub.add_parser("report", help="rebuild report.json/summary.md/plots of a run folder")
+    rep.add_argument("--out", type=Path, required=True)
+    rep.add_argument("--no-plots", action="store_true")
+    cmp_ = sub.add_parser("compare", help="nightly check: NEW vs OLD report.json")
+    cmp_.add_argument("args", nargs=argparse.REMAINDER)
+    return p
+
+
+def _run_options(lme: argparse.ArgumentParser) -> None:
+    """Options shared by the LongMemEval and LoCoMo runs."""
     lme.add_argument("--out", type=Path, required=True, help="run folder (resumable)")
     lme.add_argument("--limit", type=int, default=None, help="first N questions only")
-    lme.add_argument("--types", action="append", default=[], help="question types, comma-separated")
+    lme.add_argument(
+        "--types",
+        action="append",
+        default=[],
+        help="question types (LoCoMo: categories, e.g. multi-hop), comma-separated",
+    )
     lme.add_argument("--workers", type=int, default=1, help="questions in parallel (threads)")
     lme.add_argument("--top-k", type=int, default=10)
     lme.add_argument("--device", default="cpu", help="embedding device: cpu, cuda, cuda:1")
@@ -112,13 +164,6 @@ def _parser() -> argparse.ArgumentParser:
         help="API key for --url (default: $MEMSVC_API_KEY)",
     )
     lme.add_argument("--qa", action="store_true", help="also answer and judge with the LLM")
-    lme.add_argument("--seed", type=int, default=0, help="suite seed")
-    lme.add_argument(
-        "--target-sessions",
-        type=int,
-        default=None,
-        help="sessions per padded haystack (s-like 50, m-like 500)",
-    )
     lme.add_argument(
         "--set",
         action="append",
@@ -148,12 +193,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     lme.add_argument("--no-progress", action="store_true")
     lme.add_argument("--no-plots", action="store_true")
-    rep = sub.add_parser("report", help="rebuild report.json/summary.md/plots of a run folder")
-    rep.add_argument("--out", type=Path, required=True)
-    rep.add_argument("--no-plots", action="store_true")
-    cmp_ = sub.add_parser("compare", help="nightly check: NEW vs OLD report.json")
-    cmp_.add_argument("args", nargs=argparse.REMAINDER)
-    return p
 
 
 def _longmemeval(args: argparse.Namespace, argv: list[str]) -> int:
@@ -161,10 +200,7 @@ def _longmemeval(args: argparse.Namespace, argv: list[str]) -> int:
     from .runner import RunOptions, run_suite
 
     suite = make_suite(args)
-    records = select(suite.records, args.types, args.limit)
-    suite = Suite(
-        suite.name, records, suite.seed, suite.target_sessions, suite.sources, suite.short
-    )
+    suite = dataclasses.replace(suite, records=select(suite.records, args.types, args.limit))
     if args.url and (args.configs or args.ablation):
         raise ValueError("--configs/--ablation apply settings in-process; not with --url")
     if args.configs and args.ablation:
@@ -199,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     raw = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(raw)
     try:
-        if args.command == "longmemeval":
+        if args.command in ("longmemeval", "locomo"):
             return _longmemeval(args, raw)
         if args.command == "report":
             from .report import write_report

@@ -58,6 +58,8 @@ class Turn:
     role: str
     content: str
     has_answer: bool = False
+    # The speaker's name (OpenAI-style ``name``): LoCoMo's two people, or a named user.
+    name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,8 @@ class Session:
         h = hashlib.sha256()
         for t in turns:
             h.update(t.role.encode())
+            if t.name is not None:  # unnamed turns hash as before (stable LongMemEval ids)
+                h.update(b"\x02" + t.name.encode())
             h.update(b"\x00")
             h.update(t.content.encode())
             h.update(b"\x01")
@@ -100,6 +104,9 @@ class Record:
     sessions: tuple[Session, ...]
     answer_session_ids: tuple[str, ...]
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # Evidence turns given directly (LoCoMo's dia_ids) instead of by has_answer flags, so
+    # the questions of one conversation can share its session objects.
+    turn_evidence: frozenset[TurnId] | None = None
 
     @property
     def is_abstention(self) -> bool:
@@ -115,6 +122,8 @@ class Record:
         # Only the question's own evidence sessions count: a distractor borrowed from another
         # record keeps its has_answer flags, which belong to that other question.
         ev = self.evidence_sessions
+        if self.turn_evidence is not None:
+            return frozenset(t for t in self.turn_evidence if t[0] in ev)
         return frozenset(
             (s.session_id, i)
             for s in self.sessions
@@ -154,7 +163,10 @@ def _turn(raw: object, where: str) -> Turn:
     role, content = raw.get("role"), raw.get("content")
     if not isinstance(role, str) or not isinstance(content, str):
         raise _fail(where, "turn needs string 'role' and 'content'")
-    return Turn(role, content, bool(raw.get("has_answer", False)))
+    name = raw.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _fail(where, "turn 'name' must be a string")
+    return Turn(role, content, bool(raw.get("has_answer", False)), name or None)
 
 
 def parse_record(raw: object, where: str = "record") -> Record:
@@ -261,6 +273,8 @@ def format_date(d: datetime) -> str:
 
 
 def to_raw(r: Record) -> dict[str, Any]:
+    # Direct turn evidence is written as has_answer flags, the layout's own way.
+    marked = r.evidence_turns if r.turn_evidence is not None else frozenset()
     return {
         "question_id": r.question_id,
         "question_type": r.question_type,
@@ -270,9 +284,20 @@ def to_raw(r: Record) -> dict[str, Any]:
         "haystack_session_ids": [s.session_id for s in r.sessions],
         "haystack_dates": [format_date(s.date) for s in r.sessions],
         "haystack_sessions": [
-            [{"role": t.role, "content": t.content, "has_answer": t.has_answer} for t in s.turns]
+            [_raw_turn(t, (s.session_id, i) in marked) for i, t in enumerate(s.turns)]
             for s in r.sessions
         ],
         "answer_session_ids": list(r.answer_session_ids),
         **dict(r.extra),
     }
+
+
+def _raw_turn(t: Turn, marked: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "role": t.role,
+        "content": t.content,
+        "has_answer": t.has_answer or marked,
+    }
+    if t.name is not None:
+        out["name"] = t.name
+    return out

@@ -181,8 +181,9 @@ def markdown(report: dict[str, Any]) -> str:
     suite = run.get("suite", {})
     rev = report["git"].get("revision") or "unknown"
     dirty = " (dirty)" if report["git"].get("dirty") else ""
+    title = {"locomo": "LoCoMo"}.get(suite.get("dataset", ""), "LongMemEval")
     lines = [
-        f"# LongMemEval — suite `{suite.get('name', '?')}`",
+        f"# {title} — suite `{suite.get('name', '?')}`",
         "",
         f"{suite.get('questions', '?')} questions, "
         f"{_fmt(suite.get('sessions_per_question', {}).get('mean'), 1)} sessions per haystack, "
@@ -215,7 +216,8 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append("|---" * (len(cols) + 1) + "|")
         for b, r in by_base.items():
             lines.append(f"| {b} | " + " | ".join(_fmt(v, 2) for v in r.values()) + " |")
-    lines += ["", "Per question type (session recall_all@5 / @10, turn recall_all@10, n):", ""]
+    what = "category" if suite.get("dataset") == "locomo" else "question type"
+    lines += ["", f"Per {what} (session recall_all@5 / @10, turn recall_all@10, n):", ""]
     types = sorted({t for s in report["systems"].values() for t in s["retrieval"]["by_type"]})
     names = list(report["systems"])
     lines.append("| type | " + " | ".join(names) + " |")

@@ -99,7 +99,7 @@ class Runner:
             if old != fp:
                 raise ConfigMismatch(
                     f"{self.opts.out_dir} holds a run with another configuration or another "
-                    "version of the source (memsvc/, eval/, prompts/); use a new --out "
+                    "version of the source (memsvc/ with its prompts, eval/); use a new --out "
                     "(or delete the folder) to start over"
                 )
             return
@@ -223,7 +223,7 @@ class Runner:
             total=sum(len(g) for g in groups),
             unit="q",
             disable=not self.opts.progress,
-            desc=f"longmemeval {self.suite.name}",
+            desc=f"{self.suite.dataset} {self.suite.name}",
             smoothing=0.1,
         )
         try:

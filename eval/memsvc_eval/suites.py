@@ -36,11 +36,15 @@ class Suite:
     sources: tuple[str, ...]
     # Questions whose pool could not supply enough distractors (haystack < target).
     short: int = 0
+    dataset: str = "longmemeval"  # or "locomo"
+    # Loader counts worth reporting (LoCoMo: conversations, evidence ids naming no turn).
+    stats: tuple[tuple[str, int], ...] = ()
 
     def describe(self) -> dict[str, object]:
         sizes = [len(r.sessions) for r in self.records]
         return {
             "name": self.name,
+            "dataset": self.dataset,
             "seed": self.seed,
             "target_sessions": self.target_sessions,
             "sources": list(self.sources),
@@ -52,6 +56,7 @@ class Suite:
             },
             "turns": sum(len(s.turns) for r in self.records for s in r.sessions),
             "short_haystacks": self.short,
+            **dict(self.stats),
         }
 
 
@@ -172,3 +177,20 @@ def file_suite(paths: Sequence[Path], *, kind: str, seed: int, target: int | Non
     records = load_records(list(paths))
     t = None if kind == "as-is" else target or (S_TARGET if kind == "s-like" else M_TARGET)
     return build_suite(kind, records, target=t, seed=seed, sources=[str(p) for p in paths])
+
+
+def locomo_suite(path: Path) -> Suite:
+    """Every QA pair of a LoCoMo file over its own conversation, as-is (no padding: a
+    LoCoMo conversation is already 19-32 sessions of one pair of people)."""
+    from .locomo import load_locomo
+
+    records, stats = load_locomo(path)
+    return Suite(
+        f"locomo:{path.stem}",
+        records,
+        seed=0,
+        target_sessions=None,
+        sources=(str(path),),
+        dataset="locomo",
+        stats=tuple(sorted(stats.items())),
+    )

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .baselines import Hits
-from .data import Record, TurnId
+from .data import Record, Turn, TurnId
 from .results import IngestResult
 
 # Applied under every configuration's overrides. The background worker (decay sweep) is
@@ -65,6 +65,15 @@ def build_settings(
     if cache_dir is not None:
         base = merge(base, {"embed": {"cache_dir": cache_dir}})
     return Settings(**base)
+
+
+def message(turn: Turn, when: datetime) -> dict[str, Any]:
+    """One turn as an ``add()`` message; a named speaker keeps its name."""
+    out: dict[str, Any] = {"role": turn.role, "content": turn.content}
+    if turn.name is not None:
+        out["name"] = turn.name
+    out["timestamp"] = utc(when).isoformat()
+    return out
 
 
 @dataclass
@@ -141,16 +150,13 @@ class MemsvcSystem:
         for s in record.sessions:
             if not s.turns:
                 continue
-            messages = [
-                {"role": t.role, "content": t.content, "timestamp": utc(s.turn_time(i)).isoformat()}
-                for i, t in enumerate(s.turns)
-            ]
+            messages = [message(t, s.turn_time(i)) for i, t in enumerate(s.turns)]
             res = self.mem.add(
                 messages=messages,
                 user_id=scope,
                 session_id=s.session_id,
                 timestamp=utc(s.date),
-                metadata={"source": "longmemeval"},
+                metadata={"source": str(record.extra.get("source", "longmemeval"))},
                 wait=True,
             )
             if len(res.episode_ids) != len(s.turns):
