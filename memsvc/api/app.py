@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 import memsvc
-from memsvc.api import errors
+from memsvc.api import docs, errors
 from memsvc.api.limits import BodyLimitMiddleware
 from memsvc.api.metrics import MetricsMiddleware, RequestMetrics
 from memsvc.api.routers import health, memories, thoughts, users
@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         version=memsvc.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by memsvc.api.docs, without a CDN
+        redoc_url=None,
     )
     app.state.metrics = RequestMetrics()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
@@ -57,4 +59,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.include_router(thoughts.router)
     app.include_router(users.router)
     app.include_router(health.router)
+    docs.install(app)
     return app
