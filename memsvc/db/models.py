@@ -52,6 +52,8 @@ class Episode(Base):
     agent_id: Mapped[str | None] = mapped_column(SCOPE)
     session_id: Mapped[str | None] = mapped_column(SCOPE)
     role: Mapped[str] = mapped_column(String(32))
+    # The speaker's name (a message's optional `name`): who said it among people or a group.
+    name: Mapped[str | None] = mapped_column(String(64), nullable=True)
     content: Mapped[str] = mapped_column(Text)
     event_time: Mapped[datetime] = mapped_column(UTCDateTime())
     seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -110,6 +112,10 @@ class Note(Base):
         Index("ix_notes_partition_status", "partition", "status"),
         Index("ix_notes_partition_hash", "partition", "content_hash"),
         Index("ix_notes_user", "namespace", "user_id"),
+        # A note's pk keys every derived cache (indexes, link graph, reinforcement buffer).
+        # SQLite without AUTOINCREMENT hands a deleted highest pk to the next insert, so a
+        # stale cache entry could name a new, unrelated note (migration 0007).
+        {"sqlite_autoincrement": True},
     )
 
 
@@ -199,3 +205,17 @@ class NoteSlot(Base):
     )
 
     __table_args__ = (Index("ix_note_slots_partition_name", "partition", "name"),)
+
+
+class IdempotencyKey(Base):
+    """The answer to an add sent with an `Idempotency-Key` header, written in the add's own
+    transaction: a client that timed out and retries gets the first answer back instead of
+    storing the messages twice. Keys are per namespace and expire (`api.idempotency_ttl_s`)."""
+
+    __tablename__ = "idempotency_keys"
+
+    namespace: Mapped[str] = mapped_column(SCOPE, primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    response: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,0 +1,137 @@
+"""Named speakers: a message's `name` (as in OpenAI chat messages), conversations between
+people and groups, names as part of what a memory is found by. Real model, real SQLite and
+PostgreSQL, real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from memsvc import Memory
+from memsvc.api.app import create_app
+from memsvc.client import MemoryClient
+from memsvc.config import Settings
+from memsvc.db.models import Episode
+from memsvc.embed import CachedEmbedder
+from memsvc.errors import InvalidInput
+from memsvc.schemas import Message
+from tests.conftest import LiveServer, make_settings
+
+T0 = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
+
+
+def chat(*turns: tuple[str, str]) -> list[dict[str, Any]]:
+    """Two people talking: both are users, each under a name."""
+    return [
+        {"role": "user", "name": who, "content": text, "timestamp": T0 + timedelta(minutes=i)}
+        for i, (who, text) in enumerate(turns)
+    ]
+
+
+CONVERSATION = chat(
+    ("Caroline", "I spent the whole weekend researching adoption agencies."),
+    ("Melanie", "I spent the weekend researching pottery classes for the kids."),
+    ("Caroline", "The agencies that support LGBTQ parents looked great."),
+    ("Melanie", "I went camping with my family in the mountains."),
+)
+
+
+@pytest.fixture
+def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
+    with Memory(settings, embedder=embedder) as m:
+        yield m
+
+
+def test_name_is_validated_like_other_short_strings() -> None:
+    assert Message(role="user", content="hi", name="  Caroline ").name == "Caroline"
+    assert Message(role="user", content="hi").name is None
+    for bad in ["", "x" * 65, "Caro\nline", "tab\there", "\x7f"]:
+        with pytest.raises(ValueError):
+            Message(role="user", content="hi", name=bad)
+
+
+def test_a_conversation_between_two_people(mem: Memory) -> None:
+    res = mem.add(CONVERSATION, user_id="u", session_id="s1")
+    # Two people (both users, different names): one note per message, each under its name.
+    notes = [mem.get(e.id or "", user_id="u") for e in res.results]
+    assert [n.memory for n in notes] == [f"{t['name']}: {t['content']}" for t in CONVERSATION]
+    assert all(n.role == "user" and n.kind == "turn" for n in notes)
+    # The episodes keep the speaker's name next to the verbatim content.
+    with mem._rt.db.read() as s:
+        rows = s.scalars(select(Episode).where(Episode.id.in_(res.episode_ids))).all()
+    by_id = {e.id: e for e in rows}
+    eps = [by_id[i] for i in res.episode_ids]
+    assert [(e.name, e.content) for e in eps] == [(t["name"], t["content"]) for t in CONVERSATION]
+
+
+def test_the_name_is_part_of_what_a_memory_is_found_by(mem: Memory) -> None:
+    mem.add(CONVERSATION, user_id="u", session_id="s1")
+    # Both researched something over the weekend; the name decides whose turn comes first.
+    for who, other in (("Caroline", "Melanie"), ("Melanie", "Caroline")):
+        hits = mem.search(f"What did {who} research?", user_id="u", top_k=4).results
+        assert hits[0].memory.startswith(f"{who}: "), [h.memory for h in hits]
+        assert not hits[0].memory.startswith(f"{other}: ")
+    # Lexical search alone sees the name too (the full-text index reads the same text).
+    lex_only = mem.search_view(
+        mem.settings.model_copy(
+            update={"recall": mem.settings.recall.model_copy(update={"lexical_weight": 50.0})}
+        )
+    )
+    hits = lex_only.search("Melanie camping", user_id="u", top_k=2).results
+    assert hits[0].memory == "Melanie: I went camping with my family in the mountains."
+
+
+def test_round_grouping_with_names(settings: Settings, embedder: CachedEmbedder) -> None:
+    settings.ingest.granularity = "round"
+    with Memory(settings, embedder=embedder) as m:
+        turns = chat(
+            ("Ada", "I finally adopted a dog named Biscuit last week."),
+            ("Ada", "He is a two year old beagle."),
+            ("Ben", "That is wonderful news, congratulations!"),
+        )
+        turns.append({"role": "assistant", "content": "Shall I note Biscuit's vet dates?"})
+        res = m.add(turns, user_id="g", session_id="s", infer=False)
+        notes = [m.get(e.id or "", user_id="g") for e in res.results]
+    # One person's consecutive messages are one round; another person starts a new one, and
+    # an assistant reply joins the user turn before it, named or not.
+    assert [n.memory for n in notes] == [
+        "Ada: I finally adopted a dog named Biscuit last week.\nAda: He is a two year old beagle.",
+        "Ben: That is wonderful news, congratulations!\n"
+        "assistant: Shall I note Biscuit's vet dates?",
+    ]
+    assert [len(n.episode_ids) for n in notes] == [2, 2]
+
+
+def test_names_off_keeps_content_verbatim(tmp_path: Path, embedder: CachedEmbedder) -> None:
+    settings = make_settings(tmp_path, ingest={"speaker_names": False, "granularity": "turn"})
+    with Memory(settings, embedder=embedder) as m:
+        res = m.add(CONVERSATION[:1], user_id="u", infer=False)
+        assert m.get(res.results[0].id or "", user_id="u").memory == CONVERSATION[0]["content"]
+
+
+def test_names_over_http_and_in_process_agree(tmp_path: Path, embedder: CachedEmbedder) -> None:
+    query = "What did Caroline research?"
+    with Memory(make_settings(tmp_path / "local"), embedder=embedder) as m:
+        m.add(CONVERSATION, user_id="u")
+        local = [h.memory for h in m.search(query, user_id="u", top_k=4).results]
+        with pytest.raises(InvalidInput):
+            m.add([{"role": "user", "name": "a\x00b", "content": "x"}], user_id="u")
+    app = create_app(make_settings(tmp_path / "http"), embedder=embedder)
+    with LiveServer(app) as srv, MemoryClient(srv.url) as client:
+        client.add(CONVERSATION, user_id="u")
+        remote = [h.memory for h in client.search(query, user_id="u", top_k=4).results]
+        bad = httpx.post(
+            f"{srv.url}/v1/memories",
+            json={"user_id": "u", "messages": [{"role": "user", "name": "", "content": "x"}]},
+        )
+        spec = httpx.get(f"{srv.url}/openapi.json").json()
+    assert remote == local and local[0].startswith("Caroline: ")
+    assert bad.status_code == 422 and "name" in bad.text
+    name = spec["components"]["schemas"]["Message"]["properties"]["name"]
+    assert name["anyOf"][0].items() >= {("maxLength", 64), ("minLength", 1)}
