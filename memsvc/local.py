@@ -93,6 +93,7 @@ class Memory:
         kind: str | None = None,
         infer: bool = True,
         wait: bool = True,
+        idempotency_key: str | None = None,
     ) -> AddResult:
         req = add_request(
             messages,
@@ -107,7 +108,11 @@ class Memory:
             wait=wait,
         )
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
-        return self._write(lambda s: ingest.add(session=s, rt=self._rt, scope=scope, req=req))
+        return self._write(
+            lambda s: ingest.add(
+                session=s, rt=self._rt, scope=scope, req=req, idempotency_key=idempotency_key
+            )
+        )
 
     def search(
         self,
@@ -144,10 +149,16 @@ class Memory:
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
         return self._read(lambda s: recall.search(session=s, rt=self._rt, scope=scope, req=req))
 
-    def get(self, memory_id: str) -> MemoryRead:
-        return self._read(
-            lambda s: memories.get(session=s, namespace=self.namespace, memory_id=memory_id)
-        )
+    def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> MemoryRead:
+        scope = self._scope(user_id, agent_id, session_id)
+        return self._read(lambda s: memories.get(session=s, scope=scope, memory_id=memory_id))
 
     def get_all(
         self,
@@ -179,19 +190,29 @@ class Memory:
         *,
         metadata: dict[str, Any] | None = None,
         status: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
     ) -> MemoryRead:
+        scope = self._scope(user_id, agent_id, session_id)
         req = update_request(text=text, metadata=metadata, status=status)
         return self._write(
             lambda s: memories.update(
-                session=s, rt=self._rt, namespace=self.namespace, memory_id=memory_id, req=req
+                session=s, rt=self._rt, scope=scope, memory_id=memory_id, req=req
             )
         )
 
-    def delete(self, memory_id: str) -> DeleteResult:
+    def delete(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> DeleteResult:
+        scope = self._scope(user_id, agent_id, session_id)
         return self._write(
-            lambda s: memories.delete_one(
-                session=s, rt=self._rt, namespace=self.namespace, memory_id=memory_id
-            )
+            lambda s: memories.delete_one(session=s, rt=self._rt, scope=scope, memory_id=memory_id)
         )
 
     def delete_all(
@@ -204,15 +225,29 @@ class Memory:
         scope = self._scope(user_id, agent_id, session_id)
         return self._write(lambda s: memories.delete_scope(session=s, rt=self._rt, scope=scope))
 
-    def history(self, memory_id: str) -> list[HistoryEntry]:
+    def history(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[HistoryEntry]:
+        scope = self._scope(user_id, agent_id, session_id)
         return self._read(
-            lambda s: memories.history_of(session=s, namespace=self.namespace, memory_id=memory_id)
+            lambda s: memories.history_of(session=s, scope=scope, memory_id=memory_id)
         )
 
-    def links(self, memory_id: str) -> list[LinkRead]:
-        return self._read(
-            lambda s: memories.links_of(session=s, namespace=self.namespace, memory_id=memory_id)
-        )
+    def links(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[LinkRead]:
+        scope = self._scope(user_id, agent_id, session_id)
+        return self._read(lambda s: memories.links_of(session=s, scope=scope, memory_id=memory_id))
 
     def add_thought(
         self,

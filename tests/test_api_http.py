@@ -74,18 +74,21 @@ def test_add_search_get_update_delete_round_trip(http: httpx.Client) -> None:
     assert top["event_time"].startswith("2024-03-01T09:00:00")
     assert top["episode_ids"] == body["episode_ids"]
 
-    got = http.get(f"/v1/memories/{mid}").json()
+    # Id routes name their owner, as searches do; without one it is a clear 4xx.
+    assert http.get(f"/v1/memories/{mid}").status_code == 422
+    owner = {"user_id": "alice"}
+    got = http.get(f"/v1/memories/{mid}", params=owner).json()
     assert got["memory"] == (
         "user: I just started a job as a pastry chef.\nassistant: Congratulations on the new job!"
     )
 
-    patched = http.patch(f"/v1/memories/{mid}", json={"metadata": {"channel": "app"}})
+    patched = http.patch(f"/v1/memories/{mid}", params=owner, json={"metadata": {"channel": "app"}})
     assert patched.json()["metadata"] == {"channel": "app"}
-    history = http.get(f"/v1/memories/{mid}/history").json()
+    history = http.get(f"/v1/memories/{mid}/history", params=owner).json()
     assert [h["event"] for h in history] == ["ADD", "UPDATE"]
 
-    assert http.delete(f"/v1/memories/{mid}").json()["deleted"] == 1
-    _error(http.get(f"/v1/memories/{mid}"), 404, "not_found")
+    assert http.delete(f"/v1/memories/{mid}", params=owner).json()["deleted"] == 1
+    _error(http.get(f"/v1/memories/{mid}", params=owner), 404, "not_found")
 
 
 @pytest.mark.parametrize(
@@ -145,7 +148,7 @@ def test_search_and_list_validation(http: httpx.Client) -> None:
     )
     _error(http.get("/v1/memories"), 422, "scope_required")
     _error(http.get("/v1/memories", params={"user_id": "u", "cursor": "!!"}), 422, "invalid_input")
-    _error(http.get("/v1/memories/abc/history"), 404, "not_found")
+    _error(http.get("/v1/memories/abc/history", params={"user_id": "u"}), 404, "not_found")
     _error(http.delete("/v1/users/nobody"), 404, "not_found")
     _error(http.get("/v1/nothing-here"), 404, "not_found")
     _error(http.put("/v1/memories/abc", json={}), 405, "method_not_allowed")
@@ -186,9 +189,10 @@ def test_api_keys_map_to_isolated_namespaces(tmp_path: Path, embedder: CachedEmb
             ]
             == []
         )
-        _error(b.get(f"/v1/memories/{mid}"), 404, "not_found")
-        _error(anon.get(f"/v1/memories/{mid}"), 401, "unauthorized")
-        assert a.get(f"/v1/memories/{mid}").status_code == 200
+        owner = {"user_id": "u"}
+        _error(b.get(f"/v1/memories/{mid}", params=owner), 404, "not_found")
+        _error(anon.get(f"/v1/memories/{mid}", params=owner), 401, "unauthorized")
+        assert a.get(f"/v1/memories/{mid}", params=owner).status_code == 200
         for client in (a, b, anon):
             client.close()
 
@@ -225,7 +229,7 @@ def test_a_memory_survives_a_server_restart(settings: Settings, embedder: Cached
 def test_metrics_count_requests_by_route_template(http: httpx.Client) -> None:
     http.post("/v1/memories", json={"user_id": "m", "text": "I keep bees in my garden."})
     http.post("/v1/memories/search", json={"user_id": "m", "query": "hobbies"})
-    http.get("/v1/memories/00000000-0000-0000-0000-000000000000")  # 404
+    http.get("/v1/memories/00000000-0000-0000-0000-000000000000", params={"user_id": "u"})  # 404
     resp = http.get("/metrics")
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
     lines = resp.text.splitlines()

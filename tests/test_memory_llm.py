@@ -41,11 +41,11 @@ def test_one_batched_call_per_chunk_and_usage_reported(
     assert len(calls) == 2  # 7 notes, batch_size 4
     assert res.llm.calls == 2 and res.llm.prompt_tokens > 0 and res.llm.completion_tokens > 0
     assert res.llm.calls / len(turns) <= 1
-    note = mem.get(res.results[0].id or "")
+    note = mem.get(res.results[0].id or "", user_id="u")
     assert note.context.startswith("The user talks about")  # from the LLM, not the heuristics
-    assert [h.event for h in mem.history(note.id)] == ["ADD"] and mem.history(note.id)[
-        0
-    ].actor == "llm"
+    assert [h.event for h in mem.history(note.id, user_id="u")] == ["ADD"] and mem.history(
+        note.id, user_id="u"
+    )[0].actor == "llm"
 
 
 def test_llm_decides_a_supersede_the_heuristics_cannot_see(
@@ -83,7 +83,10 @@ def test_llm_merge_keeps_one_note_with_strength_two(
         "I haven't eaten meat for about nine years.", user_id="u", timestamp=T0 + timedelta(days=5)
     ).results[0]
     assert again.event == "MERGE" and again.id == first.id
-    assert mem.get(first.id).strength == 2.0 and len(mem.get_all(user_id="u").results) == 1
+    assert (
+        mem.get(first.id, user_id="u").strength == 2.0
+        and len(mem.get_all(user_id="u").results) == 1
+    )
 
 
 @pytest.mark.parametrize("fault", ["garbage", "timeout"])
@@ -106,9 +109,9 @@ def test_llm_failure_loses_nothing_and_enriches_later(
         assert job.status == "pending" and job.payload == {"note_ids": [note_id]}
     llm_server.rules.remove(rule)  # the LLM is back
     mem.sync()
-    enriched = mem.get(note_id)
+    enriched = mem.get(note_id, user_id="u")
     assert enriched.context.startswith("The user talks about")
-    assert [h.event for h in mem.history(note_id)] == ["ADD", "ENRICH"]
+    assert [h.event for h in mem.history(note_id, user_id="u")] == ["ADD", "ENRICH"]
     with mem.runtime.db.read() as session:
         assert session.scalars(select(Job.status)).all() == ["done"]
 
@@ -124,7 +127,7 @@ def test_wait_false_acknowledges_first_and_enriches_from_the_queue(
     assert mem.search("how do I commute?", user_id="u").results  # searchable at once
     mem.sync()
     assert len(llm_server.requests_for("memorize")) == 1
-    assert mem.get(res.results[0].id or "").context.startswith("The user talks about")
+    assert mem.get(res.results[0].id or "", user_id="u").context.startswith("The user talks about")
 
 
 def test_queued_duplicate_is_folded_into_its_target(
@@ -147,7 +150,7 @@ def test_queued_duplicate_is_folded_into_its_target(
     mem.sync()
     notes = mem.get_all(user_id="u").results
     assert [n.id for n in notes] == [first.id] and notes[0].strength == 2.0
-    assert [h.event for h in mem.history(dup.id or "")] == ["ADD", "ENRICH", "DELETE"]
+    assert [h.event for h in mem.history(dup.id or "", user_id="u")] == ["ADD", "ENRICH", "DELETE"]
     assert mem.search("seafood allergy", user_id="u", top_k=5).results[0].id == first.id
 
 
@@ -165,7 +168,9 @@ def test_queued_enrichment_keeps_content_only_keys_when_expansion_is_off(
         text = "I ride a green Vespa to work."
         res = mem.add([{"role": "user", "content": text}], user_id="u", wait=False)
         mem.sync()
-        assert mem.get(res.results[0].id or "").context.startswith("The user talks about")
+        assert mem.get(res.results[0].id or "", user_id="u").context.startswith(
+            "The user talks about"
+        )
         with mem.runtime.db.read() as session:
             note = session.scalars(select(Note).where(Note.id == res.results[0].id)).one()
             assert note.search_text == text

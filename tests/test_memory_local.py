@@ -32,7 +32,7 @@ def test_granularity_turn_and_round(
     with Memory(settings, embedder=embedder) as m:
         res = m.add(turns, user_id="alice", session_id="s1", infer=False)
         assert len(res.episode_ids) == 3 and len(set(res.episode_ids)) == 3
-        notes = [m.get(e.id or "") for e in res.results]
+        notes = [m.get(e.id or "", user_id="alice") for e in res.results]
     if granularity == "turn":
         assert [n.memory for n in notes] == [t["content"] for t in turns]
         assert [n.episode_ids for n in notes] == [[e] for e in res.episode_ids]
@@ -119,13 +119,13 @@ def test_filters_widen_the_candidate_pool(mem: Memory) -> None:
 def test_update_reembeds_and_records_history(mem: Memory) -> None:
     mid = mem.add("I drive a blue bicycle to work.", user_id="u", infer=False).results[0].id
     mem.add("My favourite food is sushi.", user_id="u", infer=False)
-    updated = mem.update(mid, "I take the train to work.", metadata={"edited": True})
+    updated = mem.update(mid, "I take the train to work.", metadata={"edited": True}, user_id="u")
     assert updated.memory == "I take the train to work." and updated.metadata == {"edited": True}
     top = mem.search("commuting by rail", user_id="u", top_k=1).results[0]
     assert top.id == mid
-    events = [h.event for h in mem.history(mid)]
+    events = [h.event for h in mem.history(mid, user_id="u")]
     assert events == ["ADD", "UPDATE"]
-    assert mem.history(mid)[1].old_memory == "I drive a blue bicycle to work."
+    assert mem.history(mid, user_id="u")[1].old_memory == "I drive a blue bicycle to work."
 
 
 def test_delete_and_delete_all(mem: Memory) -> None:
@@ -133,10 +133,10 @@ def test_delete_and_delete_all(mem: Memory) -> None:
         r.id
         for r in mem.add(["one fact", "two facts", "three facts"], user_id="u", infer=False).results
     ]
-    mem.delete(ids[0])
+    mem.delete(ids[0], user_id="u")
     with pytest.raises(NotFound):
-        mem.get(ids[0])
-    assert [h.event for h in mem.history(ids[0])] == ["ADD", "DELETE"]
+        mem.get(ids[0], user_id="u")
+    assert [h.event for h in mem.history(ids[0], user_id="u")] == ["ADD", "DELETE"]
     assert ids[0] not in {h.id for h in mem.search("fact", user_id="u").results}
     assert mem.delete_all(user_id="u").deleted == 2
     assert mem.search("fact", user_id="u").results == []
@@ -147,7 +147,7 @@ def test_erase_user_removes_everything(mem: Memory) -> None:
     mem.add("Someone else's note.", user_id="stays", infer=False)
     assert mem.erase_user("gone").deleted == 1
     with pytest.raises(NotFound):
-        mem.history(mid)
+        mem.history(mid, user_id="gone")
     assert mem.get_all(user_id="gone").results == []
     assert len(mem.get_all(user_id="stays").results) == 1
     with pytest.raises(NotFound):

@@ -50,9 +50,9 @@ def test_paris_to_berlin_supersedes_with_history(mem: Memory) -> None:
     assert "Paris" in before[0]
     assert not any("Berlin" in t for t in before)
 
-    paris = mem.get(old.results[0].id)
+    paris = mem.get(old.results[0].id, user_id="u")
     assert paris.valid_to == MOVE and paris.superseded_by == event.id
-    assert [h.event for h in mem.history(paris.id)] == ["ADD", "SUPERSEDE"]
+    assert [h.event for h in mem.history(paris.id, user_id="u")] == ["ADD", "SUPERSEDE"]
 
 
 def test_same_fact_twice_is_one_note_with_strength_two(mem: Memory) -> None:
@@ -62,7 +62,7 @@ def test_same_fact_twice_is_one_note_with_strength_two(mem: Memory) -> None:
     notes = mem.get_all(user_id="u").results
     assert len(notes) == 1 and notes[0].strength == 2.0
     assert len(notes[0].episode_ids) == 2  # provenance of both kept
-    assert [h.event for h in mem.history(notes[0].id)] == ["ADD", "MERGE"]
+    assert [h.event for h in mem.history(notes[0].id, user_id="u")] == ["ADD", "MERGE"]
 
 
 def test_filler_is_noop_but_its_episode_is_kept(mem: Memory) -> None:
@@ -79,10 +79,12 @@ def test_related_notes_are_linked_and_expanded_at_recall(mem: Memory) -> None:
     b = mem.add(
         "My marathon training plan has long runs on Saturdays.", user_id="u", timestamp=T0
     ).results[0]
-    links = mem.links(b.id)
+    links = mem.links(b.id, user_id="u")
     assert [link.id for link in links] == [a.id]
     assert links[0].direction == "out" and "shared" in links[0].reason
-    assert [link.id for link in mem.links(a.id)] == [b.id] and mem.links(a.id)[0].direction == "in"
+    assert [link.id for link in mem.links(a.id, user_id="u")] == [b.id] and mem.links(
+        a.id, user_id="u"
+    )[0].direction == "in"
     mem.add("I bought a new espresso machine.", user_id="u", timestamp=T0)
     hits = mem.search("Saturday long runs", user_id="u", top_k=3, explain=True).results
     by_id = {h.id: h for h in hits}
@@ -94,17 +96,17 @@ def test_offline_evolution_propagates_tags_with_history(mem: Memory) -> None:
     first = mem.add(
         "I started learning to bake sourdough bread at home.", user_id="u", timestamp=T0
     ).results[0]
-    before = set(mem.get(first.id).tags)
+    before = set(mem.get(first.id, user_id="u").tags)
     mem.add(
         "My sourdough bread baking at home keeps improving.",
         user_id="u",
         timestamp=T0 + timedelta(days=2),
     )
-    evolved = [h for h in mem.history(first.id) if h.event == "EVOLVE"]
+    evolved = [h for h in mem.history(first.id, user_id="u") if h.event == "EVOLVE"]
     if evolved:  # evolution only fires when the new note brings tags the old one lacks
-        assert set(mem.get(first.id).tags) > before
+        assert set(mem.get(first.id, user_id="u").tags) > before
         assert evolved[0].before is not None and evolved[0].after is not None
-    assert mem.links(first.id)
+    assert mem.links(first.id, user_id="u")
 
 
 def test_unused_note_is_forgotten_after_a_simulated_year_and_restorable(mem: Memory) -> None:
@@ -116,15 +118,18 @@ def test_unused_note_is_forgotten_after_a_simulated_year_and_restorable(mem: Mem
     ).results[0]
     result = mem.sweep()
     assert result.forgotten == 1
-    assert mem.get(old.id).status == "forgotten" and mem.get(fresh.id).status == "active"
+    assert (
+        mem.get(old.id, user_id="u").status == "forgotten"
+        and mem.get(fresh.id, user_id="u").status == "active"
+    )
     assert old.id not in {h.id for h in mem.search("cabin wifi password", user_id="u").results}
     with_forgotten = mem.search("cabin wifi password", user_id="u", include_forgotten=True).results
     assert with_forgotten[0].id == old.id
-    restored = mem.update(old.id, status="active")
+    restored = mem.update(old.id, status="active", user_id="u")
     assert restored.status == "active" and restored.strength == 2.0
     assert mem.search("cabin wifi password", user_id="u", top_k=1).results[0].id == old.id
     assert mem.sweep().forgotten == 0  # restoring reinforced it: the next sweep keeps it
-    assert [h.event for h in mem.history(old.id)] == ["ADD", "FORGET", "RESTORE"]
+    assert [h.event for h in mem.history(old.id, user_id="u")] == ["ADD", "FORGET", "RESTORE"]
 
 
 def test_recall_reinforces_and_slows_forgetting(mem: Memory) -> None:
@@ -136,17 +141,23 @@ def test_recall_reinforces_and_slows_forgetting(mem: Memory) -> None:
         )
         assert hits.results[0].id == kept.id
     mem.sync()
-    assert mem.get(kept.id).strength == 5.0 and mem.get(kept.id).recall_count == 4
+    assert (
+        mem.get(kept.id, user_id="u").strength == 5.0
+        and mem.get(kept.id, user_id="u").recall_count == 4
+    )
     mem.add("Unrelated later note.", user_id="u", timestamp=T0 + timedelta(days=200))
     mem.sweep()
-    assert mem.get(kept.id).status == "active" and mem.get(faded.id).status == "forgotten"
+    assert (
+        mem.get(kept.id, user_id="u").status == "active"
+        and mem.get(faded.id, user_id="u").status == "forgotten"
+    )
 
 
 def test_search_can_skip_reinforcement(mem: Memory) -> None:
     note = mem.add("I keep my bike in the basement.", user_id="u").results[0]
     mem.search("where is my bike?", user_id="u", reinforce=False)
     mem.sync()
-    assert mem.get(note.id).strength == 1.0
+    assert mem.get(note.id, user_id="u").strength == 1.0
 
 
 def test_thoughts_link_to_sources_and_can_come_first(mem: Memory) -> None:
@@ -159,8 +170,8 @@ def test_thoughts_link_to_sources_and_can_come_first(mem: Memory) -> None:
         timestamp=T0 + timedelta(days=1),
     ).results[0]
     assert thought.event == "ADD"
-    assert mem.get(thought.id or "").kind == "thought"
-    kinds = {(link.id, link.kind) for link in mem.links(thought.id or "")}
+    assert mem.get(thought.id or "", user_id="u").kind == "thought"
+    kinds = {(link.id, link.kind) for link in mem.links(thought.id or "", user_id="u")}
     assert (src.id, "derived_from") in kinds
     hits = mem.search("why do I get headaches?", user_id="u", thoughts_first=True, top_k=3).results
     assert hits[0].kind == "thought"

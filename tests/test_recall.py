@@ -56,12 +56,12 @@ def test_lexical_index_follows_updates_and_deletes(mem: Memory) -> None:
     note = mem.add(
         "The spare key is with neighbour Oyelaran.", user_id="u", timestamp=T0, infer=False
     ).results[0]
-    mem.update(note.id or "", "The spare key is with neighbour Brzezinski.")
+    mem.update(note.id or "", "The spare key is with neighbour Brzezinski.", user_id="u")
     hits = mem.search("Brzezinski", user_id="u", top_k=1, explain=True).results
     assert hits[0].id == note.id and (hits[0].explain or {}).get("lexical") == 1.0
     old = mem.search("Oyelaran", user_id="u", top_k=3, explain=True).results
     assert all("lexical" not in (h.explain or {}) for h in old)
-    mem.delete(note.id or "")
+    mem.delete(note.id or "", user_id="u")
     assert all(h.id != note.id for h in mem.search("Brzezinski", user_id="u").results)
 
 
@@ -76,22 +76,24 @@ def test_lexical_candidates_come_from_the_partition_alone(mem: Memory) -> None:
     # documents (and never return another's), whoever else uses the same words.
     for user in ("a", "b", "c"):
         mem.add(["Zanzibar trip planning.", f"Zanzibar notes of {user}."], user_id=user)
-    mem.update(mem.get_all(user_id="c").results[0].id or "", "Nothing about islands here.")
+    mem.update(
+        mem.get_all(user_id="c").results[0].id or "", "Nothing about islands here.", user_id="c"
+    )
     for user in ("a", "b", "c"):
         partition = Scope("default", user, None, None).partition
         with mem.runtime.db.read() as session:
             hits = lexical_candidates(session, partition, "zanzibar", 10)
-            owners = {mem.get(str(pk_to_id(session, pk))).user_id for pk, _ in hits}
+            owners = {pk_to_owner(session, pk) for pk, _ in hits}
         assert owners == {user}
         assert len(hits) == (1 if user == "c" else 2)
 
 
-def pk_to_id(session: object, pk: int) -> str:
+def pk_to_owner(session: object, pk: int) -> str:
     from memsvc.db.models import Note
 
     note = session.get(Note, pk)  # type: ignore[attr-defined]
     assert note is not None
-    return str(note.id)
+    return str(note.user_id)
 
 
 def test_time_expression_prefers_memories_from_that_range(mem: Memory) -> None:
@@ -207,9 +209,11 @@ def test_parts_follow_updates_deletes_and_rebuilds(
         return sorted(set(pks.tolist()))
 
     assert len(part_pks()) == 1
-    mem.update(note.id or "", "Nothing to see.")  # one sentence: no parts any more
+    mem.update(note.id or "", "Nothing to see.", user_id="u")  # one sentence: no parts any more
     assert part_pks() == []
-    mem.update(note.id or "", "The passport is in the drawer. The spare key is under the mat.")
+    mem.update(
+        note.id or "", "The passport is in the drawer. The spare key is under the mat.", user_id="u"
+    )
     assert len(part_pks()) == 1
     mem.close()
     # A fresh process with the index folder gone rebuilds both indexes from the database.
@@ -219,7 +223,7 @@ def test_parts_follow_updates_deletes_and_rebuilds(
     with Memory(settings, embedder=embedder) as again:
         _, pks, nums = again.runtime.indexes.search_parts(partition, q, 10)
         assert sorted(nums.tolist()) == [0, 1]
-        again.delete(note.id or "")
+        again.delete(note.id or "", user_id="u")
         _, pks, _ = again.runtime.indexes.search_parts(partition, q, 10)
         assert pks.size == 0
 

@@ -79,12 +79,17 @@ async def script(call: Callable[..., Awaitable[Any]]) -> list[Any]:
     await step("search", "what is my job?", user_id="ana", top_k=3, as_of=T0, reinforce=False)
     await step("search", "kids", user_id="ana", filters={"src": "chat"}, as_of=T0, reinforce=False)
     first = added.results[0].id
-    await step("get", first)
-    await step("update", first, metadata={"src": "edited"})
-    await step("history", first)
+    await step("get", first, user_id="ana")
+    await step("get", first, user_id="ben")  # another owner's id: not found
+    await step("get", first)  # no owner: scope required
+    await step("update", first, metadata={"src": "edited"}, user_id="ana")
+    await step("update", first, metadata={"src": "stolen"}, user_id="ben")
+    await step("history", first, user_id="ana")
+    await step("links", first, user_id="ben")
     await step("get_all", user_id="ana", limit=2)
-    await step("delete", first)
-    await step("get", first)
+    await step("delete", first, user_id="ben")
+    await step("delete", first, user_id="ana")
+    await step("get", first, user_id="ana")
     await step("search", "anything", top_k=3)  # no scope
     await step("add", [], user_id="ana")  # invalid
     await step("delete_all", user_id="ana")
@@ -128,6 +133,11 @@ def test_memory_http_and_async_clients_agree(tmp_path: Path, embedder: CachedEmb
     assert local == remote == asgi
     names = [entry[0] for entry in local]
     assert ("get", "error", "NotFound", "not_found") in local
+    assert ("get", "error", "ScopeRequired", "scope_required") in local
+    # Another owner's id in the same namespace is a 404 for every id call, and changes nothing.
+    for call in ("update", "links", "delete"):
+        assert (call, "error", "NotFound", "not_found") in local
+    assert local[names.index("history")][1][-1]["after"]["metadata"] == {"src": "edited"}
     assert ("search", "error", "ScopeRequired", "scope_required") in local
     assert ("add", "error", "InvalidInput", "invalid_input") in local
     assert names.count("search") == 3
@@ -162,4 +172,4 @@ def test_connection_errors_are_typed() -> None:
         MemoryClient(f"http://127.0.0.1:{free_port()}", timeout=2) as client,
         pytest.raises(memsvc.client.APIConnectionError),
     ):
-        client.get("x")
+        client.get("x", user_id="u")

@@ -41,12 +41,16 @@ class Call(Generic[T]):
     result: TypeAdapter[T]
     body: BaseModel | None = None
     params: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
 
     def request_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"params": {k: v for k, v in self.params.items() if v is not None}}
+        headers = dict(self.headers)
         if self.body is not None:
             kwargs["content"] = self.body.model_dump_json(exclude_none=True)
-            kwargs["headers"] = {"content-type": "application/json"}
+            headers["content-type"] = "application/json"
+        if headers:
+            kwargs["headers"] = headers
         return kwargs
 
     def parse(self, response: httpx.Response) -> T:
@@ -55,7 +59,8 @@ class Call(Generic[T]):
                 body = response.json()
             except ValueError:
                 body = response.text
-            raise from_response(response.status_code, body)
+            retry_after = response.headers.get("retry-after")
+            raise from_response(response.status_code, body, retry_after=retry_after)
         return self.result.validate_json(response.content)
 
 
@@ -86,41 +91,47 @@ class Calls:
     """Builds one `Call` per SDK method; validation happens here, before any network I/O."""
 
     @staticmethod
-    def add(messages: MessagesArg, **kwargs: Any) -> Call[AddResult]:
-        return Call("POST", "/v1/memories", _ADD, body=add_request(messages, **kwargs))
+    def add(
+        messages: MessagesArg, idempotency_key: str | None = None, **kwargs: Any
+    ) -> Call[AddResult]:
+        headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
+        body = add_request(messages, **kwargs)
+        return Call("POST", "/v1/memories", _ADD, body=body, headers=headers)
 
     @staticmethod
     def search(query: str, **kwargs: Any) -> Call[SearchResult]:
         return Call("POST", "/v1/memories/search", _SEARCH, body=search_request(query, **kwargs))
 
     @staticmethod
-    def get(memory_id: str) -> Call[MemoryRead]:
-        return Call("GET", f"/v1/memories/{_quote(memory_id)}", _READ)
+    def get(memory_id: str, **scope: str | None) -> Call[MemoryRead]:
+        return Call("GET", _item(memory_id), _READ, params=_scope_params(scope))
 
     @staticmethod
     def get_all(**params: Any) -> Call[MemoryPage]:
         return Call("GET", "/v1/memories", _PAGE, params=_scope_params(params))
 
     @staticmethod
-    def update(memory_id: str, **kwargs: Any) -> Call[MemoryRead]:
+    def update(memory_id: str, scope: dict[str, str | None], **kwargs: Any) -> Call[MemoryRead]:
+        params = _scope_params(scope)
         body = update_request(**kwargs)
-        return Call("PATCH", f"/v1/memories/{_quote(memory_id)}", _READ, body=body)
+        return Call("PATCH", _item(memory_id), _READ, body=body, params=params)
 
     @staticmethod
-    def delete(memory_id: str) -> Call[DeleteResult]:
-        return Call("DELETE", f"/v1/memories/{_quote(memory_id)}", _DELETE)
+    def delete(memory_id: str, **scope: str | None) -> Call[DeleteResult]:
+        return Call("DELETE", _item(memory_id), _DELETE, params=_scope_params(scope))
 
     @staticmethod
     def delete_all(**params: Any) -> Call[DeleteResult]:
         return Call("DELETE", "/v1/memories", _DELETE, params=_scope_params(params))
 
     @staticmethod
-    def history(memory_id: str) -> Call[list[HistoryEntry]]:
-        return Call("GET", f"/v1/memories/{_quote(memory_id)}/history", _HISTORY)
+    def history(memory_id: str, **scope: str | None) -> Call[list[HistoryEntry]]:
+        path = f"{_item(memory_id)}/history"
+        return Call("GET", path, _HISTORY, params=_scope_params(scope))
 
     @staticmethod
-    def links(memory_id: str) -> Call[list[LinkRead]]:
-        return Call("GET", f"/v1/memories/{_quote(memory_id)}/links", _LINKS)
+    def links(memory_id: str, **scope: str | None) -> Call[list[LinkRead]]:
+        return Call("GET", f"{_item(memory_id)}/links", _LINKS, params=_scope_params(scope))
 
     @staticmethod
     def add_thought(text: str, **kwargs: Any) -> Call[AddResult]:
@@ -131,13 +142,17 @@ class Calls:
         return Call("DELETE", f"/v1/users/{_quote(user_id)}", _DELETE)
 
 
+def _item(memory_id: str) -> str:
+    return f"/v1/memories/{_quote(memory_id)}"
+
+
 def _quote(value: str) -> str:
     from urllib.parse import quote
 
     return quote(value, safe="")
 
 
-def _scope_params(params: dict[str, Any]) -> dict[str, Any]:
+def _scope_params(params: Mapping[str, Any]) -> dict[str, Any]:
     from memsvc.schemas.requests import _scope
 
     _scope(params.get("user_id"), params.get("agent_id"), params.get("session_id"))

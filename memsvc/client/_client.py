@@ -71,6 +71,7 @@ class MemoryClient:
         kind: str | None = None,
         infer: bool = True,
         wait: bool = True,
+        idempotency_key: str | None = None,
     ) -> AddResult:
         return self._send(
             Calls.add(
@@ -84,6 +85,7 @@ class MemoryClient:
                 kind=kind,
                 infer=infer,
                 wait=wait,
+                idempotency_key=idempotency_key,
             )
         )
 
@@ -122,8 +124,17 @@ class MemoryClient:
             )
         )
 
-    def get(self, memory_id: str) -> MemoryRead:
-        return self._send(Calls.get(memory_id))
+    def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> MemoryRead:
+        return self._send(
+            Calls.get(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
     def get_all(
         self,
@@ -153,11 +164,25 @@ class MemoryClient:
         *,
         metadata: dict[str, Any] | None = None,
         status: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
     ) -> MemoryRead:
-        return self._send(Calls.update(memory_id, text=text, metadata=metadata, status=status))
+        scope = {"user_id": user_id, "agent_id": agent_id, "session_id": session_id}
+        call = Calls.update(memory_id, scope, text=text, metadata=metadata, status=status)
+        return self._send(call)
 
-    def delete(self, memory_id: str) -> DeleteResult:
-        return self._send(Calls.delete(memory_id))
+    def delete(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> DeleteResult:
+        return self._send(
+            Calls.delete(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
     def delete_all(
         self,
@@ -170,11 +195,29 @@ class MemoryClient:
             Calls.delete_all(user_id=user_id, agent_id=agent_id, session_id=session_id)
         )
 
-    def history(self, memory_id: str) -> list[HistoryEntry]:
-        return self._send(Calls.history(memory_id))
+    def history(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[HistoryEntry]:
+        return self._send(
+            Calls.history(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
-    def links(self, memory_id: str) -> list[LinkRead]:
-        return self._send(Calls.links(memory_id))
+    def links(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[LinkRead]:
+        return self._send(
+            Calls.links(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
     def add_thought(
         self,
@@ -249,6 +292,7 @@ class AsyncMemoryClient:
         kind: str | None = None,
         infer: bool = True,
         wait: bool = True,
+        idempotency_key: str | None = None,
     ) -> AddResult:
         return await self._send(
             Calls.add(
@@ -262,6 +306,7 @@ class AsyncMemoryClient:
                 kind=kind,
                 infer=infer,
                 wait=wait,
+                idempotency_key=idempotency_key,
             )
         )
 
@@ -300,8 +345,17 @@ class AsyncMemoryClient:
             )
         )
 
-    async def get(self, memory_id: str) -> MemoryRead:
-        return await self._send(Calls.get(memory_id))
+    async def get(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> MemoryRead:
+        return await self._send(
+            Calls.get(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
     async def get_all(
         self,
@@ -331,13 +385,25 @@ class AsyncMemoryClient:
         *,
         metadata: dict[str, Any] | None = None,
         status: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
     ) -> MemoryRead:
-        return await self._send(
-            Calls.update(memory_id, text=text, metadata=metadata, status=status)
-        )
+        scope = {"user_id": user_id, "agent_id": agent_id, "session_id": session_id}
+        call = Calls.update(memory_id, scope, text=text, metadata=metadata, status=status)
+        return await self._send(call)
 
-    async def delete(self, memory_id: str) -> DeleteResult:
-        return await self._send(Calls.delete(memory_id))
+    async def delete(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> DeleteResult:
+        return await self._send(
+            Calls.delete(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
     async def delete_all(
         self,
@@ -350,11 +416,29 @@ class AsyncMemoryClient:
             Calls.delete_all(user_id=user_id, agent_id=agent_id, session_id=session_id)
         )
 
-    async def history(self, memory_id: str) -> list[HistoryEntry]:
-        return await self._send(Calls.history(memory_id))
+    async def history(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[HistoryEntry]:
+        return await self._send(
+            Calls.history(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
-    async def links(self, memory_id: str) -> list[LinkRead]:
-        return await self._send(Calls.links(memory_id))
+    async def links(
+        self,
+        memory_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> list[LinkRead]:
+        return await self._send(
+            Calls.links(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
 
     async def add_thought(
         self,

@@ -79,6 +79,14 @@ def fetch(
     return [NoteRow(*row) for row in session.execute(stmt)]
 
 
-def by_pk(session: Session, pks: Iterable[int], *, vector: bool = False) -> list[NoteRow]:
+def by_pk(
+    session: Session, pks: Iterable[int], *, partition: str, vector: bool = False
+) -> list[NoteRow]:
+    """Rows for `pks` that belong to `partition`. Every candidate source (an index, the link
+    graph, full text) is a cache keyed by primary key; the partition condition in the same
+    statement means a stale or foreign key from any of them can never load another owner's
+    note."""
     keys = list(pks)
-    return fetch(session, Note.pk.in_(keys), vector=vector) if keys else []
+    if not keys:
+        return []
+    return fetch(session, Note.pk.in_(keys), Note.partition == partition, vector=vector)

@@ -14,9 +14,11 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from memsvc.db.models import Episode, Note
@@ -24,6 +26,7 @@ from memsvc.errors import InvalidInput
 from memsvc.llm import LLMUsage
 from memsvc.runtime import Runtime
 from memsvc.schemas import AddResult, LLMUsageRead, MemoryCreate, ThoughtCreate
+from memsvc.services import idempotency
 from memsvc.services.indexes import bump_version
 from memsvc.services.planning import (
     Plan,
@@ -70,8 +73,12 @@ def check_limits(rt: Runtime, texts: list[str]) -> None:
             raise InvalidInput(f"content of item {i} is blank", details={"index": i})
 
 
+# (role, content, event time, speaker name)
+Item = tuple[str, str, datetime, str | None]
+
+
 def make_episodes(
-    scope: Scope, items: list[tuple[str, str, datetime]], meta: dict[str, object], now: datetime
+    scope: Scope, items: list[Item], meta: dict[str, object], now: datetime
 ) -> list[Episode]:
     return [
         Episode(
@@ -82,34 +89,49 @@ def make_episodes(
             agent_id=scope.agent_id,
             session_id=scope.session_id,
             role=role,
+            name=name,
             content=content,
             event_time=when,
             seq=i,
             meta=dict(meta),
             created_at=now,
         )
-        for i, (role, content, when) in enumerate(items)
+        for i, (role, content, when, name) in enumerate(items)
     ]
 
 
+def speaker(ep: Episode) -> str:
+    """Who a message is from, as a note shows it: the name if given, else the role."""
+    return ep.name or ep.role
+
+
+def _joins(group: list[Episode], ep: Episode) -> bool:
+    """Whether `ep` continues the round `group`: an assistant reply to a user turn, or one
+    more message of the same named person (people send several messages in a row). Two
+    people talking (both `user`, different names) stay one unit per message each."""
+    if ep.role == "assistant" and group[0].role == "user":
+        return True
+    return ep.name is not None and all(g.name == ep.name and g.role == ep.role for g in group)
+
+
 def make_units(
-    episodes: list[Episode], kind: str, granularity: str, conversation: bool
+    episodes: list[Episode],
+    kind: str,
+    granularity: str,
+    conversation: bool,
+    *,
+    names: bool = True,
 ) -> list[Unit]:
     """Group episodes into units. "round" joins a user turn with the assistant replies that
-    follow it (LongMemEval's best value granularity); "turn" keeps one unit per message;
-    "session" makes one summary note of the whole conversation sent in this call."""
+    follow it (LongMemEval's best value granularity), and a named person's consecutive
+    messages; "turn" keeps one unit per message; "session" makes one summary note of the
+    whole conversation sent in this call. With `names`, a named speaker's words read
+    "Name: ..." in the note, so the name is part of its key and lexical text."""
     if conversation and granularity == "session" and episodes:
         return [session_unit(episodes)]
     groups: list[list[Episode]] = []
     for ep in episodes:
-        joins = (
-            conversation
-            and granularity == "round"
-            and groups
-            and ep.role == "assistant"
-            and groups[-1][0].role == "user"
-        )
-        if joins:
+        if conversation and granularity == "round" and groups and _joins(groups[-1], ep):
             groups[-1].append(ep)
         else:
             groups.append([ep])
@@ -117,12 +139,16 @@ def make_units(
     previous: str | None = None
     for group in groups:
         source: str | None = None
+        named = names and any(ep.name for ep in group)
         if len(group) == 1:
             ep = group[0]
             content, role, unit_kind = ep.content, ep.role if conversation else None, kind
+            if named:
+                content = f"{ep.name}: {ep.content}"
         else:
-            content = "\n".join(f"{ep.role}: {ep.content}" for ep in group)
-            role, unit_kind = "user", "round"
+            label = speaker if names else (lambda e: e.role)
+            content = "\n".join(f"{label(ep)}: {ep.content}" for ep in group)
+            role, unit_kind = group[0].role, "round"
             # The user's own sentences: what later questions about the user point at.
             source = "\n".join(ep.content for ep in group if ep.role == "user")
         units.append(
@@ -138,7 +164,9 @@ def make_units(
                 part_source=source,
             )
         )
-        previous = group[-1].content
+        last = group[-1]
+        # What the next unit answers, under its speaker's name when names are kept.
+        previous = f"{last.name}: {last.content}" if names and last.name else last.content
     return units
 
 
@@ -193,7 +221,8 @@ def plan_units(
     if rt.llm.enabled and wait:
         from memsvc.services.planning_llm import decide_with_llm
 
-        decide_with_llm(rt, plan, scope.session_id, usage)
+        bound = rt.settings.llm.wait_bound_s  # past it: offline now, the job queue enriches
+        decide_with_llm(rt, plan, scope.session_id, usage, bound_s=bound)
         embed_units(rt, [u for u in units if u.enrichment == "llm"])  # new attributes, new key
     else:
         for unit in units:
@@ -215,7 +244,10 @@ def write_plan(
     *,
     actor: str,
     source_ids: list[str] | None = None,
+    seal: Callable[[Writer], None] | None = None,
 ) -> Writer:
+    """One transaction for the whole plan; `seal` runs last before the commit (an add's
+    idempotency record is written there, so it commits exactly with the memories)."""
     with rt.indexes.writing(scope.partition) as changes:
         writer = Writer(
             session, scope, changes, rt.embedder.model_name, expand=rt.settings.ingest.key_expansion
@@ -226,8 +258,11 @@ def write_plan(
             _link_sources(session, writer, scope, source_ids)
         writer.enqueue_llm(writer.out.pending_llm)
         bump_version(session, scope.partition, scope.namespace)
+        if seal is not None:
+            seal(writer)
         session.commit()
     rt.graphs.add_edges(scope.partition, writer.out.edges)
+    rt.graphs.remove_notes(scope.partition, writer.removed)  # merged away: links cascaded
     return writer
 
 
@@ -244,23 +279,80 @@ def _link_sources(session: Session, writer: Writer, scope: Scope, source_ids: li
             writer.link(thought, src, "derived_from", "thought drawn from this memory")
 
 
-def add(*, session: Session, rt: Runtime, scope: Scope, req: MemoryCreate) -> AddResult:
+def add(
+    *,
+    session: Session,
+    rt: Runtime,
+    scope: Scope,
+    req: MemoryCreate,
+    idempotency_key: str | None = None,
+) -> AddResult:
+    """Store the messages; with `idempotency_key`, a retry of the same request gets the first
+    answer back and stores nothing (see `memsvc.services.idempotency`)."""
+    key = idempotency_key
+    ttl = timedelta(seconds=rt.settings.api.idempotency_ttl_s)
+    request_hash = idempotency.digest(scope, req) if key else ""
+    if key:
+        with rt.db.read() as reader:
+            stored = idempotency.replay(reader, scope.namespace, key, request_hash, ttl)
+        if stored is not None:
+            return stored
     texts = [m.content for m in req.messages] if req.messages is not None else [req.text or ""]
     check_limits(rt, texts)
     now = datetime.now(UTC)
     default_time = req.timestamp or now
     conversation = req.messages is not None
+    items: list[Item]
     if req.messages is not None:
-        items = [(m.role, m.content, m.timestamp or default_time) for m in req.messages]
+        items = [(m.role, m.content, m.timestamp or default_time, m.name) for m in req.messages]
     else:
-        items = [("agent" if req.kind == "thought" else "user", req.text or "", default_time)]
+        role = "agent" if req.kind == "thought" else "user"
+        items = [(role, req.text or "", default_time, None)]
     kind = req.kind or ("turn" if conversation else "fact")
     episodes = make_episodes(scope, items, req.metadata, now)
     granularity = rt.settings.ingest.granularity
-    units = make_units(episodes, kind, granularity if kind == "turn" else "turn", conversation)
+    units = make_units(
+        episodes,
+        kind,
+        granularity if kind == "turn" else "turn",
+        conversation,
+        names=rt.settings.ingest.speaker_names,
+    )
     usage = LLMUsage()
     plan = plan_units(rt, scope, units, infer=req.infer, wait=req.wait, usage=usage)
-    writer = write_plan(rt, session, scope, plan, episodes, req.metadata, actor=_actor(plan))
+
+    def seal(writer: Writer) -> None:
+        if key is None:
+            return
+        # Checked again under the partition's write lock: a concurrent retry that committed
+        # first wins, and this request writes nothing.
+        stored = idempotency.replay(session, scope.namespace, key, request_hash, ttl)
+        if stored is not None:
+            raise idempotency.Replayed(stored)
+        result = _result(writer, episodes, usage)
+        idempotency.remember(session, scope.namespace, key, request_hash, result)
+
+    try:
+        writer = write_plan(
+            rt, session, scope, plan, episodes, req.metadata, actor=_actor(plan), seal=seal
+        )
+    except idempotency.Replayed as hit:
+        session.rollback()
+        return hit.result
+    except IntegrityError:
+        session.rollback()
+        if key is None:
+            raise
+        # Another process committed the same key between our check and our commit.
+        with rt.db.read() as reader:
+            stored = idempotency.replay(reader, scope.namespace, key, request_hash, ttl)
+        if stored is None:
+            raise
+        return stored
+    return _result(writer, episodes, usage)
+
+
+def _result(writer: Writer, episodes: list[Episode], usage: LLMUsage) -> AddResult:
     return AddResult(
         results=writer.out.events,
         episode_ids=[e.id for e in episodes],
@@ -273,7 +365,9 @@ def add_thought(*, session: Session, rt: Runtime, scope: Scope, req: ThoughtCrea
     """A conclusion the agent reached, stored as a `thought` note linked to its sources."""
     check_limits(rt, [req.text])
     now = datetime.now(UTC)
-    episodes = make_episodes(scope, [("agent", req.text, req.timestamp or now)], req.metadata, now)
+    episodes = make_episodes(
+        scope, [("agent", req.text, req.timestamp or now, None)], req.metadata, now
+    )
     units = make_units(episodes, "thought", "turn", conversation=False)
     usage = LLMUsage()
     plan = plan_units(rt, scope, units, infer=True, wait=req.wait, usage=usage)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, or_, select
@@ -27,16 +28,20 @@ from memsvc.services.planning import parts_of
 from memsvc.services.scope import Scope
 
 
-def load_note(session: Session, namespace: str, memory_id: str, *, lock: bool = False) -> Note:
-    stmt = select(Note).where(Note.id == memory_id, Note.namespace == namespace)
+def load_note(session: Session, scope: Scope, memory_id: str, *, lock: bool = False) -> Note:
+    """The memory `memory_id` if it belongs to `scope` (its owner's partition, narrowed by the
+    scope's other ids). Another owner's id answers exactly like an unknown id: 404."""
+    stmt = select(Note).where(Note.id == memory_id, Note.partition == scope.partition)
+    for column, value in scope.narrows().items():
+        stmt = stmt.where(getattr(Note, column) == value)
     note = session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
     if note is None:
-        raise NotFound(f"memory {memory_id!r} not found", details={"id": memory_id})
+        raise NotFound(f"memory {memory_id!r} not found in this scope", details={"id": memory_id})
     return note
 
 
-def get(*, session: Session, namespace: str, memory_id: str) -> MemoryRead:
-    return history.to_read(load_note(session, namespace, memory_id))
+def get(*, session: Session, scope: Scope, memory_id: str) -> MemoryRead:
+    return history.to_read(load_note(session, scope, memory_id))
 
 
 def _encode_cursor(pk: int) -> str:
@@ -46,9 +51,15 @@ def _encode_cursor(pk: int) -> str:
 def _decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not raw.startswith("n:"):
+        digits = raw[2:]
+        # ASCII digits only (int() also takes signs, spaces, '_' and other scripts' digits),
+        # and within a BIGINT: a larger number overflows the database's parameter.
+        if not raw.startswith("n:") or not (digits.isascii() and digits.isdigit()):
             raise ValueError
-        return int(raw[2:])
+        pk = int(digits)
+        if pk >= 2**63:
+            raise ValueError
+        return pk
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise InvalidInput("malformed cursor", details={"cursor": cursor}) from exc
 
@@ -75,14 +86,15 @@ def list_page(
 
 
 def update(
-    *, session: Session, rt: Runtime, namespace: str, memory_id: str, req: MemoryUpdate
+    *, session: Session, rt: Runtime, scope: Scope, memory_id: str, req: MemoryUpdate
 ) -> MemoryRead:
     from memsvc.services.ingest import content_hash  # ingest imports this module's helpers
 
-    partition = load_note(session, namespace, memory_id).partition
+    partition = scope.partition
+    load_note(session, scope, memory_id)  # 404 before taking the partition's write lock
     session.rollback()  # re-read under the partition's write lock below
     with rt.indexes.writing(partition) as changes:
-        note = load_note(session, namespace, memory_id, lock=True)
+        note = load_note(session, scope, memory_id, lock=True)
         before = history.snapshot(note)
         events: list[str] = []
         if req.text is not None and req.text != note.content:
@@ -120,21 +132,26 @@ def update(
             event = "UPDATE" if "UPDATE" in events else events[-1]
             history.record(session, note, event, before=before, after=history.snapshot(note))
             if changes:
-                bump_version(session, partition, namespace)
+                bump_version(session, partition, scope.namespace)
         session.commit()
     return history.to_read(note)
 
 
-def delete_one(*, session: Session, rt: Runtime, namespace: str, memory_id: str) -> DeleteResult:
-    partition = load_note(session, namespace, memory_id).partition
+def delete_one(*, session: Session, rt: Runtime, scope: Scope, memory_id: str) -> DeleteResult:
+    partition = scope.partition
+    load_note(session, scope, memory_id)
     session.rollback()
     with rt.indexes.writing(partition) as changes:
-        note = load_note(session, namespace, memory_id, lock=True)
+        note = load_note(session, scope, memory_id, lock=True)
+        pk = note.pk
         history.record(session, note, "DELETE", before=history.snapshot(note), after=None)
-        changes.remove([note.pk])
+        changes.remove([pk])
         session.delete(note)
-        bump_version(session, partition, namespace)
+        bump_version(session, partition, scope.namespace)
         session.commit()
+    # Derived state follows the commit: the link graph drops the note's edges (the rows went
+    # with ON DELETE CASCADE), so expansion can never reach the deleted key.
+    rt.graphs.remove_notes(partition, [pk])
     return DeleteResult(deleted=1, message="1 memory deleted")
 
 
@@ -145,13 +162,15 @@ def delete_scope(*, session: Session, rt: Runtime, scope: Scope) -> DeleteResult
         for column, value in scope.narrows().items():
             stmt = stmt.where(getattr(Note, column) == value)
         notes = session.scalars(stmt).all()
+        pks = [n.pk for n in notes]
         for note in notes:
             history.record(session, note, "DELETE", before=history.snapshot(note), after=None)
             session.delete(note)
-        changes.remove([n.pk for n in notes])
+        changes.remove(pks)
         if notes:
             bump_version(session, scope.partition, scope.namespace)
         session.commit()
+    rt.graphs.remove_notes(scope.partition, pks)
     return DeleteResult(deleted=len(notes), message=f"{len(notes)} memories deleted")
 
 
@@ -169,6 +188,7 @@ def erase_user(*, session: Session, rt: Runtime, namespace: str, user_id: str) -
         session.execute(delete(Partition).where(Partition.key == partition))
         session.commit()
     rt.indexes.drop(partition)
+    rt.graphs.drop(partition)
     if not count and not episodes:
         raise NotFound(f"user {user_id!r} has no memories", details={"user_id": user_id})
     return DeleteResult(
@@ -176,20 +196,34 @@ def erase_user(*, session: Session, rt: Runtime, namespace: str, user_id: str) -
     )
 
 
-def history_of(*, session: Session, namespace: str, memory_id: str) -> list[HistoryEntry]:
+def _in_scope(snap: dict[str, Any] | None, scope: Scope) -> bool:
+    return snap is None or all(snap.get(k, v) == v for k, v in scope.narrows().items())
+
+
+def history_of(*, session: Session, scope: Scope, memory_id: str) -> list[HistoryEntry]:
+    """Every change of a memory of this scope, deleted ones included (history outlives the
+    note). Rows live in the owner's partition; the scope's narrowing ids are checked on the
+    note when it still exists."""
     rows = session.scalars(
         select(NoteHistory)
-        .where(NoteHistory.note_id == memory_id, NoteHistory.namespace == namespace)
+        .where(NoteHistory.note_id == memory_id, NoteHistory.partition == scope.partition)
         .order_by(NoteHistory.pk)
     ).all()
-    if not rows:
-        raise NotFound(f"memory {memory_id!r} not found", details={"id": memory_id})
+    note = session.scalars(
+        select(Note).where(Note.id == memory_id, Note.partition == scope.partition)
+    ).one_or_none()
+    narrowed_out = note is not None and any(
+        getattr(note, k) != v for k, v in scope.narrows().items()
+    )
+    if not rows or narrowed_out:
+        raise NotFound(f"memory {memory_id!r} not found in this scope", details={"id": memory_id})
     return [history.to_history(r) for r in rows]
 
 
-def links_of(*, session: Session, namespace: str, memory_id: str) -> list[LinkRead]:
-    """A memory's links in both directions, with the linked memories' text."""
-    note = load_note(session, namespace, memory_id)
+def links_of(*, session: Session, scope: Scope, memory_id: str) -> list[LinkRead]:
+    """A memory's links in both directions, with the linked memories' text. Links never cross
+    partitions; the join re-checks it so a stale edge can never surface a foreign note."""
+    note = load_note(session, scope, memory_id)
     rows = session.execute(
         select(NoteLink, Note)
         .join(
@@ -199,6 +233,7 @@ def links_of(*, session: Session, namespace: str, memory_id: str) -> list[LinkRe
                 (NoteLink.target_pk == note.pk) & (Note.pk == NoteLink.source_pk),
             ),
         )
+        .where(Note.partition == scope.partition)
         .order_by(NoteLink.pk)
     ).all()
     return [

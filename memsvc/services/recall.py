@@ -43,6 +43,8 @@ def _full_rows(session: Session, pks: list[int]) -> dict[int, Note]:
 
 def passes(note: NoteRow, scope: Scope, req: SearchRequest, as_of: datetime) -> bool:
     """True when `note` is visible to this request (everything but the similarity)."""
+    if note.partition != scope.partition:
+        return False  # belt and braces: `by_pk` already filters on the partition
     if not req.include_forgotten and note.status != "active":
         return False
     if note.valid_from > as_of or (note.valid_to is not None and note.valid_to <= as_of):
@@ -85,7 +87,7 @@ def dense_candidates(
         if fresh:
             kept += [
                 Candidate(note=n, similarity=fresh[n.pk])
-                for n in by_pk(session, fresh)
+                for n in by_pk(session, fresh, partition=partition)
                 if passes(n, scope, req, as_of)
             ]
             seen.update(fresh)
@@ -147,7 +149,8 @@ def add_parts_and_lexical(
     for pk, _ in hits:
         via.setdefault(pk, "lexical")
     missing = [pk for pk in via if pk not in pool]
-    for c in _with_similarity(by_pk(session, missing, vector=True), query, scope, req, as_of, via):
+    rows = by_pk(session, missing, partition=scope.partition, vector=True)
+    for c in _with_similarity(rows, query, scope, req, as_of, via):
         pool[c.note.pk] = c
     for pk, (s, j) in best.items():
         if pk in pool:
@@ -204,7 +207,7 @@ def expand_links(
     reached = {pk: v for pk, v in reached.items() if pk not in pool}
     if not reached:
         return
-    for n in by_pk(session, reached):
+    for n in by_pk(session, reached, partition=scope.partition):
         if passes(n, scope, req, as_of):
             pool[n.pk] = Candidate(note=n, similarity=0.0, via="link", graph=reached[n.pk][0])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Header, Query
 
 from memsvc.api.deps import NamespaceDep, ReadSessionDep, RuntimeDep, SessionDep
 from memsvc.schemas import (
@@ -19,20 +19,53 @@ from memsvc.schemas import (
     SearchRequest,
     SearchResult,
 )
+from memsvc.schemas.common import ID_PATTERN
 from memsvc.services import ingest, memories, recall
 from memsvc.services.scope import Scope
 
 router = APIRouter(prefix="/v1/memories", tags=["memories"])
 
-ScopeQuery = Annotated[str | None, Query(min_length=1, max_length=255)]
+IdempotencyKeyHeader = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retries with the same key and body get the first answer back; the "
+        "messages are stored once. Keys are kept for `api.idempotency_ttl_s` (24 h).",
+    ),
+]
+ScopeQuery = Annotated[str | None, Query(min_length=1, max_length=255, pattern=ID_PATTERN)]
+
+
+def owner_scope(
+    ns: NamespaceDep,
+    user_id: ScopeQuery = None,
+    agent_id: ScopeQuery = None,
+    session_id: ScopeQuery = None,
+) -> Scope:
+    """The caller's scope from the query string: the owner (user_id, else agent_id, else
+    session_id) and the ids that narrow it. Id routes need it too, so another owner's id in
+    the same namespace is a 404 like any unknown id."""
+    return Scope(ns, user_id, agent_id, session_id)
+
+
+OwnerDep = Annotated[Scope, Depends(owner_scope)]
 
 
 @router.post("", response_model=AddResult, summary="Add memories from messages or text")
 def add_memories(
-    body: MemoryCreate, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+    body: MemoryCreate,
+    session: SessionDep,
+    rt: RuntimeDep,
+    ns: NamespaceDep,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> AddResult:
     scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
-    return ingest.add(session=session, rt=rt, scope=scope, req=body)
+    return ingest.add(
+        session=session, rt=rt, scope=scope, req=body, idempotency_key=idempotency_key
+    )
 
 
 @router.post("/search", response_model=SearchResult, summary="Recall memories for a query")
@@ -47,61 +80,51 @@ def search_memories(
 def list_memories(
     session: ReadSessionDep,
     rt: RuntimeDep,
-    ns: NamespaceDep,
-    user_id: ScopeQuery = None,
-    agent_id: ScopeQuery = None,
-    session_id: ScopeQuery = None,
-    limit: Annotated[int | None, Query(ge=1)] = None,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    scope: OwnerDep,
+    limit: Annotated[int | None, Query(ge=1, le=500, description="Page size (default 50).")] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
     include_forgotten: bool = False,
 ) -> MemoryPage:
     api = rt.settings.api
     size = min(limit or api.page_size, api.max_page_size)
-    scope = Scope(ns, user_id, agent_id, session_id)
     return memories.list_page(
         session=session, scope=scope, limit=size, cursor=cursor, include_forgotten=include_forgotten
     )
 
 
 @router.delete("", response_model=DeleteResult, summary="Delete every memory in a scope")
-def delete_memories(
-    session: SessionDep,
-    rt: RuntimeDep,
-    ns: NamespaceDep,
-    user_id: ScopeQuery = None,
-    agent_id: ScopeQuery = None,
-    session_id: ScopeQuery = None,
-) -> DeleteResult:
-    scope = Scope(ns, user_id, agent_id, session_id)
+def delete_memories(session: SessionDep, rt: RuntimeDep, scope: OwnerDep) -> DeleteResult:
     return memories.delete_scope(session=session, rt=rt, scope=scope)
 
 
-@router.get("/{memory_id}", response_model=MemoryRead, summary="Get one memory")
-def get_memory(memory_id: str, session: ReadSessionDep, ns: NamespaceDep) -> MemoryRead:
-    return memories.get(session=session, namespace=ns, memory_id=memory_id)
+@router.get("/{memory_id}", response_model=MemoryRead, summary="Get one memory of a scope")
+def get_memory(memory_id: str, session: ReadSessionDep, scope: OwnerDep) -> MemoryRead:
+    return memories.get(session=session, scope=scope, memory_id=memory_id)
 
 
 @router.patch("/{memory_id}", response_model=MemoryRead, summary="Update text, metadata or status")
 def update_memory(
-    memory_id: str, body: MemoryUpdate, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+    memory_id: str, body: MemoryUpdate, session: SessionDep, rt: RuntimeDep, scope: OwnerDep
 ) -> MemoryRead:
-    return memories.update(session=session, rt=rt, namespace=ns, memory_id=memory_id, req=body)
+    return memories.update(session=session, rt=rt, scope=scope, memory_id=memory_id, req=body)
 
 
 @router.delete("/{memory_id}", response_model=DeleteResult, summary="Delete one memory")
 def delete_memory(
-    memory_id: str, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+    memory_id: str, session: SessionDep, rt: RuntimeDep, scope: OwnerDep
 ) -> DeleteResult:
-    return memories.delete_one(session=session, rt=rt, namespace=ns, memory_id=memory_id)
+    return memories.delete_one(session=session, rt=rt, scope=scope, memory_id=memory_id)
 
 
 @router.get(
     "/{memory_id}/history", response_model=list[HistoryEntry], summary="Every change of a memory"
 )
-def memory_history(memory_id: str, session: ReadSessionDep, ns: NamespaceDep) -> list[HistoryEntry]:
-    return memories.history_of(session=session, namespace=ns, memory_id=memory_id)
+def memory_history(memory_id: str, session: ReadSessionDep, scope: OwnerDep) -> list[HistoryEntry]:
+    return memories.history_of(session=session, scope=scope, memory_id=memory_id)
 
 
 @router.get("/{memory_id}/links", response_model=list[LinkRead], summary="A memory's links")
-def memory_links(memory_id: str, session: ReadSessionDep, ns: NamespaceDep) -> list[LinkRead]:
-    return memories.links_of(session=session, namespace=ns, memory_id=memory_id)
+def memory_links(memory_id: str, session: ReadSessionDep, scope: OwnerDep) -> list[LinkRead]:
+    return memories.links_of(session=session, scope=scope, memory_id=memory_id)
