@@ -121,11 +121,28 @@ def split_parts(rt: Runtime, units: list[Unit]) -> None:
         unit.parts = parts_of(rt.settings.ingest, source, unit.content, unit.kind)
 
 
+CONTEXT_CHARS = 160
+
+
+def add_context(units: list[Unit]) -> None:
+    """Contextual keys (`ingest.context_keys`): a unit without a context of its own gets the
+    message before it, clipped, so a short answer is found by what it answers."""
+    for unit in units:
+        if unit.previous and not unit.context:
+            text = " ".join(unit.previous.split())
+            if len(text) > CONTEXT_CHARS:
+                text = text[: CONTEXT_CHARS - 1].rstrip() + "…"
+            unit.context = "After: " + text
+
+
 def embed_units(rt: Runtime, units: list[Unit], *, parts: bool = False) -> None:
     """Embed the units' keys (and with `parts`, their parts) in one batch. Every unit's key is
-    fixed here, so the `ingest.key_expansion` setting is read in this one place."""
+    fixed here, so the `ingest.key_expansion` and `ingest.context_keys` settings are read in
+    this one place."""
     if not units:
         return
+    if rt.settings.ingest.context_keys and rt.settings.ingest.key_expansion:
+        add_context(units)
     for unit in units:
         unit.expand_key = rt.settings.ingest.key_expansion
     texts = [u.key() for u in units]

@@ -50,6 +50,13 @@ def fuse(settings: Settings, pool: list[Candidate]) -> None:
     d_rank, l_rank = _ranks(dense), _ranks(lex)
     top_lex = max(lex.values(), default=0.0) or 1.0
     w = cfg.lexical_weight if cfg.lexical else 0.0
+    if cfg.fusion == "minmax" and dense:
+        # Per-query normalisation: the pool's best cosine maps to 1 and its worst to 0, like
+        # the lexical scores (divided by the best), so the two are weighed on one 0..1 scale
+        # whatever band this model's cosines sit in for this query.
+        lo, hi = min(dense.values()), max(dense.values())
+        span = hi - lo
+        dense = {pk: (v - lo) / span if span > 0 else 1.0 for pk, v in dense.items()}
     for c in pool:
         pk = c.note.pk
         if c.graph is not None:
