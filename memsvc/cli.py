@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from memsvc import __version__
 from memsvc.config import Settings, get_settings
+from memsvc.services.scope import Scope
 
 EPILOG = """\
 examples:
@@ -19,6 +20,8 @@ examples:
   memsvc serve --port 9000 --data-dir /var/lib/memsvc
   MEMSVC_DATABASE__URL=postgresql+psycopg://user@db/memsvc memsvc migrate
   memsvc decay --once                  mark faded memories as forgotten, then exit
+  memsvc export --user-id alice -o alice.jsonl      a scope as JSON Lines (no --user-id: all)
+  memsvc import alice.jsonl            and back, into this store (a mem0 export works too)
   memsvc eval longmemeval --suite dev --out eval/out/dev
 
 configuration: every setting is an environment variable with the MEMSVC_ prefix and __ between
@@ -81,6 +84,80 @@ def cmd_decay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scope_arg(args: argparse.Namespace) -> Scope | None:
+    ids = (args.user_id, args.agent_id, args.session_id)
+    return Scope(args.namespace, *ids) if any(ids) else None
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Reads the database only: no model is loaded."""
+    import contextlib
+    import json
+
+    from tqdm import tqdm
+
+    from memsvc.db.engine import Database
+    from memsvc.services import transfer
+
+    settings = _settings(args)
+    scope = _scope_arg(args)
+    db = Database(settings.database)
+    try:
+        with db.read() as session, contextlib.ExitStack() as stack:
+            out = sys.stdout
+            if args.out and args.out != "-":
+                out = stack.enter_context(open(args.out, "w", encoding="utf-8"))
+            total = transfer.count_records(session=session, namespace=args.namespace, scope=scope)
+            records = transfer.export_records(
+                session=session,
+                namespace=args.namespace,
+                scope=scope,
+                embeddings=not args.no_embeddings,
+            )
+            bar = tqdm(total=total, unit="rec", desc="export", disable=args.quiet)
+            for i, record in enumerate(records):
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+                if i:  # the header is not counted
+                    bar.update()
+            bar.close()
+    finally:
+        db.dispose()
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from tqdm import tqdm
+
+    from memsvc.runtime import Runtime
+    from memsvc.services import transfer
+
+    path = Path(args.file)
+    with path.open(encoding="utf-8") as fh:
+        lines = sum(1 for line in fh if line.strip())
+    settings = _settings(args)
+    settings.background = False
+    rt = Runtime(settings)
+    try:
+        bar = tqdm(total=max(lines - 1, 0), unit="rec", desc="import", disable=args.quiet)
+        with rt.db.session() as session:
+            result = transfer.import_records(
+                session=session,
+                rt=rt,
+                namespace=args.namespace,
+                records=transfer.read_file(path),
+                reembed=args.reembed,
+                user_id=args.user_id,
+                progress=bar.update,
+            )
+        bar.close()
+        print(result.model_dump_json())
+    finally:
+        rt.close()
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
     try:
         from memsvc_eval.cli import main as eval_main
@@ -91,6 +168,13 @@ def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
         )
         return 2
     return int(eval_main(list(rest)))
+
+
+def _scope_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--namespace", default="default", help="API-key namespace (default)")
+    parser.add_argument("--user-id", help="owner scope; without any id: the whole namespace")
+    parser.add_argument("--agent-id")
+    parser.add_argument("--session-id")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -117,6 +201,23 @@ def build_parser() -> argparse.ArgumentParser:
     decay.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
     decay.add_argument("--data-dir", help="as for serve")
 
+    export = sub.add_parser("export", help="write a scope or a namespace as JSON Lines")
+    _scope_flags(export)
+    export.add_argument("--out", "-o", help="file to write (default: standard output)")
+    export.add_argument(
+        "--no-embeddings", action="store_true", help="leave vectors out (re-embedded on import)"
+    )
+    export.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    export.add_argument("--data-dir", help="as for serve")
+
+    imp = sub.add_parser("import", help="read JSON Lines from `memsvc export` (or a mem0 export)")
+    imp.add_argument("file", help="the file to import")
+    imp.add_argument("--namespace", default="default", help="namespace to write into")
+    imp.add_argument("--user-id", help="owner of mem0 memories that name none")
+    imp.add_argument("--reembed", action="store_true", help="embed again even if vectors fit")
+    imp.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    imp.add_argument("--data-dir", help="as for serve")
+
     sub.add_parser(
         "eval", help="evaluation harness (memsvc eval longmemeval --help)", add_help=False
     )
@@ -138,6 +239,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_migrate(args)
     if args.command == "decay":
         return cmd_decay(args)
+    if args.command == "export":
+        return cmd_export(args)
+    if args.command == "import":
+        return cmd_import(args)
     parser.print_help()
     return 1
 
