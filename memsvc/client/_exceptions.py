@@ -11,6 +11,7 @@ written against one runs unchanged against the other.
     ├── Conflict            409
     ├── PayloadTooLarge     413      body over the server's limit
     └── APIStatusError      any      any other non-2xx answer (e.g. 500, 503)
+        └── Overloaded      429      the server is at capacity: retry after `.retry_after` s
 """
 
 from __future__ import annotations
@@ -43,15 +44,48 @@ class APIStatusError(MemsvcError):
         self.code = code
 
 
+class Overloaded(APIStatusError):
+    """429: the server is saturated and did not start the work; nothing was changed, so the
+    same call may simply be sent again after `retry_after` seconds (None if not given)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str = "overloaded",
+        details: Any = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, status=429, code=code, details=details)
+        self.retry_after = retry_after
+
+
+def _seconds(value: Any) -> float | None:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None  # absent, or an HTTP date (memsvc sends seconds)
+    return seconds if seconds >= 0 else None
+
+
 _BY_CODE: dict[str, type[MemsvcError]] = {
     cls.code: cls
     for cls in (InvalidInput, ScopeRequired, Unauthorized, NotFound, Conflict, PayloadTooLarge)
 }
 
 
-def from_response(status: int, body: Any) -> MemsvcError:
-    """The exception for a non-2xx answer, from the server's JSON error body."""
+def from_response(status: int, body: Any, *, retry_after: str | None = None) -> MemsvcError:
+    """The exception for a non-2xx answer, from the server's JSON error body (and its
+    `Retry-After` header)."""
     error = body.get("error") if isinstance(body, dict) else None
+    if status == 429:
+        details = error.get("details") if isinstance(error, dict) else body
+        message = str(error.get("message")) if isinstance(error, dict) else "HTTP 429"
+        code = str(error.get("code", "overloaded")) if isinstance(error, dict) else "overloaded"
+        wait = _seconds(retry_after)
+        if wait is None and isinstance(details, dict):
+            wait = _seconds(details.get("retry_after_s"))
+        return Overloaded(message, code=code, details=details, retry_after=wait)
     if not isinstance(error, dict):
         return APIStatusError(f"HTTP {status}", status=status, code="http_error", details=body)
     code = str(error.get("code", "http_error"))
@@ -70,6 +104,7 @@ __all__ = [
     "InvalidInput",
     "MemsvcError",
     "NotFound",
+    "Overloaded",
     "PayloadTooLarge",
     "ScopeRequired",
     "Unauthorized",

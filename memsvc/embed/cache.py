@@ -99,3 +99,6 @@ class CachedEmbedder:
             with self._dblock:
                 self._db.close()
                 self._db = None
+        close_inner = getattr(self.inner, "close", None)
+        if close_inner is not None:
+            close_inner()

@@ -1,6 +1,7 @@
 """sentence-transformers embedder, offline, with a fast single-query path.
 
-Documents go through ``SentenceTransformer.encode`` (length-sorted batches). A single query
+Documents go through ``SentenceTransformer.encode`` (length-sorted batches); concurrent
+callers' documents share passes through a micro-batcher (``memsvc.embed.batching``). A single query
 goes through ONNX Runtime when it is installed (``memsvc.embed.onnx_query``: the same model,
 exported once and checked against PyTorch at startup); otherwise it skips encode's batching
 machinery and runs tokenizer + transformer + pooling directly under ``torch.inference_mode``.
@@ -20,6 +21,7 @@ import numpy as np
 
 from memsvc.config import EmbedSettings
 from memsvc.embed.base import Vectors
+from memsvc.embed.batching import MicroBatcher
 
 if TYPE_CHECKING:
     from memsvc.embed.onnx_query import OnnxQueryEncoder
@@ -85,8 +87,17 @@ class SentenceTransformerEmbedder:
         self._name = "all-MiniLM-L6-v2" if settings.model.lower() in BUNDLED_NAMES else path
         # sentence-transformers 5.2+ renamed tokenize() to preprocess().
         self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
-        # One forward pass at a time: torch already uses every core for one batch.
+        # One forward pass at a time: torch already uses every core for one batch. Held per
+        # chunk, so a query on the PyTorch path waits for one chunk, never a whole request.
         self._lock = threading.Lock()
+        self._batcher: MicroBatcher | None = None
+        if settings.micro_batch:
+            self._batcher = MicroBatcher(
+                self.encode_now,
+                dim=self._dim,
+                max_wait_s=settings.micro_batch_wait_ms / 1000,
+                max_batch=settings.micro_batch_max,
+            )
         self._onnx: OnnxQueryEncoder | None = None
         if settings.query_engine != "torch" and not settings.device.startswith("cuda"):
             self._onnx = self._load_onnx(path)
@@ -130,12 +141,23 @@ class SentenceTransformerEmbedder:
     def dim(self) -> int:
         return self._dim
 
+    @property
+    def batcher(self) -> MicroBatcher | None:
+        return self._batcher
+
     def embed(self, texts: Sequence[str]) -> Vectors:
+        """Documents, sharing forward passes with concurrent callers (if micro-batching)."""
+        if self._batcher is not None:
+            return self._batcher.embed(texts)
+        return self.encode_now(texts)
+
+    def encode_now(self, texts: Sequence[str]) -> Vectors:
+        """Documents, encoded on this thread at once (no micro-batching)."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         out = np.empty((len(texts), self._dim), dtype=np.float32)
-        with self._lock:
-            for chunk in length_buckets([len(t) for t in texts], self._settings.batch_size):
+        for chunk in length_buckets([len(t) for t in texts], self._settings.batch_size):
+            with self._lock:
                 vecs = self._model.encode(
                     [texts[i] for i in chunk],
                     batch_size=len(chunk),
@@ -145,6 +167,11 @@ class SentenceTransformerEmbedder:
                 )
                 out[chunk] = vecs
         return out
+
+    def close(self) -> None:
+        """Stop the batching worker; later calls encode on the caller's thread."""
+        if self._batcher is not None:
+            self._batcher.close()
 
     def embed_query(self, text: str) -> Vectors:
         if self._onnx is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from memsvc.llm import Candidate, LLMUsage, NewNote, NoteDecision, memorize
 from memsvc.runtime import Runtime
+from memsvc.services.llm_wait import call_llm
 from memsvc.services.planning import (
     Evolution,
     Plan,
@@ -78,7 +79,16 @@ def _apply_decision(plan: Plan, unit: Unit, d: NoteDecision) -> None:
             )
 
 
-def decide_with_llm(rt: Runtime, plan: Plan, session_id: str | None, usage: LLMUsage) -> None:
+def decide_with_llm(
+    rt: Runtime,
+    plan: Plan,
+    session_id: str | None,
+    usage: LLMUsage,
+    *,
+    bound_s: float | None = None,
+) -> None:
+    """`bound_s`: wait at most this long for the LLM (None: as long as it takes); past it,
+    every unit takes the offline path and is queued for enrichment (`pending_llm`)."""
     notes = [
         NewNote(
             index=u.position,
@@ -90,7 +100,10 @@ def decide_with_llm(rt: Runtime, plan: Plan, session_id: str | None, usage: LLMU
         )
         for u in plan.units
     ]
-    decisions = memorize(rt.llm, notes, usage=usage)
+    answer = call_llm(
+        rt.llm, lambda u: memorize(rt.llm, notes, usage=u), usage=usage, bound_s=bound_s
+    )
+    decisions = answer if answer is not None else [None] * len(notes)
     for unit, decision in zip(plan.units, decisions, strict=True):
         if decision is None:
             # Offline now, enriched by the job queue when the LLM answers again.

@@ -1,7 +1,9 @@
-"""The background worker: one thread that runs periodic tasks until stopped.
+"""The background worker: periodic tasks on one thread per lane until stopped.
 
-Tasks are registered declaratively as (name, interval, function); each run is isolated so a
-failing task is logged and retried at its next interval without stopping the others.
+Tasks are registered declaratively as (name, interval, function, lane); each run is isolated so
+a failing task is logged and retried at its next interval without stopping the others. Tasks
+that may block for long (LLM enrichment: one call can take many seconds) get a lane of their
+own, so reinforcement flushes and index saves keep their pace behind a slow LLM.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Task:
     name: str
     interval_s: float
     run: Callable[[], object]
+    lane: str = "main"
     next_at: float = 0.0
 
 
@@ -40,7 +43,7 @@ def default_tasks(rt: Runtime) -> list[Task]:
         )
     if rt.llm.enabled:
         jobs.reset_interrupted(rt)
-        tasks.append(Task("llm-jobs", 1.0, lambda: jobs.run_pending(rt)))
+        tasks.append(Task("llm-jobs", 1.0, lambda: jobs.run_pending(rt), lane="llm"))
     return tasks
 
 
@@ -48,28 +51,41 @@ class Worker:
     def __init__(self, rt: Runtime, tasks: list[Task] | None = None) -> None:
         self.tasks = tasks if tasks is not None else default_tasks(rt)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="memsvc-worker", daemon=True)
+        lanes: dict[str, list[Task]] = {}
+        for task in self.tasks:
+            lanes.setdefault(task.lane, []).append(task)
+        self._threads = [
+            threading.Thread(
+                target=self._loop,
+                args=(lane_tasks,),
+                name="memsvc-worker" if lane == "main" else f"memsvc-worker-{lane}",
+                daemon=True,
+            )
+            for lane, lane_tasks in lanes.items()
+        ]
         now = time.monotonic()
         for task in self.tasks:
             task.next_at = now + task.interval_s
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
-    def _loop(self) -> None:
+    def _loop(self, tasks: list[Task]) -> None:
         while not self._stop.is_set():
             now = time.monotonic()
-            for task in self.tasks:
+            for task in tasks:
                 if now >= task.next_at:
                     try:
                         task.run()
                     except Exception:
                         log.exception("background task %s failed", task.name)
                     task.next_at = time.monotonic() + task.interval_s
-            wait = min((t.next_at for t in self.tasks), default=now + 1.0) - time.monotonic()
+            wait = min((t.next_at for t in tasks), default=now + 1.0) - time.monotonic()
             self._stop.wait(max(0.05, min(wait, 1.0)))
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=30)
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(timeout=30)

@@ -27,6 +27,9 @@ def llm_settings(server: FixtureLLMServer, **overrides: object) -> LLMSettings:
         "max_retries": 2,
         "backoff_s": 0.01,
         "batch_size": 4,
+        # Tests of the LLM's decisions wait for them; the bound has tests of its own
+        # (tests/api/test_overload.py) and a cold litellm import alone takes seconds.
+        "wait_bound_s": None,
     }
     values.update(overrides)
     return LLMSettings.model_validate(values)
