@@ -14,6 +14,7 @@ from memsvc.runtime import Runtime
 from memsvc.schemas import (
     AddResult,
     DeleteResult,
+    EpisodeRead,
     HistoryEntry,
     LinkRead,
     MemoryPage,
@@ -27,7 +28,7 @@ from memsvc.schemas.requests import (
     thought_request,
     update_request,
 )
-from memsvc.services import ingest, memories, recall
+from memsvc.services import episodes, ingest, memories, recall
 from memsvc.services.decay import SweepResult
 from memsvc.services.scope import Scope
 
@@ -130,6 +131,7 @@ class Memory:
         thoughts_first: bool | None = None,
         explain: bool | None = None,
         reinforce: bool | None = None,
+        include_episodes: bool | None = None,
     ) -> SearchResult:
         req = search_request(
             query,
@@ -145,6 +147,7 @@ class Memory:
             thoughts_first=thoughts_first,
             explain=explain,
             reinforce=reinforce,
+            include_episodes=include_episodes,
         )
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
         return self._read(lambda s: recall.search(session=s, rt=self._rt, scope=scope, req=req))
@@ -248,6 +251,18 @@ class Memory:
     ) -> list[LinkRead]:
         scope = self._scope(user_id, agent_id, session_id)
         return self._read(lambda s: memories.links_of(session=s, scope=scope, memory_id=memory_id))
+
+    def get_episode(
+        self,
+        episode_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> EpisodeRead:
+        """One raw message (as sent) of this scope; another owner's id raises NotFound."""
+        scope = self._scope(user_id, agent_id, session_id)
+        return self._read(lambda s: episodes.get(session=s, scope=scope, episode_id=episode_id))
 
     def add_thought(
         self,

@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 import memsvc
-from memsvc.api import docs, errors
+from memsvc.api import docs, errors, openapi
 from memsvc.api.limits import BodyLimitMiddleware
 from memsvc.api.metrics import MetricsMiddleware, RequestMetrics
-from memsvc.api.routers import health, memories, thoughts, users
+from memsvc.api.overload import AdmissionMiddleware
+from memsvc.api.routers import episodes, health, memories, thoughts, transfer, users
 from memsvc.config import Settings, get_settings
 from memsvc.embed import Embedder
+from memsvc.mcp import http as mcp_http
 from memsvc.runtime import Runtime
 
 DESCRIPTION = """\
@@ -38,7 +40,8 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         runtime.start_background()
         app.state.runtime = runtime
         try:
-            yield
+            async with mcp_http.running(app):
+                yield
         finally:
             await run_in_threadpool(runtime.close)
 
@@ -52,12 +55,18 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     )
     app.state.metrics = RequestMetrics()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
+    # Outside the body limit: an overloaded server answers 429 before reading anything.
+    app.add_middleware(AdmissionMiddleware, settings=settings.admission)
     errors.install(app)
+    openapi.install(app, settings)
     # Outermost, so rejected bodies and 500s are counted too.
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
     app.include_router(memories.router)
+    app.include_router(episodes.router)
     app.include_router(thoughts.router)
     app.include_router(users.router)
+    app.include_router(transfer.router)
+    mcp_http.install(app, settings)
     app.include_router(health.router)
     docs.install(app)
     return app

@@ -15,6 +15,7 @@ from memsvc.client._exceptions import APIConnectionError, APITimeoutError, from_
 from memsvc.schemas import (
     AddResult,
     DeleteResult,
+    EpisodeRead,
     HistoryEntry,
     LinkRead,
     MemoryPage,
@@ -71,6 +72,7 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
 _ADD, _SEARCH, _READ = _adapter(AddResult), _adapter(SearchResult), _adapter(MemoryRead)
 _PAGE, _DELETE = _adapter(MemoryPage), _adapter(DeleteResult)
 _HISTORY, _LINKS = _adapter(list[HistoryEntry]), _adapter(list[LinkRead])
+_EPISODE = _adapter(EpisodeRead)
 
 
 def headers_for(api_key: str | None, extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -132,6 +134,11 @@ class Calls:
     @staticmethod
     def links(memory_id: str, **scope: str | None) -> Call[list[LinkRead]]:
         return Call("GET", f"{_item(memory_id)}/links", _LINKS, params=_scope_params(scope))
+
+    @staticmethod
+    def get_episode(episode_id: str, **scope: str | None) -> Call[EpisodeRead]:
+        path = f"/v1/episodes/{_quote(episode_id)}"
+        return Call("GET", path, _EPISODE, params=_scope_params(scope))
 
     @staticmethod
     def add_thought(text: str, **kwargs: Any) -> Call[AddResult]:

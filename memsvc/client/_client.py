@@ -23,6 +23,7 @@ from memsvc.client._base import (
 from memsvc.schemas import (
     AddResult,
     DeleteResult,
+    EpisodeRead,
     HistoryEntry,
     LinkRead,
     MemoryPage,
@@ -105,6 +106,7 @@ class MemoryClient:
         thoughts_first: bool | None = None,
         explain: bool | None = None,
         reinforce: bool | None = None,
+        include_episodes: bool | None = None,
     ) -> SearchResult:
         return self._send(
             Calls.search(
@@ -121,6 +123,7 @@ class MemoryClient:
                 thoughts_first=thoughts_first,
                 explain=explain,
                 reinforce=reinforce,
+                include_episodes=include_episodes,
             )
         )
 
@@ -217,6 +220,19 @@ class MemoryClient:
     ) -> list[LinkRead]:
         return self._send(
             Calls.links(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
+
+    def get_episode(
+        self,
+        episode_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> EpisodeRead:
+        """One raw message (as sent) of this scope; another owner's id raises NotFound."""
+        return self._send(
+            Calls.get_episode(episode_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
         )
 
     def add_thought(
@@ -326,6 +342,7 @@ class AsyncMemoryClient:
         thoughts_first: bool | None = None,
         explain: bool | None = None,
         reinforce: bool | None = None,
+        include_episodes: bool | None = None,
     ) -> SearchResult:
         return await self._send(
             Calls.search(
@@ -342,6 +359,7 @@ class AsyncMemoryClient:
                 thoughts_first=thoughts_first,
                 explain=explain,
                 reinforce=reinforce,
+                include_episodes=include_episodes,
             )
         )
 
@@ -438,6 +456,19 @@ class AsyncMemoryClient:
     ) -> list[LinkRead]:
         return await self._send(
             Calls.links(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
+
+    async def get_episode(
+        self,
+        episode_id: str,
+        *,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+    ) -> EpisodeRead:
+        """One raw message (as sent) of this scope; another owner's id raises NotFound."""
+        return await self._send(
+            Calls.get_episode(episode_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
         )
 
     async def add_thought(

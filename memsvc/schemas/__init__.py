@@ -2,6 +2,7 @@
 
 ORM tables live in `memsvc.db.models`; these are the public shapes, versioned with the API."""
 
+from memsvc.schemas.episode import EpisodeRead
 from memsvc.schemas.memory import (
     AddResult,
     DeleteResult,
@@ -21,6 +22,7 @@ from memsvc.schemas.usage import LLMUsageRead
 __all__ = [
     "AddResult",
     "DeleteResult",
+    "EpisodeRead",
     "HistoryEntry",
     "LLMUsageRead",
     "LinkRead",

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints, model_validator
 
-from memsvc.schemas.common import Metadata, ScopeId, UTCTime
+from memsvc.schemas.common import (
+    SCOPE_RULE,
+    Content,
+    Label,
+    MemoryId,
+    Metadata,
+    MetadataDoc,
+    ScopeId,
+    UTCTime,
+    one_of_required,
+)
 from memsvc.schemas.usage import LLMUsageRead
 
 EventName = Literal["ADD", "MERGE", "SUPERSEDE", "NOOP"]
@@ -15,26 +25,44 @@ Status = Literal["active", "forgotten"]
 
 
 class _Scoped(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=SCOPE_RULE)
 
     user_id: ScopeId | None = None
     agent_id: ScopeId | None = None
     session_id: ScopeId | None = None
 
 
+# A speaker's name, as in OpenAI chat messages: short, printable, no control characters.
+SpeakerName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$"
+    ),
+]
+
+
 class Message(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    role: str = Field(default="user", min_length=1, max_length=32)
-    content: str = Field(min_length=1)
+    role: Label = "user"
+    content: Content
+    name: SpeakerName | None = Field(
+        default=None,
+        description="Who said it (as in OpenAI chat messages). Conversations between people, "
+        "or a group, carry each speaker's name; it is part of what the memory is found by.",
+    )
     timestamp: UTCTime | None = None
 
 
 class MemoryCreate(_Scoped):
     """`messages` (conversation turns) or `text` (a fact stated directly), plus a scope."""
 
-    messages: list[Message] | None = None
-    text: str | None = Field(default=None, min_length=1)
+    model_config = ConfigDict(
+        json_schema_extra={"allOf": [SCOPE_RULE, one_of_required("messages", "text", any_of=False)]}
+    )
+
+    messages: list[Message] | None = Field(default=None, min_length=1)
+    text: Content | None = None
     metadata: Metadata
     timestamp: UTCTime | None = Field(
         default=None, description="Event time for messages without their own (default: now)."
@@ -42,12 +70,12 @@ class MemoryCreate(_Scoped):
     kind: NoteKind | None = Field(
         default=None, description="Default: 'turn' for messages, 'fact' for text."
     )
-    infer: bool = Field(
+    infer: StrictBool = Field(
         default=True,
         description="Extract attributes and run merge/supersede decisions (LLM if configured, "
         "offline heuristics otherwise). False stores the text as given.",
     )
-    wait: bool = Field(
+    wait: StrictBool = Field(
         default=True,
         description="Return once the memory is searchable. With an LLM configured and "
         "wait=false, LLM enrichment runs after the acknowledgement.",
@@ -65,18 +93,20 @@ class MemoryCreate(_Scoped):
 class ThoughtCreate(_Scoped):
     """A conclusion the agent reached (Think-in-Memory), linked to the memories it came from."""
 
-    text: str = Field(min_length=1)
-    source_ids: list[str] = Field(default_factory=list, max_length=100)
+    text: Content
+    source_ids: list[MemoryId] = Field(default_factory=list, max_length=100)
     metadata: Metadata
     timestamp: UTCTime | None = None
-    wait: bool = True
+    wait: StrictBool = True
 
 
 class MemoryUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=one_of_required("text", "metadata", "status")
+    )
 
-    text: str | None = Field(default=None, min_length=1)
-    metadata: dict[str, Any] | None = Field(
+    text: Content | None = None
+    metadata: MetadataDoc | None = Field(
         default=None, description="Replaces the whole metadata object when given."
     )
     status: Status | None = Field(
@@ -130,7 +160,9 @@ class MemoryRead(BaseModel):
     status: str
     strength: float
     recall_count: int
-    last_recalled_at: UTCTime
+    last_recalled_at: UTCTime | None = Field(
+        default=None, description="When it was last recalled; null until its first recall."
+    )
     created_at: UTCTime
     updated_at: UTCTime
 

@@ -2,54 +2,71 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+# Strict booleans and integers: 0, 1 or "true" are not booleans, "5" is not an integer.
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
 
-from memsvc.schemas.common import ScopeId, UTCTime
+from memsvc.schemas.common import (
+    SCOPE_RULE,
+    ClosedKeys,
+    Content,
+    JsonNumber,
+    JsonText,
+    ScopeId,
+    UTCTime,
+    check_json,
+)
+from memsvc.schemas.episode import EpisodeRead
 from memsvc.schemas.memory import MemoryRead
 
-FilterValue = str | int | float | bool | None
+# Filters are compared with stored metadata, which never holds NUL or NaN: neither may they.
+FilterValue = JsonText | int | JsonNumber | bool | None
 
 
 class SearchRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=SCOPE_RULE)
 
-    query: str = Field(min_length=1, max_length=8000)
+    query: Annotated[Content, Field(max_length=8000)]
     user_id: ScopeId | None = None
     agent_id: ScopeId | None = None
     session_id: ScopeId | None = None
-    filters: dict[str, FilterValue] = Field(
-        default_factory=dict, description="Metadata equality filters (all must match)."
+    filters: Annotated[dict[JsonText, FilterValue], BeforeValidator(check_json), ClosedKeys()] = (
+        Field(default_factory=dict, description="Metadata equality filters (all must match).")
     )
-    top_k: int = Field(default=10, ge=1)
+    top_k: StrictInt = Field(
+        default=10, ge=1, description="How many hits (at most `recall.max_top_k`, 200 by default)."
+    )
     as_of: UTCTime | None = Field(
         default=None,
         description="Valid time: only memories that were true at this instant (event time <= "
-        "as_of and not yet superseded). Also the clock for decay. Default: now.",
+        "as_of and not yet superseded), and the time decay, recency and time expressions are "
+        "read at. Default: the scope's own clock, its latest event or recall.",
     )
     known_at: UTCTime | None = Field(
         default=None, description="Transaction time: only memories recorded by this instant."
     )
     kinds: list[Literal["turn", "round", "fact", "thought", "summary"]] | None = None
-    include_forgotten: bool = False
-    thoughts_first: bool = Field(
+    include_forgotten: StrictBool = False
+    thoughts_first: StrictBool = Field(
         default=False, description="Put matching thoughts before other memories."
     )
-    explain: bool = False
-    reinforce: bool = Field(default=True, description="Recall strengthens the returned memories.")
-
-    @model_validator(mode="after")
-    def _not_blank(self) -> SearchRequest:
-        if not self.query.strip():
-            raise ValueError("'query' must not be blank")
-        return self
+    explain: StrictBool = False
+    reinforce: StrictBool = Field(
+        default=True, description="Recall strengthens the returned memories."
+    )
+    include_episodes: StrictBool = Field(
+        default=False, description="Inline each hit's episodes (its raw messages, verbatim)."
+    )
 
 
 class SearchHit(MemoryRead):
     score: float
     via: Literal["index", "part", "lexical", "time", "link"] = "index"
     explain: dict[str, float] | None = None
+    episodes: list[EpisodeRead] | None = Field(
+        default=None, description="With `include_episodes`: the raw messages, in order."
+    )
 
 
 class SearchResult(BaseModel):

@@ -85,7 +85,9 @@ def to_read(note: Note) -> MemoryRead:
         status=note.status,
         strength=note.strength,
         recall_count=note.recall_count,
-        last_recalled_at=note.last_recalled_at,
+        # The decay clock starts at the event time, but a memory never recalled has no last
+        # recall: the API says so instead of reporting its event time as one.
+        last_recalled_at=note.last_recalled_at if note.recall_count else None,
         created_at=note.created_at,
         updated_at=note.updated_at,
     )

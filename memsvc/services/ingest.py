@@ -26,7 +26,7 @@ from memsvc.errors import InvalidInput
 from memsvc.llm import LLMUsage
 from memsvc.runtime import Runtime
 from memsvc.schemas import AddResult, LLMUsageRead, MemoryCreate, ThoughtCreate
-from memsvc.services import idempotency
+from memsvc.services import clock, idempotency
 from memsvc.services.indexes import bump_version
 from memsvc.services.planning import (
     Plan,
@@ -258,6 +258,8 @@ def write_plan(
             _link_sources(session, writer, scope, source_ids)
         writer.enqueue_llm(writer.out.pending_llm)
         bump_version(session, scope.partition, scope.namespace)
+        if episodes:
+            clock.advance(session, scope.partition, max(ep.event_time for ep in episodes))
         if seal is not None:
             seal(writer)
         session.commit()

@@ -121,12 +121,13 @@ def update(
             if req.status == "active":
                 # Restoring is a recall: reinforce, so the next sweep does not forget it again.
                 from memsvc.decay import reinforce
-                from memsvc.services.decay import partition_clock
+                from memsvc.services import clock
 
-                clock = partition_clock(session, partition) or datetime.now(UTC)
+                at = clock.now(session, partition)
                 note.strength, note.last_recalled_at = reinforce(
-                    note.strength, note.last_recalled_at, clock
+                    note.strength, note.last_recalled_at, at
                 )
+                note.recall_count += 1
         if events:
             note.updated_at = datetime.now(UTC)
             event = "UPDATE" if "UPDATE" in events else events[-1]

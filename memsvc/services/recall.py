@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import select
@@ -21,7 +21,7 @@ from memsvc.db.models import Note
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
-from memsvc.services import history
+from memsvc.services import clock, episodes, history
 from memsvc.services.candidates import NoteRow, by_pk, fetch
 from memsvc.services.lexical import lexical_candidates
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
@@ -217,7 +217,8 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     cfg = rt.settings.recall
     if req.top_k > cfg.max_top_k:
         raise InvalidInput(f"top_k must be <= {cfg.max_top_k}", details={"limit": cfg.max_top_k})
-    as_of = req.as_of or datetime.now(UTC)
+    # One time base (memsvc.services.clock): without `as_of`, the partition's own clock.
+    as_of = req.as_of or clock.now(session, scope.partition)
     query = rt.embedder.embed_query(req.query)
     pool = {c.note.pk: c for c in dense_candidates(session, rt, scope, req, query, as_of)}
     add_parts_and_lexical(session, rt, scope, req, query, as_of, pool)
@@ -239,12 +240,24 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     if req.reinforce and cfg.reinforce and top:
         rt.reinforcer.record([c.note.pk for c in top], as_of)
     full = _full_rows(session, [c.note.pk for c in top])
+    inline = (
+        episodes.by_ids(
+            session, scope.partition, (e for c in top for e in full[c.note.pk].episode_ids or [])
+        )
+        if req.include_episodes
+        else None
+    )
     hits = [
         SearchHit(
             **history.to_read(full[c.note.pk]).model_dump(),
             score=round(c.score, 6),
             via=c.via,
             explain={k: round(float(v), 6) for k, v in c.parts.items()} if req.explain else None,
+            episodes=(
+                [inline[e] for e in full[c.note.pk].episode_ids or [] if e in inline]
+                if inline is not None
+                else None
+            ),
         )
         for c in top
     ]

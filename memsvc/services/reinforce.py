@@ -13,6 +13,7 @@ from sqlalchemy import select
 from memsvc.db.engine import Database
 from memsvc.db.models import Note
 from memsvc.decay import reinforce
+from memsvc.services import clock
 
 
 class Reinforcer:
@@ -35,6 +36,7 @@ class Reinforcer:
             batch, self._pending = self._pending, {}
         if not batch:
             return 0
+        latest: dict[str, datetime] = {}
         with db.write() as session:
             for note in session.scalars(select(Note).where(Note.pk.in_(list(batch)))):
                 count, at = batch[note.pk]
@@ -43,4 +45,7 @@ class Reinforcer:
                     strength, last = reinforce(strength, last, at)
                 note.strength, note.last_recalled_at = strength, last
                 note.recall_count += count
+                latest[note.partition] = max(at, latest.get(note.partition, at))
+            for partition, at in latest.items():  # a recall is an event on the clock too
+                clock.advance(session, partition, at)
         return len(batch)
