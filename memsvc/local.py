@@ -24,11 +24,12 @@ from memsvc.schemas import (
 from memsvc.schemas.requests import (
     MessagesArg,
     add_request,
+    reflect_request,
     search_request,
     thought_request,
     update_request,
 )
-from memsvc.services import episodes, ingest, memories, recall
+from memsvc.services import episodes, ingest, memories, recall, thoughts
 from memsvc.services.decay import SweepResult
 from memsvc.services.scope import Scope
 
@@ -263,6 +264,36 @@ class Memory:
         """One raw message (as sent) of this scope; another owner's id raises NotFound."""
         scope = self._scope(user_id, agent_id, session_id)
         return self._read(lambda s: episodes.get(session=s, scope=scope, episode_id=episode_id))
+
+    def reflect(
+        self,
+        question: str,
+        answer: str,
+        *,
+        source_ids: Sequence[str] | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+        wait: bool = True,
+    ) -> AddResult:
+        """Think-in-Memory post-thinking: keep what `answer` concluded about `question` as a
+        thought linked to the recalled memories `source_ids` (distilled by the LLM when one is
+        configured, the answer itself otherwise; nothing is stored when it adds nothing)."""
+        req = reflect_request(
+            question,
+            answer,
+            source_ids=list(source_ids or []),
+            user_id=user_id,
+            agent_id=agent_id,
+            session_id=session_id,
+            metadata=dict(metadata or {}),
+            timestamp=timestamp,
+            wait=wait,
+        )
+        scope = self._scope(req.user_id, req.agent_id, req.session_id)
+        return self._write(lambda s: thoughts.reflect(session=s, rt=self._rt, scope=scope, req=req))
 
     def add_thought(
         self,

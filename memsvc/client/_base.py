@@ -25,6 +25,7 @@ from memsvc.schemas import (
 from memsvc.schemas.requests import (
     MessagesArg,
     add_request,
+    reflect_request,
     search_request,
     thought_request,
     update_request,
@@ -139,6 +140,11 @@ class Calls:
     def get_episode(episode_id: str, **scope: str | None) -> Call[EpisodeRead]:
         path = f"/v1/episodes/{_quote(episode_id)}"
         return Call("GET", path, _EPISODE, params=_scope_params(scope))
+
+    @staticmethod
+    def reflect(question: str, answer: str, **kwargs: Any) -> Call[AddResult]:
+        body = reflect_request(question, answer, **kwargs)
+        return Call("POST", "/v1/thoughts/reflect", _ADD, body=body)
 
     @staticmethod
     def add_thought(text: str, **kwargs: Any) -> Call[AddResult]:

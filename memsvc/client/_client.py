@@ -235,6 +235,36 @@ class MemoryClient:
             Calls.get_episode(episode_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
         )
 
+    def reflect(
+        self,
+        question: str,
+        answer: str,
+        *,
+        source_ids: Sequence[str] | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+        wait: bool = True,
+    ) -> AddResult:
+        """Think-in-Memory post-thinking: keep what `answer` concluded about `question` as a
+        thought linked to the recalled memories `source_ids` (distilled by the LLM when one is
+        configured, the answer itself otherwise; nothing is stored when it adds nothing)."""
+        return self._send(
+            Calls.reflect(
+                question,
+                answer,
+                source_ids=list(source_ids or []),
+                user_id=user_id,
+                agent_id=agent_id,
+                session_id=session_id,
+                metadata=dict(metadata or {}),
+                timestamp=timestamp,
+                wait=wait,
+            )
+        )
+
     def add_thought(
         self,
         text: str,
@@ -469,6 +499,36 @@ class AsyncMemoryClient:
         """One raw message (as sent) of this scope; another owner's id raises NotFound."""
         return await self._send(
             Calls.get_episode(episode_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
+        )
+
+    async def reflect(
+        self,
+        question: str,
+        answer: str,
+        *,
+        source_ids: Sequence[str] | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        session_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        timestamp: datetime | str | None = None,
+        wait: bool = True,
+    ) -> AddResult:
+        """Think-in-Memory post-thinking: keep what `answer` concluded about `question` as a
+        thought linked to the recalled memories `source_ids` (distilled by the LLM when one is
+        configured, the answer itself otherwise; nothing is stored when it adds nothing)."""
+        return await self._send(
+            Calls.reflect(
+                question,
+                answer,
+                source_ids=list(source_ids or []),
+                user_id=user_id,
+                agent_id=agent_id,
+                session_id=session_id,
+                metadata=dict(metadata or {}),
+                timestamp=timestamp,
+                wait=wait,
+            )
         )
 
     async def add_thought(

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from memsvc.errors import InvalidInput, ScopeRequired
 from memsvc.schemas.memory import MemoryCreate, MemoryUpdate, Message, ThoughtCreate
 from memsvc.schemas.search import SearchRequest
+from memsvc.schemas.thought import ReflectRequest
 
 M = TypeVar("M", bound=BaseModel)
 MessagesArg = str | Sequence[Mapping[str, Any] | Message | str] | None
@@ -22,7 +23,8 @@ def validation_details(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, An
     return [
         {
             "loc": [p for p in err.get("loc", ()) if p != "body"],
-            "msg": str(err.get("msg", "")),
+            # pydantic prefixes the messages of custom validators: "Value error, ...".
+            "msg": str(err.get("msg", "")).removeprefix("Value error, "),
             "type": str(err.get("type", "")),
         }
         for err in errors
@@ -104,3 +106,9 @@ def thought_request(text: str, **kwargs: Any) -> ThoughtCreate:
     return build(
         ThoughtCreate, {"text": text, **{k: v for k, v in kwargs.items() if v is not None}}
     )
+
+
+def reflect_request(question: str, answer: str, **kwargs: Any) -> ReflectRequest:
+    _scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
+    data = {k: v for k, v in kwargs.items() if v is not None}
+    return build(ReflectRequest, {"question": question, "answer": answer, **data})

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 
 from memsvc.api.deps import NamespaceDep, RuntimeDep, SessionDep
 from memsvc.schemas import AddResult, ThoughtCreate
-from memsvc.services import ingest
+from memsvc.schemas.thought import ReflectRequest
+from memsvc.services import ingest, thoughts
 from memsvc.services.scope import Scope
 
 router = APIRouter(prefix="/v1/thoughts", tags=["thoughts"])
@@ -18,3 +19,15 @@ def add_thought(
 ) -> AddResult:
     scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
     return ingest.add_thought(session=session, rt=rt, scope=scope, req=body)
+
+
+@router.post(
+    "/reflect",
+    response_model=AddResult,
+    summary="Keep what an answer concluded (TiM post-thinking), linked to its sources",
+)
+def reflect(
+    body: ReflectRequest, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+) -> AddResult:
+    scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
+    return thoughts.reflect(session=session, rt=rt, scope=scope, req=body)
