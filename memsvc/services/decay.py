@@ -8,20 +8,21 @@ to them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from memsvc.db.models import Note
 from memsvc.decay import retention
 from memsvc.runtime import Runtime
-from memsvc.services import clock, history
+from memsvc.services import clock, history, idempotency
 
 
 @dataclass
 class SweepResult:
     checked: int = 0
     forgotten: int = 0
+    expired_keys: int = 0  # idempotency keys past their TTL, deleted
 
 
 def sweep(
@@ -30,6 +31,9 @@ def sweep(
     """Mark active notes whose retention fell under the threshold as `forgotten`."""
     cfg = rt.settings.decay
     result = SweepResult()
+    with rt.db.write() as session:  # housekeeping on the same schedule
+        ttl = timedelta(seconds=rt.settings.api.idempotency_ttl_s)
+        result.expired_keys = idempotency.purge_expired(session, ttl)
     if not cfg.enabled:
         return result
     rt.reinforcer.flush(rt.db)  # recalls not yet written still count

@@ -118,3 +118,15 @@ def test_sdk_and_in_process_memory_take_the_key(
         one = client.add("I like black tea.", user_id="u", idempotency_key="c-1")
         two = client.add("I like black tea.", user_id="u", idempotency_key="c-1")
         assert one == two and len(client.get_all(user_id="u").results) == 1
+
+
+def test_expired_keys_are_forgotten_and_purged(tmp_path: Path, embedder: CachedEmbedder) -> None:
+    import time
+
+    settings = make_settings(tmp_path, api={"idempotency_ttl_s": 0.2})
+    with Memory(settings, embedder=embedder) as mem:
+        mem.add("I like oolong.", user_id="u", idempotency_key="old", infer=False)
+        time.sleep(0.3)
+        assert mem.sweep().expired_keys == 1
+        mem.add("I like oolong.", user_id="u", idempotency_key="old", infer=False)
+        assert len(mem.get_all(user_id="u").results) == 2  # expired: a new add
