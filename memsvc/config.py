@@ -50,6 +50,11 @@ class EmbedSettings(BaseModel):
     # Where exported query models are kept; empty means $XDG_CACHE_HOME/memsvc/onnx
     # (~/.cache/memsvc/onnx), shared by every data folder since it depends on the model only.
     onnx_dir: Path | None = None
+    # Concurrent callers' documents share forward passes (memsvc.embed.batching): one worker
+    # collects what arrives within `micro_batch_wait_ms`, up to `micro_batch_max` texts.
+    micro_batch: bool = True
+    micro_batch_wait_ms: float = Field(2.0, ge=0, le=1000)
+    micro_batch_max: int = Field(256, ge=1)
 
 
 class IndexSettings(BaseModel):
@@ -91,6 +96,13 @@ class IngestSettings(BaseModel):
     max_parts: int = Field(16, ge=0, le=64)
     # Drop pure filler turns ("ok thanks!") as NOOP; their episodes are still stored.
     skip_filler: bool = True
+    # A named speaker's words read "Name: ..." in the note (its key and lexical text), so
+    # "What did Caroline research?" finds Caroline's turns. False: names stay on episodes only.
+    speaker_names: bool = True
+    # Contextual keys: a note that is not a reply to the user gets the message before it
+    # ("After: ...", clipped) in its key, so a short answer ("Yes, last summer.") is found
+    # by what it answers.
+    context_keys: bool = False
 
 
 class LLMSettings(BaseModel):
@@ -105,7 +117,15 @@ class LLMSettings(BaseModel):
     max_tokens: int = 2048
     # Turns per batched call: one call enriches up to this many notes.
     batch_size: int = 16
+    # An add with wait=true waits at most this long for the LLM; then its notes are written
+    # from the offline plan (searchable at once) and the job queue enriches them later.
+    # None: wait as long as the LLM takes (retries included).
+    wait_bound_s: float | None = Field(2.0, ge=0)
+    # LLM calls that requests may wait on at once; past that they take the offline path.
+    wait_max_calls: int = Field(16, ge=1)
     prompts_dir: Path | None = None
+    # An enrichment job that raises this many times is parked as failed (see /metrics).
+    job_max_attempts: int = Field(5, ge=1)
 
     @property
     def enabled(self) -> bool:
@@ -128,7 +148,10 @@ class RecallSettings(BaseModel):
     # Lexical candidates from the database's full-text index, fused with the dense ones.
     lexical: bool = True
     lexical_candidates: int = 50
-    fusion: Literal["rrf", "linear"] = "linear"
+    # "linear": cosine + weight x lexical/best lexical; "minmax": the same with the dense
+    # scores min-max normalised per query (holds when every cosine is low or close);
+    # "rrf": reciprocal ranks.
+    fusion: Literal["rrf", "linear", "minmax"] = "linear"
     rrf_k: int = 60
     # Lexical scores are normalised to the best one (0..1) while cosine similarities of
     # MiniLM sit in 0..0.7, so a weight under 1 keeps the two comparable.
@@ -160,6 +183,26 @@ class ApiSettings(BaseModel):
     api_keys: dict[str, str] = Field(default_factory=dict)
     page_size: int = 50
     max_page_size: int = 500
+    # How long an add's Idempotency-Key is remembered (a retry after that stores again).
+    idempotency_ttl_s: float = Field(86_400.0, gt=0)
+
+
+class AdmissionSettings(BaseModel):
+    """Overload protection (memsvc.api.overload): per route class, requests at work at once;
+    more wait (holding no thread) in a bounded queue; past it, 429 with Retry-After. Keep the
+    three limits' sum under the server's 40 worker threads so API work alone never fills them."""
+
+    enabled: bool = True
+    # Adds wait on the LLM (up to llm.wait_bound_s) and on the embedding batch: more of
+    # them at once share batches. Searches are CPU work: more at once than cores only
+    # lengthens each one.
+    add_concurrency: int = Field(8, ge=1)
+    search_concurrency: int = Field(6, ge=1)
+    other_concurrency: int = Field(16, ge=1)
+    # Waiting requests per class, and how long one may wait, before it is answered 429.
+    max_queue: int = Field(200, ge=0)
+    max_wait_s: float = Field(15.0, ge=0)
+    retry_after_s: float = Field(1.0, gt=0)
 
 
 class Settings(BaseSettings):
@@ -182,6 +225,7 @@ class Settings(BaseSettings):
     decay: DecaySettings = Field(default_factory=DecaySettings)
     recall: RecallSettings = Field(default_factory=RecallSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
 
     @model_validator(mode="after")
     def _fill_paths(self) -> Settings:
