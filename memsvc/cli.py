@@ -22,6 +22,7 @@ examples:
   memsvc decay --once                  mark faded memories as forgotten, then exit
   memsvc export --user-id alice -o alice.jsonl      a scope as JSON Lines (no --user-id: all)
   memsvc import alice.jsonl            and back, into this store (a mem0 export works too)
+  memsvc mcp                           MCP tools over stdio (HTTP: the server's /mcp)
   memsvc eval longmemeval --suite dev --out eval/out/dev
 
 configuration: every setting is an environment variable with the MEMSVC_ prefix and __ between
@@ -158,6 +159,21 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    """MCP over stdio for one local client (stdout carries the protocol; logs go to stderr)."""
+    from memsvc.mcp import build_server
+    from memsvc.runtime import Runtime
+
+    settings = _settings(args)
+    rt = Runtime(settings)
+    rt.start_background()
+    try:
+        build_server(lambda: rt, namespace=args.namespace).run("stdio")
+    finally:
+        rt.close()
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace, rest: Sequence[str]) -> int:
     try:
         from memsvc_eval.cli import main as eval_main
@@ -218,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     imp.add_argument("--data-dir", help="as for serve")
 
+    mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (for a local agent)")
+    mcp.add_argument("--namespace", default="default", help="namespace the tools work in")
+    mcp.add_argument("--data-dir", help="as for serve")
+
     sub.add_parser(
         "eval", help="evaluation harness (memsvc eval longmemeval --help)", add_help=False
     )
@@ -239,6 +259,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_migrate(args)
     if args.command == "decay":
         return cmd_decay(args)
+    if args.command == "mcp":
+        return cmd_mcp(args)
     if args.command == "export":
         return cmd_export(args)
     if args.command == "import":
