@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-# Strict booleans and integers: 0, 1 or "true" are not booleans, "5" is not an integer.
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt
+# Strict booleans: 0, 1 or "true" are not booleans.
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from memsvc.schemas.common import (
     SCOPE_RULE,
     ClosedKeys,
     Content,
+    Integer,
     JsonNumber,
     JsonText,
     ScopeId,
@@ -34,7 +35,7 @@ class SearchRequest(BaseModel):
     filters: Annotated[dict[JsonText, FilterValue], BeforeValidator(check_json), ClosedKeys()] = (
         Field(default_factory=dict, description="Metadata equality filters (all must match).")
     )
-    top_k: StrictInt = Field(
+    top_k: Integer = Field(
         default=10, ge=1, description="How many hits (at most `recall.max_top_k`, 200 by default)."
     )
     as_of: UTCTime | None = Field(

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Path
 
 from memsvc.api.deps import NamespaceDep, RuntimeDep, SessionDep
 from memsvc.schemas import DeleteResult
+from memsvc.schemas.common import ID_PATTERN
 from memsvc.services import memories
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
@@ -16,6 +17,6 @@ def erase_user(
     session: SessionDep,
     rt: RuntimeDep,
     ns: NamespaceDep,
-    user_id: str = Path(min_length=1, max_length=255),
+    user_id: str = Path(min_length=1, max_length=255, pattern=ID_PATTERN),
 ) -> DeleteResult:
     return memories.erase_user(session=session, rt=rt, namespace=ns, user_id=user_id)
