@@ -13,7 +13,7 @@ from memsvc.api import docs, errors, openapi
 from memsvc.api.limits import BodyLimitMiddleware
 from memsvc.api.metrics import MetricsMiddleware, RequestMetrics
 from memsvc.api.overload import AdmissionMiddleware
-from memsvc.api.routers import episodes, health, memories, thoughts, transfer, users
+from memsvc.api.routers import episodes, health, memories, thoughts, transfer, ui, users
 from memsvc.config import Settings, get_settings
 from memsvc.embed import Embedder
 from memsvc.mcp import http as mcp_http
@@ -69,4 +69,5 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     mcp_http.install(app, settings)
     app.include_router(health.router)
     docs.install(app)
+    ui.install(app)
     return app

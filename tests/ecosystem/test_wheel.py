@@ -71,6 +71,8 @@ def test_wheel_installs_and_runs_outside_the_repository(tmp_path: Path) -> None:
         "memsvc/migrations/env.py",
         "memsvc/migrations/script.py.mako",
         "memsvc/prompts/answer.md",
+        "memsvc/ui/static/index.html",
+        "memsvc/ui/static/app.js",
     ):
         assert needed in names
     assert any(n.startswith("memsvc/migrations/versions/") for n in names)
