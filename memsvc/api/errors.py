@@ -51,6 +51,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = validation_details(exc.errors())
+        if details and all(d["type"] == "json_invalid" for d in details):
+            # Not JSON at all is a malformed request (400), like a body that cannot be read.
+            where = {"position": details[0]["loc"][-1]} if details[0]["loc"] else None
+            return error_response(400, "bad_request", "the body is not valid JSON", where)
         return error_response(422, "invalid_input", validation_message(details), details)
 
     @app.exception_handler(StarletteHTTPException)
