@@ -79,10 +79,11 @@ def test_llm_merge_keeps_one_note_with_strength_two(
         prompt("memorize"),
         json_reply(memorize_op_when("MERGE", new_contains="meat", old_contains="vegetarian")),
     )
-    again = mem.add(
-        "I haven't eaten meat for about nine years.", user_id="u", timestamp=T0 + timedelta(days=5)
-    ).results[0]
+    # Worded differently but no new number, name or polarity (issue 14: those are not merged).
+    text = "Meat has been off my plate for years, as a vegetarian."
+    again = mem.add(text, user_id="u", timestamp=T0 + timedelta(days=5)).results[0]
     assert again.event == "MERGE" and again.id == first.id
+    assert text in mem.get(first.id, user_id="u").facts  # the merged wording stays findable
     assert (
         mem.get(first.id, user_id="u").strength == 2.0
         and len(mem.get_all(user_id="u").results) == 1

@@ -123,7 +123,8 @@ def render(metrics: RequestMetrics, rt: Runtime) -> str:
         "# TYPE memsvc_index_vectors gauge",
         *(f'memsvc_index_vectors{{kind="{k}"}} {v[1]}' for k, v in sorted(by_kind.items())),
     ]
-    jobs: dict[str, int] = {}
+    # "failed" always shows (0 included): parked jobs need an alert, not a missing series.
+    jobs: dict[str, int] = {"pending": 0, "failed": 0}
     with rt.db.read() as session:
         for status, n in session.execute(select(Job.status, func.count()).group_by(Job.status)):
             jobs[str(status)] = int(n)

@@ -4,9 +4,14 @@ Given a new note and the existing notes that could matter (its nearest neighbour
 the same content hash, notes holding the same slot), decide one of:
 
 * ADD       - a new memory;
-* MERGE     - the same memory again: one note remains and its strength adds up;
-* SUPERSEDE - a newer value of the same attribute (residence, employer, ...): the old note
-              gets `valid_to` and drops out of default recall, `as_of` before still finds it;
+* MERGE     - the same memory again, adding nothing: one note remains and its strength adds
+              up. Close vectors are not enough: a message whose numbers, codes, names,
+              words or polarity differ from the note's is never merged into it (see
+              `memsvc.ops.compare`), so a merge cannot make a detail unfindable;
+* SUPERSEDE - a newer value of the same thing: a fixed slot (residence, employer, ...) or,
+              for any subject, a short statement whose value, name or polarity changed
+              (`compare.relation` says UPDATE); the old note gets `valid_to` and drops out of
+              default recall, `as_of` before still finds it;
 * NOOP      - nothing worth a memory (pure filler such as "ok thanks!"); the episode stays.
 
 Pure functions over small dataclasses: no tables, no clocks.
@@ -18,12 +23,19 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-# Near-duplicate threshold on cosine similarity of the A-MEM keys. MiniLM puts paraphrases
-# of one sentence at 0.9-0.97 and different facts on one topic below ~0.9; 0.95 merges only
-# restatements.
+from memsvc.ops.compare import SAME, UPDATE, relation
+
+# Near-duplicate threshold on cosine similarity of the A-MEM keys, for notes whose text is
+# unknown to the decision (legacy callers). MiniLM puts paraphrases of one sentence at
+# 0.9-0.97 and different facts on one topic below ~0.9.
 MERGE_SIMILARITY = 0.95
-# A restatement of a known slot value merges at a lower similarity.
+# A restatement (same words, values, names and polarity; `compare.SAME`) merges from here:
+# the words already rule out a different fact, the vector rules out a different sentence.
 RESTATE_SIMILARITY = 0.8
+# An update (`compare.UPDATE`) of a note at least this close supersedes it. Low on purpose:
+# "I drive a Honda Civic" / "I sold the Civic and bought a Tesla" sit at ~0.7, and the word
+# rules are what keep different facts apart.
+UPDATE_SIMILARITY = 0.5
 
 _FILLER = re.compile(
     r"^(?:(?:ok(?:ay)?|k|sure|thanks?(?: you)?(?: so much| a lot)?|thx|ty|cool|great|nice|yes|"
@@ -44,6 +56,7 @@ class Existing:
     kind: str
     slots: tuple[tuple[str, str], ...] = ()
     current: bool = True  # active and not superseded
+    content: str | None = None  # None: only the similarity is known (no word rules)
 
 
 @dataclass(frozen=True)
@@ -101,11 +114,28 @@ def decide(
             superseded=replaced,
         )
     for e in sorted(current, key=lambda e: -e.similarity):
-        if e.similarity >= merge_similarity and e.role == new.role:
-            return Decision("MERGE", e.key, reason=f"near-duplicate (cosine {e.similarity:.3f})")
-        # The same value of the same slot, said a little differently ("I live in Berlin" /
-        # "Berlin is where I live now"): one memory, reinforced.
-        same = [n for n, v in e.slots if new_slots.get(n) == v]
-        if same and e.similarity >= RESTATE_SIMILARITY and e.role == new.role:
-            return Decision("MERGE", e.key, reason=f"restates {', '.join(same)}")
+        if e.role != new.role:
+            continue
+        if e.content is None:
+            if e.similarity >= merge_similarity:
+                return Decision("MERGE", e.key, reason=f"near-duplicate ({e.similarity:.3f})")
+            # The same value of the same slot, said a little differently ("I live in Berlin" /
+            # "Berlin is where I live now"): one memory, reinforced.
+            same = [n for n, v in e.slots if new_slots.get(n) == v]
+            if same and e.similarity >= RESTATE_SIMILARITY:
+                return Decision("MERGE", e.key, reason=f"restates {', '.join(same)}")
+            continue
+        rel = relation(new.content, e.content)
+        # merge_similarity > 1 turns merging off; below it, a restatement merges from 0.8.
+        if rel == SAME and e.similarity >= min(RESTATE_SIMILARITY, merge_similarity) + (
+            merge_similarity > 1
+        ):
+            return Decision("MERGE", e.key, reason=f"adds nothing (cosine {e.similarity:.3f})")
+        if rel == UPDATE and e.similarity >= UPDATE_SIMILARITY:
+            return Decision(
+                "SUPERSEDE",
+                e.key,
+                reason=f"newer value of the same subject (cosine {e.similarity:.3f})",
+                superseded=(e.key,),
+            )
     return Decision("ADD", reason="new memory")

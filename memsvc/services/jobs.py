@@ -1,6 +1,9 @@
 """The durable job queue: LLM enrichment of notes stored while the LLM was away or skipped
 (`wait=false`). Jobs are rows committed with the notes they concern, so they survive
-restarts; a job whose LLM call fails again is retried later with exponential backoff.
+restarts; a job whose LLM call fails again is retried later with exponential backoff. A job
+that raises (a bug, a constraint the data breaks) `llm.job_max_attempts` times is parked as
+`failed` with its last error: counted in `/metrics`, never picked up again, and the jobs
+behind it keep running. An unavailable LLM is not a failure of the job: it only backs off.
 
 Enriching a stored note does what ingest would have done with the LLM: new attributes and
 key (re-embedded), then the TiM decision — a MERGE folds the note into its target (its
@@ -53,19 +56,22 @@ def run_pending(rt: Runtime, limit: int = 10) -> int:
             job.status = "running"
     done = 0
     for pk, partition, payload in claimed:
+        raised = False
         try:
             ok = _enrich(rt, partition, list(payload.get("note_ids", [])))
         except Exception as exc:  # a bug must not wedge the queue: record and back off
             log.exception("job %s failed", pk)
-            ok, error = False, f"{type(exc).__name__}: {exc}"
+            ok, raised, error = False, True, f"{type(exc).__name__}: {exc}"[:2000]
         else:
             error = "" if ok else "LLM unavailable"
-        _finish(rt, pk, ok, error)
+        _finish(rt, pk, ok, error, park_after=rt.settings.llm.job_max_attempts if raised else 0)
         done += ok
     return done
 
 
-def _finish(rt: Runtime, pk: int, ok: bool, error: str) -> None:
+def _finish(rt: Runtime, pk: int, ok: bool, error: str, *, park_after: int = 0) -> None:
+    """Record a run: done, or back to the queue with backoff; `park_after` > 0: a job that
+    raised that many times is parked as failed instead."""
     with rt.db.write() as session:
         job = session.get(Job, pk)
         if job is None:
@@ -74,8 +80,13 @@ def _finish(rt: Runtime, pk: int, ok: bool, error: str) -> None:
             job.status = "done"
             return
         job.attempts += 1
+        job.last_error = error
+        if park_after and job.attempts >= park_after:
+            job.status = "failed"
+            log.error("job %s parked as failed after %d attempts: %s", pk, job.attempts, error)
+            return
         delay = min(timedelta(seconds=30 * 2 ** min(job.attempts, 10)), MAX_BACKOFF)
-        job.status, job.last_error = "pending", error
+        job.status = "pending"
         job.run_after = datetime.now(UTC) + delay
 
 
@@ -168,7 +179,7 @@ def _apply(writer: Writer, unit: Unit, pk: int) -> None:
         and target.pk != note.pk
         and target.status == "active"
     ):
-        writer.fold(note, target, unit.reason)
+        writer.fold(note, target, unit.reason, keep_text=unit.keep_text)
         return
     if unit.op == "SUPERSEDE" and target is not None and target.pk != note.pk:
         writer.supersede(target, note, "llm", unit.reason)

@@ -50,6 +50,8 @@ class Unit:
     target: int | None = None
     superseded: tuple[int, ...] = ()
     reason: str = ""
+    # A MERGE of other wording (the LLM's call): the target keeps this text among its facts.
+    keep_text: bool = False
     links: list[tuple[int, str, float]] = field(default_factory=list)
     enrichment: str = "offline"
     pending_llm: bool = False
@@ -237,12 +239,18 @@ def _existing(plan: Plan, unit: Unit) -> list[Existing]:
         if key >= 0:
             n = plan.neighbors[key]
             out.append(
-                Existing(key, n.content_hash, sim, n.role, n.kind, _slots(n.slots), n.current)
+                Existing(
+                    key, n.content_hash, sim, n.role, n.kind, _slots(n.slots), n.current, n.content
+                )
             )
         else:
             o = plan.units[-1 - key]
             current = o.op != "NOOP" and not any(key in u.superseded for u in plan.units)
-            out.append(Existing(key, o.content_hash, sim, o.role, o.kind, _slots(o.slots), current))
+            out.append(
+                Existing(
+                    key, o.content_hash, sim, o.role, o.kind, _slots(o.slots), current, o.content
+                )
+            )
     return out
 
 

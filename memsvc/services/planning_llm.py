@@ -5,6 +5,7 @@ take the offline path and are queued for enrichment later (`pending_llm`)."""
 from __future__ import annotations
 
 from memsvc.llm import Candidate, LLMUsage, NewNote, NoteDecision, memorize
+from memsvc.ops import SAME, UPDATE, new_details, relation
 from memsvc.runtime import Runtime
 from memsvc.services.llm_wait import call_llm
 from memsvc.services.planning import (
@@ -53,15 +54,39 @@ def _is_current(plan: Plan, key: int) -> bool:
     return -1 - key < len(plan.units) and plan.units[-1 - key].op != "NOOP"
 
 
+def _content(plan: Plan, key: int) -> str:
+    return plan.neighbors[key].content if key >= 0 else plan.units[-1 - key].content
+
+
+def _checked_merge(plan: Plan, unit: Unit, target: int, reason: str) -> tuple[str, str]:
+    """The model's MERGE, held to "a merge never loses a detail": a changed value of the same
+    subject supersedes instead, a new number, code, name or polarity is another memory, and
+    a merge of other wording keeps the merged text on the target (`keep_text`)."""
+    old = _content(plan, target)
+    rel = relation(unit.content, old)
+    if rel == SAME:
+        return "MERGE", reason
+    if rel == UPDATE:
+        return "SUPERSEDE", f"{reason}; a changed value supersedes rather than merges"
+    if new_details(unit.content, old):
+        return "ADD", f"{reason}; not merged: it carries details the memory lacks"
+    unit.keep_text = True
+    return "MERGE", reason
+
+
 def _apply_decision(plan: Plan, unit: Unit, d: NoteDecision) -> None:
     unit.keywords, unit.tags, unit.context = d.keywords, d.tags, d.context
     unit.facts = d.facts
     unit.enrichment = "llm"
-    op = d.operation.op
+    op: str = d.operation.op
     target = int(d.operation.target) if d.operation.target is not None else None
     if op in {"MERGE", "SUPERSEDE"} and (target is None or not _is_current(plan, target)):
         op, target = "ADD", None
-    unit.op, unit.target, unit.reason = op, target, d.operation.reason or op.lower()
+    reason = d.operation.reason or op.lower()
+    if op == "MERGE" and target is not None:
+        op, reason = _checked_merge(plan, unit, target, reason)
+        target = None if op == "ADD" else target
+    unit.op, unit.target, unit.reason = op, target, reason
     unit.superseded = (target,) if op == "SUPERSEDE" and target is not None else ()
     sims = dict(plan.candidates.get(unit.position, []))
     if op not in {"MERGE", "NOOP"}:

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memsvc.db.models import Job, Note, NoteLink, NoteSlot
@@ -96,6 +97,7 @@ class Writer:
         self.resolved: dict[int, Note] = {}  # virtual key -> the note that unit ended up in
         self.out = Written()
         self.removed: list[int] = []
+        self.created: set[int] = set()  # notes inserted here: no stored links to check
 
     def resolve(self, key: int | None) -> Note | None:
         if key is None:
@@ -127,6 +129,7 @@ class Writer:
         note = new_note(self.scope, unit, meta, self.model, self.now)
         self.session.add(note)
         self.session.flush()
+        self.created.add(note.pk)
         self.resolved[virtual(unit.position)] = note
         history.record(
             self.session,
@@ -165,8 +168,18 @@ class Writer:
         if unit.pending_llm:
             self.out.pending_llm.append(note.id)
 
+    def keep_text(self, target: Note, text: str) -> None:
+        """A merged text worded differently stays findable: it joins the target's facts, so
+        its words are in the target's key (lexical search follows `search_text` at once; the
+        vector follows at the target's next re-embedding)."""
+        if text not in (target.facts or []) and text != target.content:
+            target.facts = [*(target.facts or []), text]
+            refresh_key(target, expand=self.expand)
+
     def _merge(self, unit: Unit, target: Note, actor: str) -> None:
         before = history.snapshot(target)
+        if unit.keep_text:
+            self.keep_text(target, unit.content)
         target.strength = float(target.strength) + 1.0  # MemoryBank: strengths add up
         target.episode_ids = list(dict.fromkeys([*(target.episode_ids or []), *unit.episode_ids]))
         target.last_recalled_at = max(target.last_recalled_at, unit.event_time)
@@ -203,6 +216,18 @@ class Writer:
             reason=reason,
         )
 
+    def _has_link(self, source_pk: int, target_pk: int, kind: str) -> bool:
+        # Inserts are idempotent: enrichment re-plans notes whose offline links already exist
+        # (UNIQUE source/target/kind), and a failed insert would abort the whole job.
+        found = self.session.scalar(
+            select(NoteLink.pk).where(
+                NoteLink.source_pk == source_pk,
+                NoteLink.target_pk == target_pk,
+                NoteLink.kind == kind,
+            )
+        )
+        return found is not None
+
     def add_links(self, note: Note, unit: Unit) -> None:
         seen: set[int] = set()
         for key, reason, weight in unit.links:
@@ -210,22 +235,15 @@ class Writer:
             if other is None or other.pk == note.pk or other.pk in seen:
                 continue
             seen.add(other.pk)
-            self.session.add(
-                NoteLink(
-                    partition=note.partition,
-                    source_pk=note.pk,
-                    target_pk=other.pk,
-                    kind="related",
-                    reason=reason,
-                    weight=weight,
-                )
-            )
-            self.out.edges.append((note.pk, other.pk, weight))
+            self.link(note, other, "related", reason, weight)
 
-    def fold(self, note: Note, target: Note, reason: str) -> None:
+    def fold(self, note: Note, target: Note, reason: str, *, keep_text: bool = False) -> None:
         """A stored note turned out to repeat `target`: its provenance and strength move over
-        and the duplicate row goes (both changes recorded in history)."""
+        and the duplicate row goes (both changes recorded in history); with `keep_text` its
+        text joins the target's facts."""
         before = history.snapshot(target)
+        if keep_text:
+            self.keep_text(target, note.content)
         target.strength = float(target.strength) + float(note.strength)
         target.episode_ids = list(
             dict.fromkeys([*(target.episode_ids or []), *(note.episode_ids or [])])
@@ -255,6 +273,8 @@ class Writer:
         self.session.delete(note)
 
     def link(self, source: Note, target: Note, kind: str, reason: str, weight: float = 1.0) -> None:
+        if source.pk not in self.created and self._has_link(source.pk, target.pk, kind):
+            return
         self.session.add(
             NoteLink(
                 partition=source.partition,

@@ -88,6 +88,7 @@ def _r(name: str, regex: str, kind: str, **kw: object) -> Rule:
     return Rule(name, re.compile(regex), kind, **kw)  # type: ignore[arg-type]
 
 
+_HOMES = r"place|apartment|flat|house|home|condo|studio|loft|room|bungalow|townhouse"
 _PARTNER = r"wife|husband|partner|girlfriend|boyfriend|fianc[ée]e?|fiancee|spouse"
 _FAV = r"\b(?i:my)\s+(?i:(?:all-time|absolute|current|new|personal)\s+)?(?i:favou?rite)\s+"
 
@@ -103,6 +104,14 @@ RULES: tuple[Rule, ...] = (
         "residence",
         rf"{WE}(?i:moved|relocated|{HAVE}(?:moved|relocated))"
         rf"(?:\s+(?i:back|here|over|out))?(?:\s+from\s+{PN})?\s+to\s+(?P<v>{PN})",
+        "place",
+    ),
+    # "I moved into a flat in Kreuzberg", "we've moved to a new house near Hampstead"
+    _r(
+        "residence",
+        rf"{WE}(?i:moved|relocated|{HAVE}(?:moved|relocated))\s+(?i:into|in\s+to|to)"
+        rf"\s+(?i:a|an|the|our|my)\s+(?:[\w-]+\s+){{0,3}}?"
+        rf"(?i:{_HOMES})\s+(?i:in|near|on)\s+(?P<v>{PN})",
         "place",
     ),
     _r(

@@ -117,8 +117,14 @@ def _clauses(text: str) -> list[str]:
     return out
 
 
+# A speaker label the client left in the text ("User: I moved ..."): the fact is rewritten in
+# the third person anyway, so the label would only double it ("User: User moved ...").
+_ROLE_LABEL = re.compile(r"^\s*(?:user|assistant|system|human|ai|me)\s*:\s*", re.I)
+
+
 def _clean(clause: str) -> str:
-    s = _LEAD_IN.sub("", clause.replace("’", "'")).strip(" ,;:-–—")
+    clause = _ROLE_LABEL.sub("", clause.replace("’", "'"))
+    s = _LEAD_IN.sub("", clause).strip(" ,;:-–—")
     return s[:1].upper() + s[1:] if s else s
 
 

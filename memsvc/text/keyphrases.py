@@ -30,7 +30,7 @@ import numpy as np
 
 from memsvc.text._timewords import MONTHS, WEEKDAYS
 from memsvc.text.stopwords import FILLER, STOPWORDS
-from memsvc.text.tags import make_tags
+from memsvc.text.tags import ROLE_WORDS, make_tags
 from memsvc.text.tokenize import sentence_spans, stem
 
 __all__ = ["extract_keyphrases", "make_tags", "rerank_keyphrases"]
@@ -75,7 +75,7 @@ def _tokens(text: str) -> list[list[_Tok]]:
 
 
 def _is_content(tok: _Tok, proper_seen: set[str]) -> bool:
-    if not tok.word or tok.text == "I":
+    if not tok.word or tok.text == "I" or tok.low in ROLE_WORDS:
         return False
     if tok.low not in FILLER:
         return True
@@ -84,7 +84,7 @@ def _is_content(tok: _Tok, proper_seen: set[str]) -> bool:
 
 
 def _is_proper(tok: _Tok, proper_seen: set[str]) -> bool:
-    if not tok.cap or not tok.word or tok.low in STOPWORDS:
+    if not tok.cap or not tok.word or tok.low in STOPWORDS or tok.low in ROLE_WORDS:
         return False
     return not tok.initial or tok.low in proper_seen
 

@@ -16,7 +16,11 @@ from collections import Counter
 from memsvc.text.stopwords import FILLER
 from memsvc.text.tokenize import stem, terms
 
-__all__ = ["TOPICS", "make_tags"]
+# The speakers' role names ("User: ...", "the assistant said") say who spoke, not what about:
+# never a keyword, never a tag, and a phrase breaks at them.
+ROLE_WORDS = frozenset({"user", "users", "assistant", "assistants"})
+
+__all__ = ["ROLE_WORDS", "TOPICS", "make_tags"]
 
 _LEXICON: dict[str, str] = {
     "travel": "travel trip vacation holiday flight fly airport hotel passport itinerary tour"
@@ -102,6 +106,8 @@ def make_tags(text: str, keyphrases: list[str], k: int = 5) -> list[str]:
         else:
             tag = words[-1].lower()  # the head of a noun phrase: "cat tree" → "tree"
         if len(tag) < 3 or not tag.replace("-", "").isalnum() or tag in FILLER or tag in tags:
+            continue
+        if tag in ROLE_WORDS:  # who spoke is not a topic
             continue
         tags.append(tag)
     return tags
