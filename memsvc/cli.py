@@ -19,7 +19,8 @@ examples:
   memsvc serve                         run the API on 127.0.0.1:8420 (SQLite + ./data/index)
   memsvc serve --port 9000 --data-dir /var/lib/memsvc
   MEMSVC_DATABASE__URL=postgresql+psycopg://user@db/memsvc memsvc migrate
-  memsvc decay --once                  mark faded memories as forgotten, then exit
+  memsvc decay                         mark faded memories as forgotten, then exit (--loop)
+  memsvc reindex                       rebuild the vector indexes from the database
   memsvc export --user-id alice -o alice.jsonl      a scope as JSON Lines (no --user-id: all)
   memsvc import alice.jsonl            and back, into this store (a mem0 export works too)
   memsvc mcp                           MCP tools over stdio (HTTP: the server's /mcp)
@@ -71,17 +72,58 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_decay(args: argparse.Namespace) -> int:
-    from memsvc.runtime import Runtime
+    """One sweep (or one every --interval seconds with --loop); the model is not loaded."""
+    import time
+
     from memsvc.services.decay import sweep
+    from memsvc.services.maintenance import maintenance_runtime
 
     settings = _settings(args)
     settings.background = False
-    rt = Runtime(settings)
+    rt, lazy = maintenance_runtime(settings)
+    interval = args.interval or settings.decay.sweep_interval_s
     try:
-        result = sweep(rt)
-        print(f"decay sweep: {result.checked} memories checked, {result.forgotten} forgotten")
+        while True:
+            result = sweep(rt)
+            print(
+                f"decay sweep: {result.checked} memories checked, {result.forgotten} forgotten",
+                flush=True,
+            )
+            if not args.loop:
+                break
+            time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
     finally:
         rt.close()
+        if lazy is not None:
+            lazy.close()
+    return 0
+
+
+def cmd_reindex(args: argparse.Namespace) -> int:
+    """Rebuild the vector indexes from the vectors in the database (nothing is embedded)."""
+    from tqdm import tqdm
+
+    from memsvc.services.maintenance import maintenance_runtime, reindex
+
+    settings = _settings(args)
+    settings.background = False
+    scope = _scope_arg(args)
+    rt, lazy = maintenance_runtime(settings)
+    try:
+        bar = tqdm(unit="partition", desc="reindex", disable=args.quiet)
+        counts = reindex(
+            rt,
+            partitions=[scope.partition] if scope else None,
+            progress=lambda _p, _n: bar.update(),
+        )
+        bar.close()
+        print(f"reindexed {len(counts)} partitions, {sum(counts.values())} memories")
+    finally:
+        rt.close()
+        if lazy is not None:
+            lazy.close()
     return 0
 
 
@@ -213,8 +255,12 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--downgrade", metavar="REV", help="downgrade to REV instead")
     migrate.add_argument("--data-dir", help="as for serve")
 
-    decay = sub.add_parser("decay", help="run the MemoryBank forgetting sweep")
-    decay.add_argument("--once", action="store_true", required=True, help="one sweep, then exit")
+    decay = sub.add_parser("decay", help="run the MemoryBank forgetting sweep once (or --loop)")
+    decay.add_argument("--once", action="store_true", help="one sweep, then exit (the default)")
+    decay.add_argument("--loop", action="store_true", help="sweep every --interval seconds")
+    decay.add_argument(
+        "--interval", type=float, help="seconds between sweeps (MEMSVC_DECAY__SWEEP_INTERVAL_S)"
+    )
     decay.add_argument("--data-dir", help="as for serve")
 
     export = sub.add_parser("export", help="write a scope or a namespace as JSON Lines")
@@ -233,6 +279,11 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--reembed", action="store_true", help="embed again even if vectors fit")
     imp.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     imp.add_argument("--data-dir", help="as for serve")
+
+    reindex = sub.add_parser("reindex", help="rebuild vector indexes from the database")
+    _scope_flags(reindex)
+    reindex.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    reindex.add_argument("--data-dir", help="as for serve")
 
     mcp = sub.add_parser("mcp", help="serve the MCP tools over stdio (for a local agent)")
     mcp.add_argument("--namespace", default="default", help="namespace the tools work in")
@@ -259,6 +310,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_migrate(args)
     if args.command == "decay":
         return cmd_decay(args)
+    if args.command == "reindex":
+        return cmd_reindex(args)
     if args.command == "mcp":
         return cmd_mcp(args)
     if args.command == "export":
