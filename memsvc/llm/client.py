@@ -116,6 +116,11 @@ class LLMClient:
     def enabled(self) -> bool:
         return self.settings.enabled
 
+    def warm_up(self) -> None:
+        """Import litellm now (seconds of CPU), so the first request does not pay for it."""
+        if self.enabled:
+            _load_litellm()
+
     def close(self) -> None:
         """Stop waiting between retries; later calls return ``None`` at once (shutdown)."""
         self._closed.set()

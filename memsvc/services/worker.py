@@ -21,12 +21,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+WARM_UP_ONCE = 1e12  # an interval that never comes round again
+
+
 @dataclass
 class Task:
     name: str
     interval_s: float
     run: Callable[[], object]
     lane: str = "main"
+    # Seconds from start to the first run; None: one interval.
+    first_after_s: float | None = None
     next_at: float = 0.0
 
 
@@ -43,6 +48,9 @@ def default_tasks(rt: Runtime) -> list[Task]:
         )
     if rt.llm.enabled:
         jobs.reset_interrupted(rt)
+        # Once, at start, on the LLM lane: the first add then finds litellm imported.
+        warm_up = Task("llm-warm-up", WARM_UP_ONCE, rt.llm.warm_up, "llm", first_after_s=0)
+        tasks.append(warm_up)
         tasks.append(Task("llm-jobs", 1.0, lambda: jobs.run_pending(rt), lane="llm"))
     return tasks
 
@@ -65,7 +73,8 @@ class Worker:
         ]
         now = time.monotonic()
         for task in self.tasks:
-            task.next_at = now + task.interval_s
+            first = task.first_after_s
+            task.next_at = now + (task.interval_s if first is None else first)
 
     def start(self) -> None:
         for thread in self._threads:

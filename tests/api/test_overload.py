@@ -6,11 +6,12 @@ answer while every worker thread is busy."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -24,6 +25,7 @@ from memsvc.client._exceptions import from_response
 from memsvc.db.models import Episode, Job, Note
 from memsvc.embed import CachedEmbedder
 from memsvc.runtime import Runtime
+from memsvc.services.worker import Task, Worker
 from tests.conftest import LiveServer, make_settings
 from tests.support.llm_actions import delay
 from tests.support.llm_defaults import default_responder
@@ -253,3 +255,19 @@ def test_probes_answer_while_every_worker_thread_is_busy(
         assert http.get("/v1/memories", params={"user_id": "u"}).status_code == 200
         assert time.perf_counter() - t > 0.5
         assert all(f.result().status_code == 200 for f in adds)
+
+
+def test_a_blocking_lane_does_not_stall_the_others() -> None:
+    """A slow LLM job (its own lane) must not hold up reinforcement flushes and index saves."""
+    release, ticks = threading.Event(), []
+    tasks = [
+        Task("slow-llm-job", 0.01, lambda: release.wait(10), lane="llm", first_after_s=0),
+        Task("reinforce", 0.01, lambda: ticks.append(time.monotonic())),
+    ]
+    worker = Worker(cast(Runtime, None), tasks=tasks)
+    worker.start()
+    try:
+        wait_until(lambda: len(ticks) >= 5, 5, "the main lane to tick while the LLM lane blocks")
+    finally:
+        release.set()
+        worker.stop()
