@@ -12,6 +12,7 @@ Examples::
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -244,3 +245,17 @@ class Settings(BaseSettings):
 def get_settings(**overrides: object) -> Settings:
     """Build settings from the environment (``MEMSVC_*``), with keyword overrides on top."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+# The in-process `Memory()` keeps its store here unless MEMSVC_DATA_DIR says otherwise: not
+# the server's ./data, so a script and a server started in the same folder never share one
+# SQLite file and index folder by accident.
+LOCAL_DATA_DIR = Path("./memsvc-local")
+
+
+def get_local_settings(**overrides: object) -> Settings:
+    """Settings for `Memory()`: :func:`get_settings` with :data:`LOCAL_DATA_DIR` as the
+    default folder (MEMSVC_DATA_DIR, MEMSVC_DATABASE__URL and overrides still win)."""
+    if "data_dir" not in overrides and not os.environ.get("MEMSVC_DATA_DIR"):
+        overrides["data_dir"] = LOCAL_DATA_DIR
+    return get_settings(**overrides)

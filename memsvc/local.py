@@ -8,7 +8,7 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy.orm import Session
 
-from memsvc.config import Settings, get_settings
+from memsvc.config import Settings, get_local_settings
 from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
 from memsvc.schemas import (
@@ -51,7 +51,8 @@ class Memory:
         embedder: Embedder | None = None,
         namespace: str = "default",
     ) -> None:
-        self.settings = settings or get_settings()
+        # Not the server's ./data: see memsvc.config.LOCAL_DATA_DIR.
+        self.settings = settings or get_local_settings()
         self.namespace = namespace
         self._view = False  # True for a search_view(), which owns nothing
         self._rt = Runtime(self.settings, embedder=embedder)

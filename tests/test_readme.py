@@ -53,7 +53,8 @@ def test_curl_and_python_examples(tmp_path: Path, embedder: CachedEmbedder) -> N
         lines = run.stdout.strip().splitlines()
         assert lines[0] == "I'm allergic to peanuts."
         assert "Kreuzberg" in lines[1]
-        assert (work / "data" / "memsvc.db").exists()  # the embedded default
+        assert (work / "memsvc-local" / "memsvc.db").exists()  # Memory()'s own default
+        assert not (work / "data").exists()  # not the server's folder
 
 
 def _json_documents(text: str) -> list[str]:

@@ -89,11 +89,11 @@ def test_wheel_installs_and_runs_outside_the_repository(tmp_path: Path) -> None:
     work = tmp_path / "outside"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("MEMSVC_")}
-    env |= {"HF_HUB_OFFLINE": "1", "MEMSVC_DATA_DIR": str(work / "store"), "PYTHONPATH": ""}
+    env |= {"HF_HUB_OFFLINE": "1", "PYTHONPATH": ""}  # Memory()'s default folder
     env["MEMSVC_EMBED__QUERY_ENGINE"] = "torch"  # the ONNX export is tested elsewhere
     out = _run([str(py), "-c", SCRIPT], cwd=work, env=env, timeout=300)
     result = json.loads(out.strip().splitlines()[-1])
     assert Path(result["file"]).is_relative_to(venv)  # the wheel, not the checkout
     assert result["hit"] == "I'm allergic to peanuts."
     assert result["prompts"] >= 10
-    assert (work / "store" / "memsvc.db").exists()
+    assert (work / "memsvc-local" / "memsvc.db").exists()
