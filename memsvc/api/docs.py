@@ -1,9 +1,10 @@
-"""/docs and /redoc without a CDN: Swagger UI and ReDoc assets served by the app itself.
+"""/docs without a CDN: Swagger UI's assets served by the app itself.
 
-FastAPI's own pages load their JavaScript and CSS from a CDN (and ReDoc its fonts from
-Google), so they are blank on a machine without internet access. The assets come from the
-`fastapi-offline` package (MIT; it tracks the Swagger UI and ReDoc releases) and are mounted
-under :data:`ASSETS`; the pages are FastAPI's own HTML pointed at them.
+FastAPI's own page loads its JavaScript and CSS from a CDN, so it is blank on a machine
+without internet access. The assets come from the `fastapi-offline` package (MIT; it tracks
+the Swagger UI releases) and are mounted under :data:`ASSETS`; the page is FastAPI's own HTML
+pointed at them. /redoc is not served: ReDoc's bundle fetches its logo from Redocly's CDN
+whatever its options say, so the page could not stay offline. /redoc redirects to /docs.
 """
 
 from __future__ import annotations
@@ -12,12 +13,8 @@ from pathlib import Path
 
 import fastapi_offline
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import (
-    get_redoc_html,
-    get_swagger_ui_html,
-    get_swagger_ui_oauth2_redirect_html,
-)
-from fastapi.responses import HTMLResponse
+from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/docs-assets"
@@ -25,7 +22,7 @@ _STATIC = Path(fastapi_offline.__file__).resolve().parent / "static"
 
 
 def install(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/redoc") -> None:
-    """Add the two pages and their assets. Create the app with ``docs_url=None`` and
+    """Add the page and its assets. Create the app with ``docs_url=None`` and
     ``redoc_url=None`` so that FastAPI's CDN pages do not shadow these."""
     app.mount(ASSETS, StaticFiles(directory=_STATIC), name="docs-assets")
     openapi_url = app.openapi_url or "/openapi.json"
@@ -53,12 +50,5 @@ def install(app: FastAPI, *, docs_url: str = "/docs", redoc_url: str = "/redoc")
         return get_swagger_ui_oauth2_redirect_html()
 
     @app.get(redoc_url, include_in_schema=False)
-    async def redoc(request: Request) -> HTMLResponse:
-        base = root(request)
-        return get_redoc_html(
-            openapi_url=f"{base}{openapi_url}",
-            title=f"{app.title} - ReDoc",
-            redoc_js_url=f"{base}{ASSETS}/redoc.standalone.js",
-            redoc_favicon_url=f"{base}{ASSETS}/favicon.png",
-            with_google_fonts=False,
-        )
+    async def redoc(request: Request) -> RedirectResponse:
+        return RedirectResponse(f"{root(request)}{docs_url}")

@@ -1,7 +1,8 @@
-"""The web UI in real headless Chromium (Debian's `chromium`, driven by Playwright without a
-browser download): open a scope with an API key, search with explain bars, open a memory with
-its episodes, history, links and retention curve, the link graph, then edit, forget, restore
-and delete, each checked against the REST API. Nothing is fetched from another host."""
+"""The web UI (and /docs) in real headless Chromium: Debian's `chromium`, driven by
+Playwright without a browser download. Open a scope with an API key, search with explain bars,
+open a memory with its episodes, history, links and retention curve, the link graph, then
+edit, forget, restore and delete, each checked against the REST API. Nothing is fetched from
+another host."""
 
 from __future__ import annotations
 
@@ -147,6 +148,12 @@ def test_ui_in_headless_chromium(server: LiveServer, tmp_path: Path) -> None:
         page.click("#d-delete")  # the second click confirms
         expect(page.locator("#memories li")).to_have_count(len(listed) - 1)
         assert stored() == {"status_code": 404}
+
+        # The API docs render from the app's own assets too (this browser reaches no CDN).
+        page.goto(f"{srv.url}/docs")
+        expect(page.locator(".opblock").first).to_be_visible()
+        expect(page.locator(".swagger-ui")).to_contain_text("/v1/memories/search")
         browser.close()
+    foreign = [r for r in requests if not r.startswith(srv.url + "/")]
+    assert requests and not foreign, foreign
     assert not problems, problems
-    assert requests and all(r.startswith(srv.url + "/") for r in requests), requests
