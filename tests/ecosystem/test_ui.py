@@ -36,6 +36,7 @@ KEY = {"authorization": "Bearer key-a"}
 pytestmark = pytest.mark.skipif(
     not Path(CHROMIUM).exists(), reason="needs Debian's chromium (.ci/run installs it)"
 )
+pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra) drives chromium")
 
 
 def _fill(m: Memory) -> None:
