@@ -96,8 +96,12 @@ def test_streamable_http_honours_api_keys(tmp_path: Path, embedder: CachedEmbedd
         async def scenario() -> None:
             async with http_client(srv.url, "key-a") as client:
                 await exercise(client, "alice")
-                await call(client, "add_memory", text="Team A's secret: the launch is on May 3.",
-                           user_id="alice")  # fmt: skip
+                await call(
+                    client,
+                    "add_memory",
+                    text="Team A's secret: the launch is on May 3.",
+                    user_id="alice",
+                )
             async with http_client(srv.url, "key-b") as client:  # same user id, other namespace
                 found = await call(client, "search_memories", query="launch date", user_id="alice")
                 assert found["results"] == []

@@ -52,22 +52,45 @@ def other_url(db_url: str, tmp_path: Path) -> Iterator[str]:
 def _fill(m: Memory) -> None:
     m.add(
         [
-            {"role": "user", "content": "I adopted a golden retriever puppy named Max.",
-             "timestamp": "2024-03-02T10:00:00Z"},
+            {
+                "role": "user",
+                "content": "I adopted a golden retriever puppy named Max.",
+                "timestamp": "2024-03-02T10:00:00Z",
+            },
             {"role": "assistant", "content": "Lovely! How old is he?"},
-            {"role": "user", "content": "Max is ten weeks old, a golden retriever puppy.",
-             "timestamp": "2024-03-02T10:01:00Z"},
+            {
+                "role": "user",
+                "content": "Max is ten weeks old, a golden retriever puppy.",
+                "timestamp": "2024-03-02T10:01:00Z",
+            },
         ],
-        user_id="alice", session_id="s1",
-    )  # fmt: skip
-    m.add("I live in a flat in Kreuzberg, Berlin.", user_id="alice", session_id="s1",
-          timestamp="2024-03-02T10:05:00Z")  # fmt: skip
-    m.add("I am allergic to peanuts.", user_id="alice", session_id="s2",
-          timestamp="2024-04-10T09:00:00Z")  # fmt: skip
-    m.add("At the weekend I went hiking in the Harz mountains with Max.", user_id="alice",
-          session_id="s3", timestamp="2024-05-20T18:00:00Z")  # fmt: skip
-    m.add("I moved to Lisbon; I live in Lisbon now.", user_id="alice", session_id="s4",
-          timestamp="2024-09-01T12:00:00Z")  # fmt: skip
+        user_id="alice",
+        session_id="s1",
+    )
+    m.add(
+        "I live in a flat in Kreuzberg, Berlin.",
+        user_id="alice",
+        session_id="s1",
+        timestamp="2024-03-02T10:05:00Z",
+    )
+    m.add(
+        "I am allergic to peanuts.",
+        user_id="alice",
+        session_id="s2",
+        timestamp="2024-04-10T09:00:00Z",
+    )
+    m.add(
+        "At the weekend I went hiking in the Harz mountains with Max.",
+        user_id="alice",
+        session_id="s3",
+        timestamp="2024-05-20T18:00:00Z",
+    )
+    m.add(
+        "I moved to Lisbon; I live in Lisbon now.",
+        user_id="alice",
+        session_id="s4",
+        timestamp="2024-09-01T12:00:00Z",
+    )
     m.add("Bob's secret: he collects stamps.", user_id="bob", timestamp="2024-05-01T00:00:00Z")
     flat = next(r for r in m.get_all(user_id="alice").results if "Kreuzberg" in r.memory)
     m.update(flat.id, "I live in a flat in Kreuzberg, Berlin, near the canal.", user_id="alice")
@@ -163,21 +186,33 @@ def test_import_without_vectors_reembeds(tmp_path: Path, embedder: CachedEmbedde
 def test_mem0_export_imports(tmp_path: Path, embedder: CachedEmbedder) -> None:
     mem0 = {
         "results": [
-            {"id": str(uuid.uuid4()), "memory": "Is vegetarian and avoids dairy",
-             "hash": "x", "metadata": {"source": "chat"}, "categories": ["food"],
-             "created_at": "2024-07-20T01:10:31.046000-07:00", "user_id": "carol"},
-            {"id": str(uuid.uuid4()), "memory": "Works as a nurse in Porto",
-             "created_at": "2024-07-21T08:00:00Z"},
+            {
+                "id": str(uuid.uuid4()),
+                "memory": "Is vegetarian and avoids dairy",
+                "hash": "x",
+                "metadata": {"source": "chat"},
+                "categories": ["food"],
+                "created_at": "2024-07-20T01:10:31.046000-07:00",
+                "user_id": "carol",
+            },
+            {
+                "id": str(uuid.uuid4()),
+                "memory": "Works as a nurse in Porto",
+                "created_at": "2024-07-21T08:00:00Z",
+            },
         ]
-    }  # fmt: skip
+    }
     path = tmp_path / "mem0.json"
     path.write_text(json.dumps(mem0, indent=2))  # pretty-printed: one JSON document
     with Memory(make_settings(tmp_path / "m"), embedder=embedder) as m:
         with m.runtime.db.session() as session:
             result = transfer.import_records(
-                session=session, rt=m.runtime, namespace="default",
-                records=transfer.read_file(path), user_id="carol",
-            )  # fmt: skip
+                session=session,
+                rt=m.runtime,
+                namespace="default",
+                records=transfer.read_file(path),
+                user_id="carol",
+            )
         assert (result.notes, result.episodes, result.history) == (2, 2, 2)
         hit = m.search("what does she eat?", user_id="carol", top_k=1).results[0]
         assert hit.memory == "Is vegetarian and avoids dairy"

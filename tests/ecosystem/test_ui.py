@@ -42,14 +42,22 @@ pytest.importorskip("playwright.sync_api", reason="playwright (the dev extra) dr
 def _fill(m: Memory) -> None:
     m.add(
         [
-            {"role": "user", "content": "I adopted a golden retriever puppy named Max.",
-             "timestamp": "2024-03-02T10:00:00Z"},
+            {
+                "role": "user",
+                "content": "I adopted a golden retriever puppy named Max.",
+                "timestamp": "2024-03-02T10:00:00Z",
+            },
             {"role": "assistant", "content": "Lovely! How old is he?"},
         ],
-        user_id="alice", session_id="s1",
-    )  # fmt: skip
-    m.add("Max, my golden retriever puppy, loves swimming in the lake.", user_id="alice",
-          session_id="s2", timestamp="2024-04-02T10:00:00Z")  # fmt: skip
+        user_id="alice",
+        session_id="s1",
+    )
+    m.add(
+        "Max, my golden retriever puppy, loves swimming in the lake.",
+        user_id="alice",
+        session_id="s2",
+        timestamp="2024-04-02T10:00:00Z",
+    )
     m.add("I am allergic to peanuts.", user_id="alice", timestamp="2024-04-10T09:00:00Z")
     m.add("I work as a nurse in Porto.", user_id="alice", timestamp="2024-05-01T09:00:00Z")
 
@@ -94,9 +102,11 @@ def test_ui_in_headless_chromium(server: LiveServer, tmp_path: Path) -> None:
         expect(page.locator("#memories li")).to_have_count(len(listed))
         expect(page.locator("#graph circle.node")).to_have_count(len(listed))
         links = {
-            m["id"]: _api(srv, "GET", f"/v1/memories/{m['id']}/links", params={"user_id": "alice"})
-            .json() for m in listed
-        }  # fmt: skip
+            m["id"]: _api(
+                srv, "GET", f"/v1/memories/{m['id']}/links", params={"user_id": "alice"}
+            ).json()
+            for m in listed
+        }
         out_links = sum(1 for ls in links.values() for link in ls if link["direction"] == "out")
         assert out_links >= 1
         expect(page.locator("#graph line.edge")).to_have_count(out_links)
@@ -105,8 +115,13 @@ def test_ui_in_headless_chromium(server: LiveServer, tmp_path: Path) -> None:
         page.fill("#query", "what is my dog called?")
         page.click("#search-form button")
         expect(page.locator("#results li.hit").first).to_contain_text("Max")
-        body = {"query": "what is my dog called?", "user_id": "alice", "top_k": 10,
-                "explain": True, "reinforce": False}  # fmt: skip
+        body = {
+            "query": "what is my dog called?",
+            "user_id": "alice",
+            "top_k": 10,
+            "explain": True,
+            "reinforce": False,
+        }
         top = _api(srv, "POST", "/v1/memories/search", json=body).json()["results"][0]
         first = page.locator("#results li.hit").first
         expect(first.locator(".bar")).to_have_count(len(top["explain"]))
