@@ -224,7 +224,7 @@ def relation(new_text: str, old_text: str) -> str:
     if _one_value_replaced(new, old, lost_values, new_values, lost_names, shared, new_text):
         return UPDATE
     # The same statement with its polarity flipped (possibly with a word of change added).
-    flipped = new.negated != old.negated and bool(old.words)
+    flipped = new.negated != old.negated and bool(shared)
     if (
         flipped
         and (old.words <= new.words or new.words <= old.words)
@@ -237,7 +237,10 @@ def relation(new_text: str, old_text: str) -> str:
     replaced = lost_values or lost_names or (old.words - new.words) or new_names
     added = new_values or new_names or (new.words - old.words)
     about_it = subject >= 2 or len(shared) >= len(old.words | new.words) / 2
-    if new.change and subject and replaced and added and len(lost_values) <= 1:
+    # A value and the named thing both gone ("Luna, 6 months" / "my bike, 9 months"): another
+    # thing, not a newer value of the same one.
+    other_thing = bool(lost_values and lost_names and not old.names & new.names)
+    if new.change and subject and replaced and added and len(lost_values) <= 1 and not other_thing:
         return UPDATE if about_it or old.names & new.names else DISTINCT
     return DISTINCT
 

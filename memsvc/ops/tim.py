@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from memsvc.ops.compare import SAME, UPDATE, relation
+from memsvc.text.slots import is_multi_valued
 
 # Near-duplicate threshold on cosine similarity of the A-MEM keys, for notes whose text is
 # unknown to the decision (legacy callers). MiniLM puts paraphrases of one sentence at
@@ -76,6 +77,10 @@ class Decision:
     superseded: tuple[int, ...] = field(default=())
 
 
+def _norm(value: str) -> str:
+    return re.sub(r"[\W_]+", "", value.lower())
+
+
 def is_filler(text: str) -> bool:
     return bool(_FILLER.match(text.strip())) or not re.search(r"\w", text)
 
@@ -92,6 +97,9 @@ def decide(
     # SUPERSEDE before near-duplicate MERGE: "I live in Berlin" and "I live in Paris" are
     # close in embedding space but different values of one slot.
     new_slots = dict(new.slots)
+    # Several allergies or pets at once are no update of each other; "St. Mary's" and
+    # "St Mary's" are one value.
+    single = {n: _norm(v) for n, v in new.slots if not is_multi_valued(n)}
     replaced = tuple(
         sorted(
             {
@@ -99,7 +107,7 @@ def decide(
                 for e in existing
                 if e.current
                 for name, value in e.slots
-                if name in new_slots and new_slots[name] != value
+                if name in single and single[name] != _norm(value)
             }
         )
     )

@@ -21,7 +21,7 @@ from memsvc.db.models import Note
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
-from memsvc.services import clock, episodes, history
+from memsvc.services import clock, episodes, freshness, history
 from memsvc.services.candidates import NoteRow, by_pk, fetch
 from memsvc.services.lexical import lexical_candidates
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
@@ -240,6 +240,7 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     if req.reinforce and cfg.reinforce and top:
         rt.reinforcer.record([c.note.pk for c in top], as_of)
     full = _full_rows(session, [c.note.pk for c in top])
+    top = freshness.newer_first(top, full)  # a newer value of the same subject first
     inline = (
         episodes.by_ids(
             session, scope.partition, (e for c in top for e in full[c.note.pk].episode_ids or [])

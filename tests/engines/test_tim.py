@@ -119,3 +119,15 @@ def test_similar_but_different_facts_are_added() -> None:
 def test_other_roles_are_never_merged_or_superseded() -> None:
     other = Existing(1, "old", 0.99, "assistant", "turn", content="My son is 7 years old.")
     assert decide(_new("My son is 8 years old."), [other]).op == "ADD"
+
+
+def test_slot_values_differing_in_punctuation_or_multi_valued_do_not_supersede() -> None:
+    nurse = (("employer", "st. mary's hospital"),)
+    e = Existing(2, "x", 0.99, "user", "turn", nurse, content="I work at St. Mary's Hospital.")
+    d = decide(_new("I work at St Mary's Hospital.", (("employer", "st mary's hospital"),)), [e])
+    assert d.op == "MERGE"
+    peanuts = Existing(
+        3, "x", 0.8, "user", "turn", (("allergy", "peanuts"),), content="I'm allergic to peanuts."
+    )
+    d = decide(_new("I'm allergic to shellfish.", (("allergy", "shellfish"),)), [peanuts])
+    assert d.op == "ADD"

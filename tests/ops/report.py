@@ -69,7 +69,9 @@ def run_mode(mode: str, cases: list[Case], bulk: bool) -> tuple[list[Outcome], s
             return outcomes, extra
         with FixtureLLMServer() as server:
             server.add(prompt("memorize"), scripted(MODELS[mode](cases)))
-            llm = llm_settings(server, batch_size=16).model_dump()
+            # Generous timeouts: a slow, shared machine must not send calls down the offline path.
+            llm = llm_settings(server, batch_size=16, timeout_s=30.0, wait_bound_s=None)
+            llm = llm.model_dump()
             with memory(settings_for(Path(tmp), llm=llm), embedder) as mem:
                 return run_suite(mem, cases), extra
 
