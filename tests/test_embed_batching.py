@@ -23,8 +23,8 @@ WORDS += ["speech", "garden", "piano", "train"]
 def texts_for(i: int) -> list[str]:
     """1-4 texts of different lengths, distinct per caller."""
     return [
-        f"Caller {i} text {j}: " + " ".join(WORDS[(i + k) % len(WORDS)] for k in range(3 + 7 * j))
-        for j in range(1 + i % 4)
+        f"Caller {i} text {j}: " + " ".join(WORDS[(i + k) % len(WORDS)] for k in range(3 + 5 * j))
+        for j in range(1 + i % 3)
     ]
 
 
@@ -76,7 +76,7 @@ def run_concurrently(batcher: MicroBatcher, calls: list[list[str]]) -> list[Vect
 def test_concurrent_callers_share_passes_and_get_their_own_rows(
     model: SentenceTransformerEmbedder,
 ) -> None:
-    calls = [texts_for(i) for i in range(12)]
+    calls = [texts_for(i) for i in range(8)]
     gate = GatedEncode(model, expect=len(calls) - 1)
     batcher = MicroBatcher(gate, dim=model.dim, max_wait_s=0.002, max_batch=1000)
     gate.batcher = batcher
@@ -84,7 +84,7 @@ def test_concurrent_callers_share_passes_and_get_their_own_rows(
         results = run_concurrently(batcher, calls)
     finally:
         batcher.close()
-    # Two passes served twelve callers: the first alone, the other eleven together.
+    # Two passes served eight callers: the first alone, the other seven together.
     assert gate.sizes == [len(calls[0]), sum(len(c) for c in calls[1:])]
     assert batcher.batches == 2 and batcher.requests == len(calls)
     for texts, got in zip(calls, results, strict=True):
@@ -156,7 +156,7 @@ def test_the_embedder_batches_documents(embedder: CachedEmbedder) -> None:
 def test_a_query_does_not_wait_for_a_document_batch(model: SentenceTransformerEmbedder) -> None:
     if model.query_engine != "onnx":
         pytest.skip("the PyTorch query path shares the model lock (it waits for one chunk)")
-    docs = [" ".join(WORDS * 12) + f" {i}" for i in range(192)]  # long texts: seconds of work
+    docs = [" ".join(WORDS * 8) + f" {i}" for i in range(64)]  # long texts: a second or more
     started, finished = threading.Event(), threading.Event()
 
     def documents() -> None:

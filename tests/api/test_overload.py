@@ -137,6 +137,34 @@ def test_sdk_reads_429_as_overloaded() -> None:
 # --- over real HTTP ---------------------------------------------------------------------------
 
 
+def test_concurrent_adds_past_the_limit_get_429_and_store_nothing(
+    tmp_path: Path, embedder: CachedEmbedder
+) -> None:
+    """One add at a time, no queue, six adds sent at once: the ones that find the slot taken
+    are refused at once with Retry-After and the API's error shape; nothing of them is stored."""
+    admission = {"add_concurrency": 1, "max_queue": 0}
+    app = create_app(make_settings(tmp_path, admission=admission), embedder=embedder)
+    barrier = threading.Barrier(6)
+
+    def add(i: int) -> httpx.Response:
+        barrier.wait()
+        body = {"text": f"Fact {i}: I keep {i} plants on my balcony.", "user_id": "u"}
+        return httpx.post(srv.url + "/v1/memories", json=body, timeout=60)
+
+    with LiveServer(app) as srv, ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(add, range(6)))
+        with runtime_of(app).db.read() as session:
+            stored = len(list(session.scalars(select(Episode.id))))
+    codes = sorted(r.status_code for r in answers)
+    assert 200 in codes and 429 in codes and set(codes) == {200, 429}, codes
+    for resp in answers:
+        if resp.status_code == 429:
+            assert resp.headers["retry-after"] == "1"
+            assert resp.json()["error"]["code"] == "overloaded"
+    assert stored == codes.count(200)
+
+
+@pytest.mark.slow
 def test_saturated_class_answers_429_with_retry_after(
     tmp_path: Path, embedder: CachedEmbedder, llm_server: FixtureLLMServer
 ) -> None:
