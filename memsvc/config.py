@@ -56,6 +56,9 @@ class EmbedSettings(BaseModel):
     micro_batch: bool = True
     micro_batch_wait_ms: float = Field(2.0, ge=0, le=1000)
     micro_batch_max: int = Field(256, ge=1)
+    # Raise the document-embedding thread's nice value by this much (Linux): searches and
+    # health checks then get the cores first while adds embed. 0 = same priority.
+    micro_batch_nice: int = Field(0, ge=0, le=19)
 
 
 class IndexSettings(BaseModel):
@@ -153,6 +156,9 @@ class RecallSettings(BaseModel):
     # scores min-max normalised per query (holds when every cosine is low or close);
     # "rrf": reciprocal ranks.
     fusion: Literal["rrf", "linear", "minmax"] = "linear"
+    # Notes said by a person the query names ("What did Caroline research?" and a note
+    # "Caroline: ...") get their score multiplied by 1 + this. 0 = off.
+    speaker_boost: float = Field(0.0, ge=0.0)
     rrf_k: int = 60
     # Lexical scores are normalised to the best one (0..1) while cosine similarities of
     # MiniLM sit in 0..0.7, so a weight under 1 keeps the two comparable.

@@ -135,3 +135,34 @@ def test_names_over_http_and_in_process_agree(tmp_path: Path, embedder: CachedEm
     assert bad.status_code == 422 and "name" in bad.text
     name = spec["components"]["schemas"]["Message"]["properties"]["name"]
     assert name["anyOf"][0].items() >= {("maxLength", 64), ("minLength", 1)}
+
+
+def test_named_people_in_a_question() -> None:
+    from memsvc.text.names import named_people
+
+    assert named_people("What did Caroline research?") == ["Caroline"]
+    assert named_people("When did Melanie's kids go camping?") == ["Melanie"]
+    assert named_people("What do Ada and Ben like?") == ["Ada", "Ben"]
+    # First words, "I", acronyms and stopwords are not people.
+    assert named_people("What did I buy? LGBTQ events. Then we left.") == []
+
+
+def test_speaker_boost_prefers_what_the_named_person_said(mem: Memory) -> None:
+    mem.add(
+        chat(
+            ("Melanie", "Caroline, I researched pottery classes all weekend!"),
+            ("Caroline", "I looked into adoption agencies, that was my project."),
+        ),
+        user_id="u",
+        session_id="s1",
+    )
+    query = "What did Caroline research?"
+    plain = mem.search(query, user_id="u", top_k=2).results
+    # Without the boost the turn that *mentions* Caroline and says "researched" wins.
+    assert plain[0].memory.startswith("Melanie: ")
+    recall = mem.settings.recall.model_copy(update={"speaker_boost": 0.5})
+    boosted = mem.search_view(mem.settings.model_copy(update={"recall": recall}))
+    hits = boosted.search(query, user_id="u", top_k=2, explain=True).results
+    assert hits[0].memory.startswith("Caroline: ")
+    assert hits[0].explain is not None and hits[0].explain["speaker"] == 0.5
+    assert hits[1].explain is not None and "speaker" not in hits[1].explain

@@ -68,3 +68,17 @@ def lexical_candidates(
         ).all()
         return [(int(pk), float(s)) for pk, s in rows]
     return []
+
+
+def spoken_by(session: Session, partition: str, pks: list[int], names: list[str]) -> set[int]:
+    """Of the notes `pks`, those a named person said: their text starts "Name: " (how a named
+    speaker's words are stored, `ingest.speaker_names`). One indexed lookup by primary key."""
+    if not pks or not names:
+        return set()
+    from sqlalchemy import or_, select
+
+    from memsvc.db.models import Note
+
+    match = or_(*(Note.search_text.like(f"{n}: %") for n in names))
+    stmt = select(Note.pk).where(Note.partition == partition, Note.pk.in_(pks), match)
+    return {int(pk) for pk in session.scalars(stmt)}

@@ -23,9 +23,10 @@ from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
 from memsvc.services import clock, episodes, freshness, history
 from memsvc.services.candidates import NoteRow, by_pk, fetch
-from memsvc.services.lexical import lexical_candidates
+from memsvc.services.lexical import lexical_candidates, spoken_by
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
 from memsvc.services.scope import Scope
+from memsvc.text.names import named_people
 from memsvc.text.timeexpr import TimeRange, parse_time_range, wants_latest
 
 # People mention events a few days after they happen: a range from the query is widened
@@ -212,6 +213,22 @@ def expand_links(
             pool[n.pk] = Candidate(note=n, similarity=0.0, via="link", graph=reached[n.pk][0])
 
 
+def boost_speakers(
+    session: Session, scope: Scope, query: str, pool: list[Candidate], boost: float
+) -> None:
+    """Name matching: a note said by someone the query names is worth more than one that
+    only mentions them ("Thanks, Caroline!" said by Melanie)."""
+    names = named_people(query)
+    if not names:
+        return
+    said = spoken_by(session, scope.partition, [c.note.pk for c in pool], names)
+    for c in pool:
+        if c.note.pk in said:
+            c.parts["speaker"] = boost
+            c.score *= 1 + boost
+            c.parts["score"] = c.score
+
+
 def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -> SearchResult:
     started = time.perf_counter()
     cfg = rt.settings.recall
@@ -232,6 +249,8 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     candidates = list(pool.values())
     fuse(rt.settings, candidates)
     finish(rt.settings, candidates, as_of, latest=cfg.time_aware and wants_latest(req.query))
+    if cfg.speaker_boost > 0:
+        boost_speakers(session, scope, req.query, candidates, cfg.speaker_boost)
     if req.thoughts_first:
         candidates.sort(key=lambda c: (c.note.kind != "thought", -c.score, c.note.pk))
     else:
