@@ -98,10 +98,6 @@ Content = Annotated[
     AfterValidator(_not_blank),
     Field(json_schema_extra={"pattern": NOT_BLANK_PATTERN}),
 ]
-# Free text that may be blank but must be storable.
-Text = Annotated[
-    str, AfterValidator(check_text), Field(json_schema_extra={"pattern": NO_NUL_PATTERN})
-]
 # Short labels (a message's role): printable, not blank.
 Label = Annotated[
     str,
@@ -201,7 +197,6 @@ Metadata = Annotated[
         "numbers must be finite.",
     ),
 ]
-MetadataValue = str | int | float | bool | None
 
 
 def one_of_required(*fields: str, any_of: bool = True) -> dict[str, Any]:
