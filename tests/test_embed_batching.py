@@ -4,6 +4,8 @@ they concern and no other; queries never wait behind a document batch."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -176,3 +178,22 @@ def test_a_query_does_not_wait_for_a_document_batch(model: SentenceTransformerEm
     docs_done = time.perf_counter() - t0
     assert vec.shape == (model.dim,)
     assert query_done < docs_done / 2
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="per-thread nice is Linux's")
+def test_nice_lowers_the_worker_thread_only() -> None:
+    seen: list[int] = []
+
+    def encode(texts: list[str]) -> Vectors:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return np.zeros((len(texts), 4), dtype=np.float32)
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    batcher = MicroBatcher(encode, dim=4, nice=5)
+    try:
+        assert batcher.embed(["a", "b"]).shape == (2, 4)
+    finally:
+        batcher.close()
+    assert seen == [min(19, mine + 5)]
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == mine  # caller untouched
+    assert os.getpriority(os.PRIO_PROCESS, os.getpid()) == mine  # and the main thread

@@ -20,7 +20,9 @@ never queue behind a large document batch.
 from __future__ import annotations
 
 import logging
+import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -57,6 +59,7 @@ class MicroBatcher:
         dim: int,
         max_wait_s: float = 0.002,
         max_batch: int = 256,
+        nice: int = 0,
         name: str = "memsvc-embed-batcher",
     ) -> None:
         if max_batch < 1 or max_wait_s < 0:
@@ -65,6 +68,7 @@ class MicroBatcher:
         self._dim = dim
         self.max_wait_s = max_wait_s
         self.max_batch = max_batch
+        self.nice = nice
         self._name = name
         self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
         self._lock = threading.Lock()
@@ -108,7 +112,20 @@ class MicroBatcher:
             self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
             self._thread.start()
 
+    def _lower_priority(self) -> None:
+        """Linux only, where a thread has a nice value of its own (elsewhere this would renice
+        the whole process). The math library's worker threads, created by this thread on its
+        first encode, inherit it; searches and the event loop then win the cores."""
+        if self.nice <= 0 or not sys.platform.startswith("linux"):
+            return
+        try:
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + self.nice)
+        except OSError as exc:
+            log.warning("could not lower the embedding thread's priority: %s", exc)
+
     def _loop(self) -> None:
+        self._lower_priority()
         stop = False
         while not stop:
             first = self._queue.get()

@@ -97,6 +97,7 @@ class SentenceTransformerEmbedder:
                 dim=self._dim,
                 max_wait_s=settings.micro_batch_wait_ms / 1000,
                 max_batch=settings.micro_batch_max,
+                nice=settings.micro_batch_nice,
             )
         self._onnx: OnnxQueryEncoder | None = None
         if settings.query_engine != "torch" and not settings.device.startswith("cuda"):
