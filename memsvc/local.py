@@ -177,7 +177,7 @@ class Memory:
     ) -> MemoryPage:
         scope = self._scope(user_id, agent_id, session_id)
         api = self.settings.api
-        size = min(limit or api.page_size, api.max_page_size)
+        size = memories.page_size(api, limit)
         return self._read(
             lambda s: memories.list_page(
                 session=s,

@@ -11,6 +11,7 @@ import numpy as np
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from memsvc.config import ApiSettings
 from memsvc.db.models import Episode, Job, Note, NoteHistory, NoteLink, Partition
 from memsvc.errors import InvalidInput, NotFound
 from memsvc.runtime import Runtime
@@ -42,6 +43,16 @@ def load_note(session: Session, scope: Scope, memory_id: str, *, lock: bool = Fa
 
 def get(*, session: Session, scope: Scope, memory_id: str) -> MemoryRead:
     return history.to_read(load_note(session, scope, memory_id))
+
+
+def page_size(api: ApiSettings, limit: int | None) -> int:
+    """The page size for a list call: the default when none is asked, a clear error (not a
+    silent clamp) past the configured maximum."""
+    if limit is not None and limit > api.max_page_size:
+        raise InvalidInput(
+            f"limit must be <= {api.max_page_size}", details={"limit": api.max_page_size}
+        )
+    return limit or api.page_size
 
 
 def _encode_cursor(pk: int) -> str:
@@ -88,8 +99,11 @@ def list_page(
 def update(
     *, session: Session, rt: Runtime, scope: Scope, memory_id: str, req: MemoryUpdate
 ) -> MemoryRead:
-    from memsvc.services.ingest import content_hash  # ingest imports this module's helpers
+    # Imported here: ingest imports this module's helpers.
+    from memsvc.services.ingest import check_limits, content_hash
 
+    if req.text is not None:
+        check_limits(rt, [req.text])  # the add's limits: an edit is no way around them
     partition = scope.partition
     load_note(session, scope, memory_id)  # 404 before taking the partition's write lock
     session.rollback()  # re-read under the partition's write lock below

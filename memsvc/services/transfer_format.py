@@ -17,6 +17,7 @@ from sqlalchemy import LargeBinary
 
 from memsvc.db.base import Base, UTCDateTime
 from memsvc.errors import InvalidInput
+from memsvc.schemas.common import check_json
 
 _NOT_EXPORTED = {"pk", "namespace", "partition"}  # the importer's own
 
@@ -88,6 +89,12 @@ def parse_lines(lines: Iterable[str]) -> Iterator[dict[str, Any]]:
         for item in value if isinstance(value, list) else [value]:
             if not isinstance(item, dict):
                 raise InvalidInput(f"line {number}: expected JSON objects")
+            try:
+                # The API's rule for stored JSON: no NUL or lone surrogates, finite numbers
+                # (PostgreSQL refuses them and SQLite would store them as they are).
+                check_json(item)
+            except ValueError as exc:
+                raise InvalidInput(f"line {number}: {exc}") from None
             yield item
 
 

@@ -114,7 +114,12 @@ class Importer:
         except (sa.exc.StatementError, TypeError, ValueError) as exc:
             # A value of the wrong type or shape in the file: the client's fault, not ours.
             self.session.rollback()
-            raise InvalidInput(f"import failed in partition {batch.partition!r}: {exc}") from exc
+            # The message names the record's problem, never the SQL behind it.
+            reason = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
+            raise InvalidInput(
+                f"import failed in partition {batch.partition!r}: a value has the wrong type "
+                f"or shape ({type(reason).__name__})"
+            ) from exc
 
     def _write(self, batch: Batch) -> None:
         p, session = batch.partition, self.session

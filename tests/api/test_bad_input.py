@@ -323,12 +323,6 @@ PATCH_OVER_LIMIT = Case(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PATCH does not apply add's length limit yet: services.memories.update needs "
-    "ingest.check_limits(rt, [req.text]) (not this test's file to change); strict, so this "
-    "marker fails once it does",
-)
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_patch_applies_the_add_length_limit(server: LiveServer) -> None:
     with httpx.Client(base_url=server.url, timeout=60) as http:

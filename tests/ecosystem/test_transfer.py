@@ -291,6 +291,11 @@ def test_cli_export_then_import(tmp_path: Path, embedder: CachedEmbedder) -> Non
         '"event_time": "2024-01-01T00:00:00Z", "strength": "strong"}',
         '{"type": "something"}',
         "[1, 2]",
+        # Values the API refuses everywhere: NUL, NaN (SQLite would store both as they are).
+        '{"type": "note", "id": "n1", "user_id": "u", "content": "x\\u0000y", '
+        '"event_time": "2024-01-01T00:00:00Z"}',
+        '{"type": "note", "id": "n1", "user_id": "u", "content": "x", '
+        '"event_time": "2024-01-01T00:00:00Z", "metadata": {"v": NaN}}',
     ],
 )
 def test_bad_records_are_invalid_input(tmp_path: Path, embedder: CachedEmbedder, line: str) -> None:
@@ -303,3 +308,25 @@ def test_bad_records_are_invalid_input(tmp_path: Path, embedder: CachedEmbedder,
                 records=list(transfer.parse_lines([line])),
             )
         assert m.get_all(user_id="u").results == []
+
+
+def test_http_import_and_export_edge_cases(tmp_path: Path, embedder: CachedEmbedder) -> None:
+    with (
+        LiveServer(create_app(make_settings(tmp_path), embedder=embedder)) as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as http,
+    ):
+        for body in (b"", b"  \n", b"\xff\xfe"):
+            resp = http.post("/v1/import", content=body)
+            assert resp.status_code == 422, resp.text
+        bad = '{"type": "note", "id": "n1", "user_id": "u", "content": "x", '
+        bad += '"event_time": "2024-01-01T00:00:00Z", "strength": "strong"}'
+        resp = http.post("/v1/import", content=bad.encode())
+        assert resp.status_code == 422 and "SELECT" not in resp.text and "INSERT" not in resp.text
+        owner = "Zoë-王"  # not Latin-1: must still give a valid header
+        http.post("/v1/memories", json={"text": "I like tea.", "user_id": owner, "infer": False})
+        resp = http.get("/v1/export", params={"user_id": owner})
+        assert resp.status_code == 200
+        assert "filename*=UTF-8''" in resp.headers["content-disposition"]
+        assert any(
+            json.loads(line).get("content") == "I like tea." for line in resp.text.splitlines()
+        )

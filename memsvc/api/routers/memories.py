@@ -88,7 +88,7 @@ def list_memories(
     include_forgotten: bool = False,
 ) -> MemoryPage:
     api = rt.settings.api
-    size = min(limit or api.page_size, api.max_page_size)
+    size = memories.page_size(api, limit)
     return memories.list_page(
         session=session, scope=scope, limit=size, cursor=cursor, include_forgotten=include_forgotten
     )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from memsvc.api.deps import NamespaceDep, RuntimeDep
+from memsvc.errors import InvalidInput
 from memsvc.schemas.common import ID_PATTERN
 from memsvc.services import transfer
 from memsvc.services.scope import Scope
@@ -44,8 +46,10 @@ def export(
             ):
                 yield json.dumps(record, ensure_ascii=False) + "\n"
 
-    name = (scope.partition if scope else ns).replace("/", "-")
-    disposition = f'attachment; filename="memsvc-{name}.jsonl"'
+    name = "memsvc-" + (scope.partition if scope else ns).replace("/", "-") + ".jsonl"
+    # RFC 6266/5987: an ASCII fallback plus the UTF-8 name, so any owner id is a valid header.
+    fallback = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
     return StreamingResponse(
         lines(), media_type=NDJSON, headers={"content-disposition": disposition}
     )
@@ -69,7 +73,13 @@ async def import_(
     """Idempotent: rows already present are skipped. Bodies are limited like any request
     (`MEMSVC_API__MAX_BODY_BYTES`); send a large export in several requests, or use
     `memsvc import`. `user_id` owns mem0 items that name no owner."""
-    body = (await request.body()).decode("utf-8", errors="replace")
+    raw = await request.body()
+    if not raw.strip():
+        raise InvalidInput("the import body is empty: send JSON Lines from /v1/export")
+    try:
+        body = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"the import body is not UTF-8 (byte {exc.start})") from None
     records = list(transfer.parse_lines(body.splitlines()))
 
     def run() -> transfer.ImportResult:
