@@ -157,7 +157,9 @@ def test_speaker_boost_prefers_what_the_named_person_said(mem: Memory) -> None:
         session_id="s1",
     )
     query = "What did Caroline research?"
-    plain = mem.search(query, user_id="u", top_k=2).results
+    off = mem.settings.recall.model_copy(update={"speaker_boost": 0.0})
+    plain = mem.search_view(mem.settings.model_copy(update={"recall": off}))
+    plain = plain.search(query, user_id="u", top_k=2).results
     # Without the boost the turn that *mentions* Caroline and says "researched" wins.
     assert plain[0].memory.startswith("Melanie: ")
     recall = mem.settings.recall.model_copy(update={"speaker_boost": 0.5})

@@ -16,6 +16,7 @@ ABLATIONS: list[SystemConfig] = [
     SystemConfig("rrf-fusion", {"recall": {"fusion": "rrf"}}),
     SystemConfig("minmax-fusion", {"recall": {"fusion": "minmax"}}),
     SystemConfig("no-speaker-names", {"ingest": {"speaker_names": False}}),
+    SystemConfig("no-speaker-boost", {"recall": {"speaker_boost": 0.0}}),
     SystemConfig("context-keys", {"ingest": {"context_keys": True}}),
     SystemConfig("no-key-expansion", {"ingest": {"key_expansion": False}}),
     SystemConfig("turn-granularity", {"ingest": {"granularity": "turn"}}),
