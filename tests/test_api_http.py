@@ -117,7 +117,7 @@ def test_malformed_json_and_oversized_bodies(http: httpx.Client) -> None:
     bad = http.post(
         "/v1/memories", content=b"{not json", headers={"content-type": "application/json"}
     )
-    _error(bad, 422, "invalid_input")
+    _error(bad, 400, "bad_request")  # not JSON at all: a malformed request, not invalid data
     big = http.post("/v1/memories", json={"user_id": "u", "text": "x" * 30_000})
     err = _error(big, 413, "payload_too_large")
     assert err["details"] == {"limit": 20_000}

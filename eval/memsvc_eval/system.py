@@ -22,7 +22,9 @@ from .results import IngestResult
 
 # Applied under every configuration's overrides. The background worker (decay sweep) is
 # off because eval replays 2023 timestamps and must see time only through ``as_of``.
-EVAL_DEFAULTS: dict[str, Any] = {"background": False}
+# No background worker, so the LLM (when one is configured) is waited for at ingest: a note
+# left to the job queue past the API's wait bound would never be enriched in an eval run.
+EVAL_DEFAULTS: dict[str, Any] = {"background": False, "llm": {"wait_bound_s": None}}
 
 
 @dataclass(frozen=True)

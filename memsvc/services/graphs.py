@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from memsvc.db.engine import Database
 from memsvc.db.models import NoteLink
@@ -17,17 +18,22 @@ class GraphStore:
         self._graphs: dict[str, LinkGraph] = {}
         self._lock = threading.Lock()
 
-    def get(self, partition: str) -> LinkGraph:
+    def get(self, partition: str, session: Session | None = None) -> LinkGraph:
+        """The partition's graph, loaded on first use through the caller's `session` when
+        given: a search that opened a second connection while holding one could exhaust
+        the pool under load and wait on itself."""
         with self._lock:
             graph = self._graphs.get(partition)
         if graph is not None:
             return graph
-        with self.db.read() as session:
-            edges = session.execute(
-                select(NoteLink.source_pk, NoteLink.target_pk, NoteLink.weight).where(
-                    NoteLink.partition == partition
-                )
-            ).all()
+        stmt = select(NoteLink.source_pk, NoteLink.target_pk, NoteLink.weight).where(
+            NoteLink.partition == partition
+        )
+        if session is not None:
+            edges = session.execute(stmt).all()
+        else:
+            with self.db.read() as own:
+                edges = own.execute(stmt).all()
         graph = LinkGraph((int(a), int(b), float(w)) for a, b, w in edges)
         with self._lock:
             return self._graphs.setdefault(partition, graph)

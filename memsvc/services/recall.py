@@ -201,7 +201,7 @@ def expand_links(
     cfg = rt.settings.recall
     if cfg.graph_hops <= 0 or not seeds:
         return
-    graph = rt.graphs.get(scope.partition)
+    graph = rt.graphs.get(scope.partition, session)
     reached = graph.expand(
         {c.note.pk: c.parts["relevance"] for c in seeds}, cfg.graph_hops, cfg.graph_damping
     )
