@@ -98,9 +98,28 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--efs", type=ints, default=ints("16,32,64,128,256"))
     ap.add_argument("--probes", type=ints, default=ints("4,8,16,32,48,64,96,128"))
     ap.add_argument("--spann", nargs="*", default=[], help="SpannParams overrides key=value")
+    ap.add_argument("--profile-probe", type=int, default=0, help="cProfile SPANN batch here")
+    ap.add_argument(
+        "--vectors", type=Path, default=None, help="folder written by --save-vectors: use it"
+    )
+    ap.add_argument(
+        "--save-vectors", type=Path, default=None, help="write base + queries there (fp16 parts)"
+    )
+    ap.add_argument("--save-n", type=int, default=80_000, help="base vectors --save-vectors keeps")
     args = ap.parse_args(argv)
 
     t0 = time.time()
+    if args.vectors:
+        base, queries, info = load_vectors(args.vectors, args.n)
+    else:
+        base, queries, info = embedded(args)
+    print(f"data: {info} in {time.time() - t0:.0f}s", flush=True)
+    if args.save_vectors:
+        save_vectors(args.save_vectors, base[: args.save_n], queries, info)
+    run(args, base, queries, info, t0)
+
+
+def embedded(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     embed_kw: dict[str, Any] = {
         "device": args.embed_device,
         "fp16": args.fp16,
@@ -118,7 +137,35 @@ def main(argv: list[str] | None = None) -> None:
         **embed_kw,
     )
     queries = np.ascontiguousarray(np.vstack([held, lme]), dtype=np.float32)
-    print(f"data: {info} in {time.time() - t0:.0f}s", flush=True)
+    return base, queries, info
+
+
+# Vectors travel back from the GPU machine as fp16 parts of at most 20,000 rows (15.4 MB: the
+# device tool returns files of at most 16 MiB); loaded here as float32, re-normalised.
+_PART = 20_000
+
+
+def save_vectors(folder: Path, base: np.ndarray, queries: np.ndarray, info: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for j, s in enumerate(range(0, base.shape[0], _PART)):
+        np.save(folder / f"base-{j:02d}.npy", base[s : s + _PART].astype(np.float16))
+    np.save(folder / "queries.npy", queries.astype(np.float16))
+    (folder / "info.json").write_text(json.dumps(info))
+
+
+def load_vectors(folder: Path, n: int) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    parts = [np.load(f) for f in sorted(folder.glob("base-*.npy"))]
+    base = np.vstack(parts)[:n].astype(np.float32)
+    queries = np.load(folder / "queries.npy").astype(np.float32)
+    for x in (base, queries):
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+    info = {**json.loads((folder / "info.json").read_text()), "vectors": f"{folder} (fp16)"}
+    return np.ascontiguousarray(base), np.ascontiguousarray(queries), info
+
+
+def run(
+    args: argparse.Namespace, base: np.ndarray, queries: np.ndarray, info: dict[str, Any], t0: float
+) -> None:
     gt = faiss.IndexFlatIP(base.shape[1])
     gt.add(base)
     truth = gt.search(queries, am.K)[1]
@@ -179,6 +226,7 @@ def main(argv: list[str] | None = None) -> None:
                     args.probes,
                     args.threads,
                     device,
+                    args.profile_probe,
                 )
             )
         elif method.startswith("gpu-exact"):

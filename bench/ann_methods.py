@@ -29,6 +29,10 @@ class Point:
     p50_ms: float
     p99_ms: float
     qps: float
+    # SPANN only: batch QPS of the per-query loop (`search.search_cpu` on a thread pool), the
+    # batch path before `batch.search_batch`, measured on the same index in the same run.
+    qps_loop: float | None = None
+    same_ids_as_loop: bool | None = None
 
 
 @dataclass
@@ -183,8 +187,10 @@ def run_spann(
     probes: Sequence[int],
     threads: int,
     device: str = "cpu",
+    profile_probe: int = 0,
 ) -> Result:
     from memsvc.index.spann import SpannIndex, SpannParams
+    from memsvc.index.spann.search import search_cpu
 
     shutil.rmtree(folder, ignore_errors=True)
     p = SpannParams.from_dict({**params, "device": device})
@@ -210,12 +216,53 @@ def run_spann(
             def many(q: F32, mp: int = mp) -> I64:
                 return index.search(q, K, max_probe=mp, device=device, threads=threads)[1]
 
+            def loop(q: F32, mp: int = mp) -> I64:
+                core = index._core  # the old batch path, for the before/after ratio
+                with core.rw.read():
+                    return search_cpu(core, q, K, mp, p.probe_ratio, threads)[1]
+
             r, p50, p99, qps = measure(one, queries, truth, n_single, batch=many)
-            res.points.append(Point({"max_probe": mp}, r, p50, p99, qps))
+            point = Point({"max_probe": mp}, r, p50, p99, qps)
+            if device == "cpu":
+                t0 = time.perf_counter()
+                old = loop(queries)
+                point.qps_loop = queries.shape[0] / (time.perf_counter() - t0)
+                point.same_ids_as_loop = bool(np.array_equal(old, many(queries)))
+            res.points.append(point)
+            if mp == profile_probe and device == "cpu":
+                # One thread, so cProfile (which follows only the calling thread) sees it all.
+                def loop1(q: F32, mp: int = mp) -> I64:
+                    with index._core.rw.read():
+                        return search_cpu(index._core, q, K, mp, p.probe_ratio, 1)[1]
+
+                def many1(q: F32, mp: int = mp) -> I64:
+                    return index.search(q, K, max_probe=mp, device=device, threads=1)[1]
+
+                res.notes += (
+                    f" | profile max_probe={mp}, 1 thread: loop\n{profiled(loop1, queries)}"
+                )
+                res.notes += f" | batch\n{profiled(many1, queries)}"
         res.notes += f" rss_file_after={rss()['file']}"
     finally:
         index.close()
     return res
+
+
+def profiled(fn: Callable[[F32], I64], queries: F32, top: int = 12) -> str:
+    """cProfile of one batch call: the `top` entries by own time, as pstats prints them."""
+    import cProfile
+    import io
+    import pstats
+
+    prof = cProfile.Profile()
+    prof.enable()
+    fn(queries)
+    prof.disable()
+    buf = io.StringIO()
+    pstats.Stats(prof, stream=buf).sort_stats("tottime").print_stats(top)
+    text = buf.getvalue()
+    print(text, flush=True)
+    return text
 
 
 def run_gpu_exact(base: F32, queries: F32, truth: I64, dtype: str) -> Result:

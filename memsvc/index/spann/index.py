@@ -16,6 +16,7 @@ import numpy as np
 from memsvc.index.base import FloatArray, IdArray, check_ids, check_vectors
 from memsvc.index.spann import compact as _compact
 from memsvc.index.spann import storage
+from memsvc.index.spann.batch import search_batch
 from memsvc.index.spann.build import bulk_load
 from memsvc.index.spann.core import Core, new_heads
 from memsvc.index.spann.params import SpannParams
@@ -150,8 +151,9 @@ class SpannIndex:
         device: str | None = None,
         threads: int = 1,
     ) -> tuple[FloatArray, IdArray]:
-        """Top-k (scores, ids) per query; probing knobs default to the index's params.
-        `threads` > 1 spreads a CPU batch over a thread pool."""
+        """Top-k (scores, ids) per query; probing knobs default to the index's params. A CPU
+        batch runs chunk by chunk in FAISS (`batch.search_batch`: the same results as one query
+        at a time); `threads` > 1 spreads the chunks over a thread pool."""
         q = check_vectors(queries, self.dim)
         if k <= 0:
             raise ValueError("k must be positive")
@@ -161,7 +163,9 @@ class SpannIndex:
         with self._core.rw.read():
             if self._use_gpu(device or p.device, q.shape[0]):
                 return self._gpu_mirror().search(q, k, mp, pr)
-            return search_cpu(self._core, q, k, mp, pr, threads)
+            if q.shape[0] == 1:
+                return search_cpu(self._core, q, k, mp, pr)
+            return search_batch(self._core, q, k, mp, pr, threads)
 
     def count(self) -> int:
         return self._core.n_live

@@ -187,6 +187,25 @@ class PostingStore:
             slots, codes = self._pread(offs, cos, counts)
         return slots, codes, counts
 
+    def sources(
+        self, lists: npt.NDArray[np.int64]
+    ) -> tuple[I32, U8, npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """Where the entries of distinct `lists` can be gathered from: (slot array, code rows,
+        first slot index per list, first code row per list, entries per list). In mmap mode
+        these are the mapping itself (nothing is copied here; callers gather straight from the
+        page cache); in pread mode each list is read once into fresh arrays."""
+        lists = np.asarray(lists, dtype=np.int64)
+        if self.io == "mmap":
+            view = self._view
+            assert view is not None
+            counts = self.count[lists].astype(np.int64)
+            offs = self.offset[lists]
+            cos = self.codes_offset(offs, self.cap[lists])
+            return view[2], view[1], offs // 4, cos // self.row_bytes, counts
+        slots, codes, counts = self.read(lists)
+        starts = np.cumsum(counts) - counts
+        return slots, codes, starts, starts, counts
+
     def _gather(
         self, offs: npt.NDArray[np.int64], cos: npt.NDArray[np.int64], counts: npt.NDArray[np.int64]
     ) -> tuple[I32, U8]:
