@@ -72,6 +72,11 @@ class IndexSettings(BaseModel):
     min_candidates: int = 50
     save_interval_s: float = 30.0
     spann: dict[str, float | int | str | bool] = Field(default_factory=dict)
+    # Several replicas on one database: every `follow_interval_s` a replica reads the version
+    # of each partition it holds in memory (one query) and applies other replicas' writes from
+    # the change log (`index_changes`, kept `change_log_keep_s`). 0 turns following off.
+    follow_interval_s: float = Field(0.25, ge=0)
+    change_log_keep_s: float = Field(3600.0, gt=0)
 
 
 class IngestSettings(BaseModel):

@@ -222,3 +222,21 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     response: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class IndexChange(Base):
+    """One row per `partitions.version` bump, written in the bump's transaction: the note pks
+    whose vectors it upserted or removed. Another replica whose in-memory index is at an older
+    version applies the rows after it (reading the vectors from `notes`) instead of rebuilding.
+    Pruned by age (`index.change_log_keep_s`); a replica behind the pruned range rebuilds.
+    `upserted` is null when the writer did not say what changed (the replica rebuilds)."""
+
+    __tablename__ = "index_changes"
+
+    partition: Mapped[str] = mapped_column(
+        String(600), ForeignKey("partitions.key", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    upserted: Mapped[list[int] | None] = mapped_column(JSONType, nullable=True)
+    removed: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)

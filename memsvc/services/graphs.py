@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from memsvc.db.engine import Database
 from memsvc.db.models import NoteLink
 from memsvc.graph import LinkGraph
+from memsvc.services import replicas
 
 
 class GraphStore:
@@ -17,6 +18,8 @@ class GraphStore:
         self.db = db
         self._graphs: dict[str, LinkGraph] = {}
         self._lock = threading.Lock()
+        # Another replica wrote to (or erased) a partition: reload its edges on next use.
+        replicas.on_foreign_change(db, self.drop)
 
     def get(self, partition: str, session: Session | None = None) -> LinkGraph:
         """The partition's graph, loaded on first use through the caller's `session` when

@@ -42,6 +42,9 @@ class PendingChanges:
     remove_ids: list[int] = field(default_factory=list)
     # note pk -> its part vectors (n, dim); replaces whatever parts the note had.
     part_sets: dict[int, FloatArray] = field(default_factory=dict)
+    # The partition version these changes committed as (set by memsvc.services.change_log
+    # when the transaction that bumped it commits); None: nothing committed.
+    committed: int | None = None
 
     def upsert(self, ids: list[int], vectors: FloatArray) -> None:
         self.upsert_ids.extend(ids)

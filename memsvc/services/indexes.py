@@ -8,6 +8,10 @@ index applies the change after the commit, under the partition's write lock, and
 folder records the version it reflects. At load, a folder whose version differs from the
 database's (a crash between commit and save, a copied database, ...) is rebuilt from the
 `notes` table, so the index can always be thrown away.
+
+Several processes (replicas) may share one database: each bump also logs what it changed
+(`change_log`), and a follower thread (`replicas`) brings indexes that another process made
+stale up to date from that log.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +32,8 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from memsvc.config import Settings
@@ -34,6 +41,7 @@ from memsvc.db.engine import Database
 from memsvc.db.models import Note, Partition
 from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex, write_atomic
 from memsvc.index.factory import build_index, load_index
+from memsvc.services import change_log, replicas
 from memsvc.services.index_changes import (
     MAX_PARTS,
     PARTS_SUFFIX,
@@ -48,17 +56,27 @@ STATE = "state.json"
 
 
 def bump_version(session: Session, partition: str, namespace: str) -> int:
-    """Increment the partition's version inside the caller's transaction; returns the new one."""
-    row = session.get(Partition, partition, with_for_update=True)
-    if row is None:
-        row = Partition(key=partition, namespace=namespace, version=0)
-        session.add(row)
+    """Increment the partition's version inside the caller's transaction; returns the new one.
+
+    A new partition row starts at the wall clock in microseconds, not 0: a partition erased
+    and written again never repeats a version another replica still holds in memory. Two
+    replicas creating the same partition at once both succeed (insert-or-nothing)."""
+    dialect = session.get_bind().dialect.name
+    first = {"key": partition, "namespace": namespace, "version": time.time_ns() // 1000}
+    if dialect in ("postgresql", "sqlite"):
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        session.execute(insert(Partition).values(**first).on_conflict_do_nothing())
+    elif session.get(Partition, partition, with_for_update=True) is None:
+        session.add(Partition(**first))
         session.flush()
-    session.execute(
-        update(Partition).where(Partition.key == partition).values(version=Partition.version + 1)
-    )
-    session.refresh(row)
-    return int(row.version)
+    version = session.execute(
+        update(Partition)
+        .where(Partition.key == partition)
+        .values(version=Partition.version + 1)
+        .returning(Partition.version)
+    ).scalar_one()
+    change_log.register(session, partition, int(version))
+    return int(version)
 
 
 @dataclass
@@ -79,6 +97,10 @@ class IndexRegistry:
         self.root.mkdir(parents=True, exist_ok=True)
         self._slots: dict[str, _Slot] = {}
         self._slots_lock = threading.Lock()
+        self._follower: replicas.Follower | None = None
+        if settings.index.follow_interval_s > 0:
+            self._follower = replicas.Follower(self, settings.index.follow_interval_s)
+            self._follower.start()
 
     # -- folders --------------------------------------------------------------------------
     def folder(self, name: str) -> Path:
@@ -212,6 +234,7 @@ class IndexRegistry:
         self._ensure(partition + PARTS_SUFFIX)
         with slot.lock:  # the key slot's lock serialises the partition's writers
             changes = PendingChanges()
+            change_log.set_active(partition, changes)
             try:
                 yield changes
             except BaseException:
@@ -223,12 +246,26 @@ class IndexRegistry:
                             _close(s.index)
                             s.index, s.version = None, -1
                 raise
+            finally:
+                change_log.set_active(partition, None)
+            version = changes.committed
+            behind = [s.version for s in (slot, parts) if s.index is not None]
+            if version is not None and any(v != version - 1 for v in behind):
+                # Another replica committed in between: the log covers its change and ours.
+                self._catch_up(partition, version)
+                replicas.notify(self.db, partition)
+                return
             if changes:
                 try:
                     self._apply(
-                        partition, slot, changes.remove_ids, changes.upsert_ids, changes.upsert_vecs
+                        partition,
+                        slot,
+                        changes.remove_ids,
+                        changes.upsert_ids,
+                        changes.upsert_vecs,
+                        version,
                     )
-                    self._apply_parts(partition, parts, changes)
+                    self._apply_parts(partition, parts, changes, version)
                 except Exception:
                     # Both indexes must reflect the same commit: rebuild both from the database.
                     for s in (slot, parts):
@@ -236,8 +273,15 @@ class IndexRegistry:
                             _close(s.index)
                             s.index, s.version = None, -1
                     raise
+            elif version is not None:  # a bump with nothing to apply
+                for s in (slot, parts):
+                    with s.lock:
+                        if s.index is not None:
+                            s.version = version
 
-    def _apply_parts(self, partition: str, slot: _Slot, changes: PendingChanges) -> None:
+    def _apply_parts(
+        self, partition: str, slot: _Slot, changes: PendingChanges, version: int | None
+    ) -> None:
         gone = [*changes.remove_ids, *changes.part_sets]
         remove = [i for pk in gone for i in part_ids(pk, MAX_PARTS)]
         ids = [i for pk, v in changes.part_sets.items() for i in part_ids(pk, len(v))]
@@ -245,7 +289,7 @@ class IndexRegistry:
         with slot.lock:
             if slot.index is None:  # dropped after a failure: rebuilt on next use
                 return
-            self._apply(partition + PARTS_SUFFIX, slot, remove, ids, vecs)
+            self._apply(partition + PARTS_SUFFIX, slot, remove, ids, vecs, version)
 
     def _apply(
         self,
@@ -254,6 +298,7 @@ class IndexRegistry:
         remove: list[int],
         ids: list[int],
         vecs: list[FloatArray],
+        version: int | None,
     ) -> None:
         index = slot.index
         assert index is not None
@@ -269,7 +314,7 @@ class IndexRegistry:
             _close(slot.index)
             slot.index, slot.version = None, -1
             raise
-        slot.version = self._db_version(name)
+        slot.version = self._db_version(name) if version is None else version
         slot.dirty = True
         if self._kind_for(index.count(), index.kind) != index.kind and not slot.promoting:
             self._promote_async(name, slot)
@@ -291,6 +336,62 @@ class IndexRegistry:
                 slot.promoting = False
 
         threading.Thread(target=run, name=f"index-promote-{partition[:20]}", daemon=True).start()
+
+    # -- replicas -------------------------------------------------------------------------
+    def follow_once(self) -> None:
+        """One follower step: catch up every loaded partition another process changed, and
+        forget every loaded partition another process erased (its row is gone)."""
+        with self._slots_lock:
+            held = {split_slot_name(n)[0]: s.version for n, s in self._slots.items() if s.index}
+        keys = sorted(held)
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            with self.db.read() as session:
+                rows = session.execute(
+                    select(Partition.key, Partition.version).where(Partition.key.in_(chunk))
+                ).all()
+            current = {str(k): int(v) for k, v in rows}
+            for partition in chunk:
+                version = current.get(partition)
+                if version is None:
+                    if held[partition] > 0:  # it existed when loaded: erased elsewhere
+                        self.drop(partition)
+                        replicas.notify(self.db, partition)
+                elif self._catch_up(partition, version):
+                    replicas.notify(self.db, partition)
+
+    def _catch_up(self, partition: str, version: int) -> bool:
+        """Bring both indexes of `partition` to `version`; False when nothing was behind."""
+        moved = False
+        key, parts = self._slot(partition), self._slot(partition + PARTS_SUFFIX)
+        with key.lock, parts.lock:
+            for name, slot in ((partition, key), (partition + PARTS_SUFFIX, parts)):
+                if slot.index is not None and slot.version != version:
+                    self._catch_up_slot(name, slot, version)
+                    moved = True
+        return moved
+
+    def _catch_up_slot(self, name: str, slot: _Slot, version: int) -> None:
+        partition, is_parts = split_slot_name(name)
+        with self.db.read() as session:
+            touched = change_log.touched_since(session, partition, slot.version, version)
+            if touched is not None:
+                loaded = change_log.load_vectors(
+                    session, partition, touched, parts=is_parts, dim=self.dim
+                )
+        if touched is None:  # the log cannot say: rebuild from the notes
+            old = slot.index
+            slot.index, slot.version, slot.dirty = self._rebuild(name, version), version, False
+            _close(old)
+            return
+        remove = sorted(touched)
+        if is_parts:
+            remove = [i for pk in remove for i in part_ids(pk, MAX_PARTS)]
+        self._apply(name, slot, remove, loaded.ids, loaded.vecs, version)
+
+    def prune_change_log(self) -> int:
+        with self.db.write() as session:
+            return change_log.prune(session, self.settings.index.change_log_keep_s)
 
     # -- persistence ----------------------------------------------------------------------
     def _write_state(self, partition: str, index: VectorIndex, version: int, sub: str) -> None:
@@ -358,6 +459,8 @@ class IndexRegistry:
         return self._ensure(partition).search(queries, k)
 
     def close(self) -> None:
+        if self._follower is not None:
+            self._follower.stop()
         self.save_dirty()
         with self._slots_lock:
             slots = list(self._slots.values())
