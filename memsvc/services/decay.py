@@ -7,10 +7,12 @@ to them.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from memsvc.db.models import Note
 from memsvc.decay import retention
@@ -23,12 +25,46 @@ class SweepResult:
     checked: int = 0
     forgotten: int = 0
     expired_keys: int = 0  # idempotency keys past their TTL, deleted
+    skipped: bool = False  # another replica was sweeping: this one did nothing
+
+
+# pg_try_advisory_lock key of the sweep ("memsvc" in ASCII): one sweeper per database.
+SWEEP_LOCK = 0x6D656D737663
+
+
+@contextmanager
+def _sweeper(rt: Runtime) -> Iterator[bool]:
+    """Whether this process may sweep now. On PostgreSQL, replicas take a session advisory
+    lock on a connection of their own (released by the server if the process dies); SQLite's
+    single writer already serialises sweeps."""
+    if rt.db.is_sqlite:
+        yield True
+        return
+    with rt.db.engine.connect() as conn:
+        got = bool(
+            conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar()
+        )
+        conn.commit()
+        try:
+            yield got
+        finally:
+            if got:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+                conn.commit()
 
 
 def sweep(
     rt: Runtime, *, as_of: datetime | None = None, partition: str | None = None
 ) -> SweepResult:
-    """Mark active notes whose retention fell under the threshold as `forgotten`."""
+    """Mark active notes whose retention fell under the threshold as `forgotten`; at most
+    one replica sweeps at a time (the others return `skipped`)."""
+    with _sweeper(rt) as mine:
+        if not mine:
+            return SweepResult(skipped=True)
+        return _sweep(rt, as_of=as_of, partition=partition)
+
+
+def _sweep(rt: Runtime, *, as_of: datetime | None, partition: str | None) -> SweepResult:
     cfg = rt.settings.decay
     result = SweepResult()
     with rt.db.write() as session:  # housekeeping on the same schedule
