@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import Float, Integer, bindparam, case, select, update
+from sqlalchemy import Float, Integer, Table, bindparam, case, select, update
 
 from memsvc.db.engine import Database
 from memsvc.db.models import Note
@@ -41,7 +42,7 @@ class Reinforcer:
             batch, self._pending = self._pending, {}
         if not batch:
             return 0
-        notes = Note.__table__
+        notes = cast(Table, Note.__table__)
         at_param = bindparam("b_at", type_=notes.c.last_recalled_at.type)
         stmt = (
             update(notes)
