@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from memsvc.text.stopwords import STOPWORDS
-from memsvc.text.tokenize import stem, words
+from memsvc.text.tokenize import sentences, stem, words
 
 SAME, UPDATE, DISTINCT = "SAME", "UPDATE", "DISTINCT"
 # Most content words (names included) either side may have that the other lacks in an UPDATE.
@@ -131,6 +131,33 @@ _CODE = re.compile(r"[a-z]*\d[\w.:/-]*", re.IGNORECASE)
 # Numbers and codes as written ("9:30", "$1,350", "3-2", "lf0113k", "INV-2023-0415").
 _VALUE = re.compile(r"(?<![\w.])[A-Za-z-]*\d(?:[\w:/-]|[.,]\d)*")
 _TITLES = frozenset({"mr", "mrs", "ms", "dr", "st", "prof"})
+_GREETINGS = frozenset(
+    [
+        "hey",
+        "hi",
+        "hello",
+        "thanks",
+        "thank",
+        "bye",
+        "dear",
+        "yo",
+        "congrats",
+        "congratulations",
+        "sorry",
+        "ok",
+        "okay",
+        "wow",
+        "oh",
+        "yes",
+        "yeah",
+        "no",
+        "morning",
+        "night",
+        "love",
+        "cheers",
+    ]
+)
+_SPEAKER = re.compile(r"^\s*([A-Z][\w'.-]*(?: [A-Z][\w'.-]*){0,2}):\s+")
 _CAPITAL = re.compile(r"[A-Z][\w'’-]*")
 # A sentence that opens with a label and a number or code ("Note 12:", "Order #A1934",
 # "Patient 14 had ...") uses the number to name its subject.
@@ -145,6 +172,7 @@ class Profile:
     negated: bool
     change: bool
     labelled: frozenset[str]  # values that name the subject ("Note 12:")
+    statements: int = 1  # sentences, 0 for a question
 
 
 def _is_value(tok: str) -> bool:
@@ -174,16 +202,24 @@ def profile(text: str) -> Profile:
                 if part and part not in STOPWORDS:
                     content.add(stem(part))
     # Names: capitalised words that do not open a sentence ("I" and its forms excepted).
+    vocatives: set[str] = set()
     for m in _CAPITAL.finditer(norm):
         before = norm[: m.start()].rstrip()
         word = m.group(0).lower().removesuffix("'s")
         title = before.rsplit(None, 1)[-1].rstrip(".").lower() if before else ""
         opening = not before or (before[-1] in ".!?:" and title not in _TITLES)
+        after = norm[m.end() : m.end() + 1]
+        prev = before.rsplit(None, 1)[-1].lower() if before else ""
+        if (after in {",", "!", "?", ""} and (opening or prev.strip(",") in _GREETINGS)) or (
+            after in {"!", "?", ""} and before.endswith(",")
+        ):
+            vocatives.add(stem(word))  # "Thanks, Gina!": who is spoken to, not what about
+            continue
         if opening or word in {"i", "i'm", "i've", "i'll", "i'd"}:
             continue
         if not _is_value(word):
             names.add(stem(word))
-    content -= names
+    content -= names | vocatives
     labelled = _LABELLED.match(norm)
     lab = frozenset(
         v.strip(".:-#").lower()
@@ -197,11 +233,23 @@ def profile(text: str) -> Profile:
         negated=negated,
         change=bool(_CHANGE.search(norm)),
         labelled=lab,
+        statements=0 if norm.rstrip().endswith("?") else len(sentences(norm)),
     )
+
+
+def speaker(text: str) -> tuple[str | None, str]:
+    """A named speaker's note reads "Name: ..." (ingest keeps names): (name, the words)."""
+    m = _SPEAKER.match(text)
+    return (m.group(1).lower(), text[m.end() :]) if m else (None, text)
 
 
 def relation(new_text: str, old_text: str) -> str:
     """SAME, UPDATE or DISTINCT (see the module docstring); the caller checks similarity."""
+    (new_by, new_words), (old_by, old_words) = speaker(new_text), speaker(old_text)
+    if new_by and old_by:  # both named ("Peanuts: I'm allergic to them" is no speaker)
+        if new_by != old_by:
+            return DISTINCT  # two people: one's news is no update of the other's
+        new_text, old_text = new_words, old_words
     new, old = profile(new_text), profile(old_text)
     # A name opening one sentence is a plain word to the parser: compare words and names as one.
     if (
@@ -212,6 +260,8 @@ def relation(new_text: str, old_text: str) -> str:
         return SAME
     # Updates are told apart in short statements only: two texts that differ in more than
     # a few words say more than "the value changed" (the LLM path judges those).
+    if old.statements != 1 or new.statements != 1:
+        return DISTINCT  # one statement each: more is for the LLM and recall's freshness
     old_all, new_all = old.words | old.names, new.words | new.names
     if len(old_all - new_all) > MAX_CHANGED or len(new_all - old_all) > MAX_CHANGED:
         return DISTINCT

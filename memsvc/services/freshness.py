@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 
 from memsvc.db.models import Note
-from memsvc.ops.compare import UPDATE, relation
+from memsvc.ops.compare import UPDATE, relation, speaker
 from memsvc.services.ranking import Candidate
 from memsvc.text.tokenize import sentences
 
@@ -55,6 +55,7 @@ def newer_first(
             old = rows[order[i].note.pk]
             if (
                 new.role == old.role
+                and speaker(new.content)[0] == speaker(old.content)[0]
                 and new.event_time > old.event_time
                 and updates(new.content, old.content)
             ):
