@@ -26,7 +26,6 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +49,7 @@ from memsvc.services.index_changes import (
     split_part_ids,
     split_slot_name,
 )
+from memsvc.services.index_follow import Following, _close, _Slot
 
 log = logging.getLogger(__name__)
 STATE = "state.json"
@@ -79,16 +79,7 @@ def bump_version(session: Session, partition: str, namespace: str) -> int:
     return int(version)
 
 
-@dataclass
-class _Slot:
-    index: VectorIndex | None = None
-    version: int = -1
-    dirty: bool = False
-    lock: threading.RLock = field(default_factory=threading.RLock)
-    promoting: bool = False
-
-
-class IndexRegistry:
+class IndexRegistry(Following):
     def __init__(self, settings: Settings, db: Database, dim: int) -> None:
         self.settings = settings
         self.db = db
@@ -148,7 +139,7 @@ class IndexRegistry:
             return index
         with slot.lock:
             if slot.index is None:
-                slot.index, slot.version = self._load_or_rebuild(partition)
+                slot.index, slot.version, slot.dirty = self._load_or_rebuild(partition)
             return slot.index
 
     def _db_version(self, name: str) -> int:
@@ -157,20 +148,28 @@ class IndexRegistry:
             version = session.scalar(select(Partition.version).where(Partition.key == partition))
         return int(version or 0)
 
-    def _load_or_rebuild(self, partition: str) -> tuple[VectorIndex, int]:
+    def _load_or_rebuild(self, partition: str) -> tuple[VectorIndex, int, bool]:
+        """(index, version, dirty): the saved folder if it is current, or behind by changes
+        the log still holds (a restarted replica: applied on load); else a rebuild."""
         version = self._db_version(partition)
         folder = self.folder(partition)
         try:
             state = json.loads((folder / STATE).read_text())
-            if state.get("version") != version or state.get("dim") != self.dim:
-                raise IndexError_(f"stale: index v{state.get('version')} vs database v{version}")
+            saved = state.get("version")
+            patch = None
+            if state.get("dim") == self.dim and isinstance(saved, int) and saved != version:
+                patch = self._log_patch(partition, saved, version)
+            if patch is None and (saved != version or state.get("dim") != self.dim):
+                raise IndexError_(f"stale: index v{saved} vs database v{version}")
             index = load_index(folder / state["dir"])
-            return index, version
+            if patch is not None:
+                self._patch(index, *patch)
+            return index, version, patch is not None
         except FileNotFoundError:
             pass
         except (IndexError_, ValueError, KeyError, OSError) as exc:
             log.warning("rebuilding index for %s from the database: %s", partition, exc)
-        return self._rebuild(partition, version), version
+        return self._rebuild(partition, version), version, False
 
     def _rebuild(self, partition: str, version: int) -> VectorIndex:
         """Build from the database into a fresh sub-folder; `state.json` switches to it
@@ -337,62 +336,6 @@ class IndexRegistry:
 
         threading.Thread(target=run, name=f"index-promote-{partition[:20]}", daemon=True).start()
 
-    # -- replicas -------------------------------------------------------------------------
-    def follow_once(self) -> None:
-        """One follower step: catch up every loaded partition another process changed, and
-        forget every loaded partition another process erased (its row is gone)."""
-        with self._slots_lock:
-            held = {split_slot_name(n)[0]: s.version for n, s in self._slots.items() if s.index}
-        keys = sorted(held)
-        for start in range(0, len(keys), 500):
-            chunk = keys[start : start + 500]
-            with self.db.read() as session:
-                rows = session.execute(
-                    select(Partition.key, Partition.version).where(Partition.key.in_(chunk))
-                ).all()
-            current = {str(k): int(v) for k, v in rows}
-            for partition in chunk:
-                version = current.get(partition)
-                if version is None:
-                    if held[partition] > 0:  # it existed when loaded: erased elsewhere
-                        self.drop(partition)
-                        replicas.notify(self.db, partition)
-                elif self._catch_up(partition, version):
-                    replicas.notify(self.db, partition)
-
-    def _catch_up(self, partition: str, version: int) -> bool:
-        """Bring both indexes of `partition` to `version`; False when nothing was behind."""
-        moved = False
-        key, parts = self._slot(partition), self._slot(partition + PARTS_SUFFIX)
-        with key.lock, parts.lock:
-            for name, slot in ((partition, key), (partition + PARTS_SUFFIX, parts)):
-                if slot.index is not None and slot.version != version:
-                    self._catch_up_slot(name, slot, version)
-                    moved = True
-        return moved
-
-    def _catch_up_slot(self, name: str, slot: _Slot, version: int) -> None:
-        partition, is_parts = split_slot_name(name)
-        with self.db.read() as session:
-            touched = change_log.touched_since(session, partition, slot.version, version)
-            if touched is not None:
-                loaded = change_log.load_vectors(
-                    session, partition, touched, parts=is_parts, dim=self.dim
-                )
-        if touched is None:  # the log cannot say: rebuild from the notes
-            old = slot.index
-            slot.index, slot.version, slot.dirty = self._rebuild(name, version), version, False
-            _close(old)
-            return
-        remove = sorted(touched)
-        if is_parts:
-            remove = [i for pk in remove for i in part_ids(pk, MAX_PARTS)]
-        self._apply(name, slot, remove, loaded.ids, loaded.vecs, version)
-
-    def prune_change_log(self) -> int:
-        with self.db.write() as session:
-            return change_log.prune(session, self.settings.index.change_log_keep_s)
-
     # -- persistence ----------------------------------------------------------------------
     def _write_state(self, partition: str, index: VectorIndex, version: int, sub: str) -> None:
         folder = self.folder(partition)
@@ -468,9 +411,3 @@ class IndexRegistry:
             with slot.lock:
                 _close(slot.index)
                 slot.index = None
-
-
-def _close(index: VectorIndex | None) -> None:
-    close = getattr(index, "close", None)
-    if close is not None:
-        close()

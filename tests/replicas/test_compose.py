@@ -13,7 +13,7 @@ def test_replicas_profile_three_replicas_behind_a_proxy() -> None:
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
     replicas = [f"replica-{i}" for i in (1, 2, 3)]
-    volumes = set()
+    volumes: set[str] = set()
     for name in replicas:
         svc = services[name]
         assert svc["profiles"] == ["replicas"]

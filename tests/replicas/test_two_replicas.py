@@ -122,3 +122,31 @@ def test_single_replica_applies_its_own_writes_without_the_log(
         a.add(f"Note {i} about tea.", user_id="alice", infer=False)
     assert a.runtime.indexes._slot(PARTITION).index is before
     assert a.runtime.indexes.count(PARTITION) == db_count(a) == 6
+
+
+def test_a_restarted_replica_applies_the_log_to_its_saved_index(
+    db_url: str, tmp_path: Path, embedder: CachedEmbedder
+) -> None:
+    """A replica that was down while others wrote loads its saved folder and applies the
+    logged changes instead of rebuilding (the folder it switched to stays the same)."""
+    import json
+
+    a = Memory(make_settings(tmp_path / "a", db_url), embedder=embedder)
+    b = Memory(make_settings(tmp_path / "b", db_url), embedder=embedder)
+    try:
+        first = a.add("I keep bees.", user_id="alice", infer=False).results[0].id or ""
+        wait_for(lambda: in_index(b, first))
+        b.close()  # saves its index at the current version
+        folder = b.runtime.indexes.folder(PARTITION)
+        saved = json.loads((folder / "state.json").read_text())
+        later = [a.add(f, user_id="alice", infer=False).results[0].id or "" for f in FACTS[:4]]
+        a.delete(first, user_id="alice")
+        b = Memory(make_settings(tmp_path / "b", db_url), embedder=embedder)
+        assert all(in_index(b, m) for m in later)
+        assert b.runtime.indexes.count(PARTITION) == db_count(b) == 4
+        b.close()
+        state = json.loads((folder / "state.json").read_text())
+        assert state["dir"] == saved["dir"] and state["version"] > saved["version"]
+    finally:
+        a.close()
+        b.close()
