@@ -150,3 +150,21 @@ def test_a_restarted_replica_applies_the_log_to_its_saved_index(
     finally:
         a.close()
         b.close()
+
+
+def test_link_graphs_follow_the_other_replica(pair: tuple[Memory, Memory]) -> None:
+    """B's cached link graph of the partition reloads after A writes linked notes."""
+    from memsvc.db.models import NoteLink
+
+    a, b = pair
+    a.add("I play the cello in an orchestra.", user_id="alice")
+    b.search("cello", user_id="alice")
+    before = b.runtime.graphs.get(PARTITION)
+    # Offline planning (infer on, no LLM) links a similar note sharing keywords.
+    a.add("I practise the cello every evening for the orchestra concert.", user_id="alice")
+    with a.runtime.db.read() as session:
+        links = session.scalars(select(NoteLink.source_pk).where(NoteLink.partition == PARTITION))
+        sources = set(links)
+    assert sources, "the two cello notes should be linked"
+    wait_for(lambda: b.runtime.graphs.get(PARTITION) is not before)
+    assert all(pk in b.runtime.graphs.get(PARTITION) for pk in sources)
