@@ -1,0 +1,251 @@
+"""In-process ingest benchmark: the dev suites' turns through `Memory.add` (no LLM), against
+the embedder alone on the same texts, with a stage profile.
+
+    python -m bench.gpu_ingest --device cuda --seconds 150 --out bench/results/gpu-ingest.json
+
+Turns: the LongMemEval dev suite (`eval/data`, every distinct haystack) and LoCoMo
+(`--locomo`, default ../shared/data/locomo/locomo10_dev5.json), one scope per haystack, every
+session one `add(messages=..., wait=True)` as the eval sends it. `--workers` threads ingest
+different scopes at once (their embedding calls share forward passes through the embedder's
+micro-batcher). Ingest stops starting new sessions after `--seconds`; the rate is the turns
+finished over the wall time.
+
+Stages (seconds summed over worker threads, so they can exceed the wall time): the
+functions below are wrapped in this process only (nothing in memsvc changes):
+  tokenize   SentenceTransformer.tokenize/preprocess (inside encode)
+  forward    SentenceTransformer.forward, synchronised with the GPU (inside encode)
+  embed      planning.embed_units as ingest calls it (tokenize + forward + pooling + waiting
+             for the micro-batcher)
+  plan       ingest.plan_units (embed + attributes + neighbour search + decisions)
+  write      ingest.write_plan (the transaction: rows, FTS, commit; index/graph after it)
+  add        Memory.add as a whole"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "eval"))
+
+from memsvc_eval.data import Record, Turn  # noqa: E402
+from memsvc_eval.suites import dev_suite, locomo_suite  # noqa: E402
+
+DEFAULT_LOCOMO = REPO.parent / "shared" / "data" / "locomo" / "locomo10_dev5.json"
+
+
+class Stages:
+    """Seconds and calls per stage, summed over threads."""
+
+    def __init__(self, sync: Callable[[], None]) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self._lock = threading.Lock()
+        self._sync = sync
+
+    def wrap(self, owner: Any, name: str, stage: str, sync: bool = False) -> None:
+        fn = getattr(owner, name)
+
+        def timed(*args: Any, **kw: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                out = fn(*args, **kw)
+                if sync:
+                    self._sync()
+                return out
+            finally:
+                dt = time.perf_counter() - t0
+                with self._lock:
+                    self.seconds[stage] += dt
+                    self.calls[stage] += 1
+
+        setattr(owner, name, timed)
+
+    def table(self, wall: float) -> dict[str, dict[str, float]]:
+        return {
+            k: {"seconds": round(v, 3), "calls": self.calls[k], "share_of_wall": round(v / wall, 3)}
+            for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])
+        }
+
+
+def utc(d: datetime) -> datetime:
+    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
+
+
+def message(turn: Turn, when: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": turn.role, "content": turn.content}
+    if turn.name is not None:
+        out["name"] = turn.name
+    out["timestamp"] = utc(when).isoformat()
+    return out
+
+
+def haystacks(locomo: Path | None) -> list[tuple[str, Record]]:
+    """(scope, record) for every distinct haystack of the dev suite and LoCoMo."""
+    suites = [dev_suite()]
+    if locomo is not None and locomo.exists():
+        suites.append(locomo_suite(locomo))
+    out: dict[str, tuple[str, Record]] = {}
+    for suite in suites:
+        for r in suite.records:
+            h = r.haystack_hash()
+            out.setdefault(h, (f"{suite.name.split(':')[0]}-{h[:12]}", r))
+    return list(out.values())
+
+
+def settings_for(data_dir: Path, device: str, batch: int, extra: dict[str, Any]) -> Any:
+    from memsvc.config import Settings
+
+    embed: dict[str, Any] = {"device": device, "batch_size": batch, "query_engine": "torch"}
+    model = os.environ.get("MEMSVC_BENCH_MODEL")
+    if model:
+        embed["model"] = model
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "embed": embed,
+        "llm": {"model": "none"},
+    }
+    for key, val in extra.items():
+        section, _, field = key.partition(".")
+        values.setdefault(section, {})[field] = val
+    return Settings(**values)
+
+
+def inner(emb: Any) -> Any:
+    """The SentenceTransformerEmbedder under memsvc's caching wrapper."""
+    while hasattr(emb, "inner"):
+        emb = emb.inner
+    return emb
+
+
+@contextmanager
+def instrumented(mem: Any, stages: Stages) -> Iterator[None]:
+    from memsvc.services import ingest
+
+    emb = inner(mem.runtime.embedder)
+    model = emb._model  # the SentenceTransformer inside memsvc's embedder
+    for name in ("preprocess", "tokenize"):
+        if hasattr(model, name):
+            stages.wrap(model, name, "tokenize")
+    stages.wrap(model, "forward", "forward", sync=True)
+    for name, stage in (("plan_units", "plan"), ("write_plan", "write"), ("embed_units", "embed")):
+        stages.wrap(ingest, name, stage)
+    stages.wrap(mem, "add", "add")
+    yield
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import torch
+
+    from memsvc import Memory
+
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+    stacks = haystacks(args.locomo)
+    data_dir = Path(tempfile.mkdtemp(prefix="memsvc-gpu-ingest-"))
+    extra = dict(kv.split("=", 1) for kv in args.set)
+    t_load = time.perf_counter()
+    mem = Memory(settings_for(data_dir, args.device, args.batch, extra))
+    load_s = time.perf_counter() - t_load
+    stages = Stages(sync)
+    texts: list[str] = []
+    done_turns = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + args.seconds
+
+    def ingest_one(item: tuple[str, Record]) -> int:
+        nonlocal done_turns
+        scope, rec = item
+        n = 0
+        for s in rec.sessions:
+            if not s.turns or time.perf_counter() > deadline:
+                continue
+            msgs = [message(t, s.turn_time(i)) for i, t in enumerate(s.turns)]
+            mem.add(
+                messages=msgs,
+                user_id=scope,
+                session_id=s.session_id,
+                timestamp=utc(s.date),
+                wait=True,
+            )
+            n += len(msgs)
+            with lock:
+                texts.extend(m["content"] for m in msgs)
+                done_turns += len(msgs)
+        return n
+
+    # Warm-up outside the clock: CUDA context, kernels, SQLite schema.
+    mem.add("warm-up note about green tea", user_id="warmup", wait=True)
+    with instrumented(mem, stages):
+        t0 = time.perf_counter()
+        with ThreadPoolExecutor(args.workers) as pool:
+            list(pool.map(ingest_one, stacks))
+        wall = time.perf_counter() - t0
+    emb = inner(mem.runtime.embedder)
+    # The embedder alone on the same texts, the same batch size, the same (warm) model.
+    sync()
+    t1 = time.perf_counter()
+    for s in range(0, len(texts), args.alone_chunk):
+        emb.encode_now(texts[s : s + args.alone_chunk])
+    sync()
+    alone = time.perf_counter() - t1
+    mem.close()
+    n_chars = sum(len(t) for t in texts)
+    return {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        },
+        "args": {k: str(v) for k, v in vars(args).items()},
+        "haystacks": len(stacks),
+        "turns_available": sum(len(s.turns) for _, r in stacks for s in r.sessions),
+        "turns": done_turns,
+        "mean_chars_per_turn": round(n_chars / max(1, len(texts)), 1),
+        "model_load_s": round(load_s, 2),
+        "ingest_wall_s": round(wall, 2),
+        "ingest_turns_per_s": round(done_turns / wall, 1),
+        "embedder_alone_s": round(alone, 2),
+        "embedder_alone_turns_per_s": round(len(texts) / alone, 1) if alone else None,
+        "ratio_ingest_to_embedder": round((done_turns / wall) / (len(texts) / alone), 3)
+        if alone
+        else None,
+        "stages": stages.table(wall),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--seconds", type=float, default=150.0, help="stop starting sessions after")
+    ap.add_argument("--workers", type=int, default=8, help="threads, one scope each at a time")
+    ap.add_argument("--batch", type=int, default=256, help="embed.batch_size")
+    ap.add_argument("--alone-chunk", type=int, default=4096, help="texts per encode_now, alone")
+    ap.add_argument("--locomo", type=Path, default=DEFAULT_LOCOMO)
+    ap.add_argument("--set", nargs="*", default=[], help="settings section.field=value")
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args(argv)
+    res = run(args)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(res, indent=1))
+    print(json.dumps(res, indent=1), flush=True)
+
+
+if __name__ == "__main__":
+    main()
