@@ -136,20 +136,19 @@ def _chunk(core: Core, q: F32, k: int, max_probe: int, probe_ratio: float) -> tu
     lists = index.invlists
     cs = index.code_size
     pos = np.arange(int(per_q.max()), dtype=np.int64)  # labels = positions, as in one query
-    try:
-        for j in np.flatnonzero(per_q).tolist():
-            a, n = int(first[j]), int(per_q[j])
-            lists.resize(j, n)
-            dst = faiss.rev_swig_ptr(lists.get_codes(j), n * cs).reshape(n, cs)
-            np.take(codes_src, code_rows[a : a + n], axis=0, out=dst, mode="clip")
-            faiss.rev_swig_ptr(lists.get_ids(j), n)[:] = pos[:n]
-        width = k * core.params.replicas
-        assign = np.full((b, 1), -1, dtype=np.int64)
-        assign[per_q > 0, 0] = np.flatnonzero(per_q)
-        d, lab = index.search_preassigned(q, width, assign, np.zeros((b, 1), dtype=np.float32))
-    finally:
-        for j in range(b):
-            lists.resize(j, 0)
+    # Lists are resized, never emptied: a shrink is free and a growth zero-fills only the new
+    # part, so most chunks write their rows without a zeroing pass. Lists of queries without
+    # rows keep stale rows but are not assigned, so nothing scans them.
+    for j in np.flatnonzero(per_q).tolist():
+        a, n = int(first[j]), int(per_q[j])
+        lists.resize(j, n)
+        dst = faiss.rev_swig_ptr(lists.get_codes(j), n * cs).reshape(n, cs)
+        np.take(codes_src, code_rows[a : a + n], axis=0, out=dst, mode="clip")
+        faiss.rev_swig_ptr(lists.get_ids(j), n)[:] = pos[:n]
+    width = k * core.params.replicas
+    assign = np.full((b, 1), -1, dtype=np.int64)
+    assign[per_q > 0, 0] = np.flatnonzero(per_q)
+    d, lab = index.search_preassigned(q, width, assign, np.zeros((b, 1), dtype=np.float32))
 
     got = lab >= 0
     at = first[:, None] + np.where(got, lab, 0)
