@@ -24,8 +24,14 @@ def one_by_one(ix: SpannIndex, q: np.ndarray, k: int, **kw: int) -> tuple[np.nda
 def assert_same(ix: SpannIndex, q: np.ndarray, k: int, **kw: int) -> None:
     ref_s, ref_i = one_by_one(ix, q, k, **kw)
     assert (ref_i >= 0).any()  # a search that finds nothing would pass vacuously
+    p = ix._core.params
+    mp, pr = kw.get("max_probe", p.max_probe), p.probe_ratio
     for threads in (1, 3):
         s, i = ix.search(q, k, device="cpu", threads=threads, **kw)
+        np.testing.assert_array_equal(i, ref_i)
+        np.testing.assert_array_equal(s, ref_s)
+        # The batch path itself, also where `search` keeps flat heads on the plain loop.
+        s, i = spann_batch.search_batch(ix._core, q, k, mp, pr, threads)
         np.testing.assert_array_equal(i, ref_i)
         np.testing.assert_array_equal(s, ref_s)
 
