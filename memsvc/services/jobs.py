@@ -17,6 +17,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from memsvc.db.models import Job, Note
 from memsvc.llm import LLMUsage
@@ -30,13 +31,38 @@ from memsvc.services.writer import Writer
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)
+# A `running` job untouched this long was left by a process that died: any replica takes it
+# back. Shorter would let a replica take a job another live replica is still running.
+RUNNING_LEASE = timedelta(minutes=10)
 
 
 def reset_interrupted(rt: Runtime) -> int:
-    """Jobs left `running` by a crash go back to the queue."""
+    """Jobs left `running` by a crash (older than RUNNING_LEASE) go back to the queue."""
+    cutoff = datetime.now(UTC) - RUNNING_LEASE
     with rt.db.write() as session:
-        res = session.execute(update(Job).where(Job.status == "running").values(status="pending"))
+        res = session.execute(
+            update(Job)
+            .where(Job.status == "running", Job.updated_at < cutoff)
+            .values(status="pending")
+        )
         return int(res.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim(session: Session, now: datetime, limit: int) -> list[Job]:
+    """Mark up to `limit` due jobs `running` in the caller's transaction. PostgreSQL: FOR
+    UPDATE SKIP LOCKED, so replicas claiming at once never take the same job; SQLite: the
+    write transaction (BEGIN IMMEDIATE) already serialises claims."""
+    jobs = session.scalars(
+        select(Job)
+        .where(Job.status == "pending", Job.run_after <= now)
+        .order_by(Job.pk)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for job in jobs:
+        job.status = "running"
+    session.flush()
+    return list(jobs)
 
 
 def run_pending(rt: Runtime, limit: int = 10) -> int:
@@ -45,15 +71,7 @@ def run_pending(rt: Runtime, limit: int = 10) -> int:
         return 0
     now = datetime.now(UTC)
     with rt.db.write() as session:
-        jobs = session.scalars(
-            select(Job)
-            .where(Job.status == "pending", Job.run_after <= now)
-            .order_by(Job.pk)
-            .limit(limit)
-        ).all()
-        claimed = [(j.pk, j.partition, dict(j.payload)) for j in jobs]
-        for job in jobs:
-            job.status = "running"
+        claimed = [(j.pk, j.partition, dict(j.payload)) for j in claim(session, now, limit)]
     done = 0
     for pk, partition, payload in claimed:
         raised = False

@@ -52,6 +52,8 @@ def default_tasks(rt: Runtime) -> list[Task]:
         warm_up = Task("llm-warm-up", WARM_UP_ONCE, rt.llm.warm_up, "llm", first_after_s=0)
         tasks.append(warm_up)
         tasks.append(Task("llm-jobs", 1.0, lambda: jobs.run_pending(rt), lane="llm"))
+        # Jobs of a replica that died while running them (past jobs.RUNNING_LEASE).
+        tasks.append(Task("reclaim-jobs", 60.0, lambda: jobs.reset_interrupted(rt), lane="llm"))
     return tasks
 
 
