@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from memsvc.text._timewords import NUMBER_WORDS as TIME_NUMBER_WORDS
 from memsvc.text.stopwords import STOPWORDS
 from memsvc.text.tokenize import sentences, stem, words
 
@@ -26,35 +27,13 @@ SAME, UPDATE, DISTINCT = "SAME", "UPDATE", "DISTINCT"
 # Most content words (names included) either side may have that the other lacks in an UPDATE.
 MAX_CHANGED = 3
 
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        [
-            "zero",
-            "_",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-    if w != "_"
-} | {"once": "1", "twice": "2", "single": "1", "thirty": "30", "forty": "40", "fifty": "50"}
+# The time parser's number words, less the articles and "one" (a pronoun as often as a number:
+# "the blue one"), plus counts of times.
+_NUMBER_WORDS = {w: str(n) for w, n in TIME_NUMBER_WORDS.items() if w not in {"a", "an", "one"}} | {
+    "zero": "0",
+    "once": "1",
+    "twice": "2",
+}
 _NEGATIONS = frozenset({"not", "no", "never", "nor", "none", "nothing", "cannot", "without"})
 # Words that say a value changed or holds from now on. Generic change verbs and time
 # adverbs, not attribute names: they mark an update of whatever the sentence is about.

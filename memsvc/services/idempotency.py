@@ -14,6 +14,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from memsvc.db.models import IdempotencyKey
@@ -75,8 +76,6 @@ def remember(
 
 def purge_expired(session: Session, ttl: timedelta) -> int:
     """Delete expired keys; returns how many (run by the decay sweep's schedule)."""
-    from sqlalchemy import delete
-
     cutoff = datetime.now(UTC) - ttl
     result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < cutoff))
     return int(getattr(result, "rowcount", 0) or 0)
