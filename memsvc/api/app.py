@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     app.state.metrics = RequestMetrics()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     # Outside the body limit: an overloaded server answers 429 before reading anything.
-    app.add_middleware(AdmissionMiddleware, settings=settings.admission)
+    app.add_middleware(AdmissionMiddleware, settings=settings.admission, llm=settings.llm.enabled)
     errors.install(app)
     openapi.install(app, settings)
     # Outermost, so rejected bodies and 500s are counted too.

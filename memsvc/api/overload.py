@@ -6,8 +6,9 @@ it, every later request (searches included) waits for a thread, clients time out
 threads keep doing work nobody waits for any more. Here each route class has its own limit
 of requests at work (their sum stays under the pool's size, so API work alone never fills
 it); requests over the limit wait on the event loop, which costs no thread, in FIFO order;
-a request that finds the queue full, or waits longer than `max_wait_s`, is answered 429 at
-once. Health, readiness, metrics and docs are never held: they are exempt.
+a request that finds the queue full, or waits longer than its class's bound (`max_wait_s`,
+`search_max_wait_s`), is answered 429 at once. Health, readiness, metrics and docs are never
+held: they are exempt.
 
 Plain ASGI middleware (not a dependency): it decides before the body is read or a thread is
 taken. All state lives on the event loop's thread, so it needs no lock.
@@ -110,13 +111,14 @@ class Gate:
 
 
 class AdmissionMiddleware:
-    def __init__(self, app: ASGIApp, settings: AdmissionSettings) -> None:
+    def __init__(self, app: ASGIApp, settings: AdmissionSettings, *, llm: bool = False) -> None:
         self.app = app
         self.settings = settings
         s = settings
+        adds, searches = s.limits(llm=llm)
         self.gates: dict[RouteClass, Gate] = {
-            "add": Gate(s.add_concurrency, s.max_queue, s.max_wait_s),
-            "search": Gate(s.search_concurrency, s.max_queue, s.max_wait_s),
+            "add": Gate(adds, s.max_queue, s.max_wait_s),
+            "search": Gate(searches, s.max_queue, s.search_max_wait_s),
             "other": Gate(s.other_concurrency, s.max_queue, s.max_wait_s),
         }
 

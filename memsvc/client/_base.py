@@ -34,6 +34,10 @@ from memsvc.schemas.requests import (
 T = TypeVar("T")
 DEFAULT_BASE_URL = "http://127.0.0.1:8420"
 DEFAULT_TIMEOUT = 60.0
+# A 429 means the server did not start the work, so sending the same call again is always
+# safe (adds included); the server says when in Retry-After.
+DEFAULT_MAX_RETRIES = 2
+MAX_RETRY_WAIT_S = 30.0
 
 
 @dataclass
@@ -82,6 +86,19 @@ def headers_for(api_key: str | None, extra: Mapping[str, str] | None) -> dict[st
         headers["authorization"] = f"Bearer {api_key}"
     headers.update(extra or {})
     return headers
+
+
+def retry_wait(response: httpx.Response, attempt: int, max_retries: int) -> float | None:
+    """Seconds to wait before sending the call again, or None to give the answer back: only a
+    429 is retried, at most `max_retries` times, after its Retry-After (1 s if absent, capped
+    at MAX_RETRY_WAIT_S), so a saturated server sheds load without the caller seeing it."""
+    if response.status_code != 429 or attempt >= max_retries:
+        return None
+    try:
+        wait = float(response.headers.get("retry-after", "1"))
+    except ValueError:  # an HTTP date or garbage: the server's own default
+        wait = 1.0
+    return min(max(wait, 0.0), MAX_RETRY_WAIT_S)
 
 
 def translate(exc: httpx.TransportError) -> APIConnectionError:

@@ -1,11 +1,17 @@
 """`MemoryClient` and `AsyncMemoryClient`: the memsvc HTTP API with mem0-style method names.
 
+A 429 (the server at capacity; nothing was done) is sent again after its Retry-After, up to
+`max_retries` times (0 turns that off and raises `Overloaded` at once).
+
 Both accept an injectable httpx `transport=` (e.g. `httpx.ASGITransport(app=create_app(...))`
 for the async client) and are context managers.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Self, TypeVar
@@ -14,10 +20,12 @@ import httpx
 
 from memsvc.client._base import (
     DEFAULT_BASE_URL,
+    DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
     Call,
     Calls,
     headers_for,
+    retry_wait,
     translate,
 )
 from memsvc.schemas import (
@@ -44,7 +52,9 @@ class MemoryClient:
         timeout: float = DEFAULT_TIMEOUT,
         headers: Mapping[str, str] | None = None,
         transport: httpx.BaseTransport | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
+        self.max_retries = max_retries
         self._http = httpx.Client(
             base_url=base_url,
             timeout=timeout,
@@ -53,10 +63,15 @@ class MemoryClient:
         )
 
     def _send(self, call: Call[T]) -> T:
-        try:
-            response = self._http.request(call.method, call.path, **call.request_kwargs())
-        except httpx.TransportError as exc:
-            raise translate(exc) from exc
+        for attempt in itertools.count():
+            try:
+                response = self._http.request(call.method, call.path, **call.request_kwargs())
+            except httpx.TransportError as exc:
+                raise translate(exc) from exc
+            wait = retry_wait(response, attempt, self.max_retries)
+            if wait is None:
+                break
+            time.sleep(wait)
         return call.parse(response)
 
     def add(
@@ -310,7 +325,9 @@ class AsyncMemoryClient:
         timeout: float = DEFAULT_TIMEOUT,
         headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        max_retries: int = DEFAULT_MAX_RETRIES,
     ) -> None:
+        self.max_retries = max_retries
         self._http = httpx.AsyncClient(
             base_url=base_url,
             timeout=timeout,
@@ -319,10 +336,15 @@ class AsyncMemoryClient:
         )
 
     async def _send(self, call: Call[T]) -> T:
-        try:
-            response = await self._http.request(call.method, call.path, **call.request_kwargs())
-        except httpx.TransportError as exc:
-            raise translate(exc) from exc
+        for attempt in itertools.count():
+            try:
+                response = await self._http.request(call.method, call.path, **call.request_kwargs())
+            except httpx.TransportError as exc:
+                raise translate(exc) from exc
+            wait = retry_wait(response, attempt, self.max_retries)
+            if wait is None:
+                break
+            await asyncio.sleep(wait)
         return call.parse(response)
 
     async def add(

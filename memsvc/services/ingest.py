@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -207,6 +208,7 @@ def plan_units(
 ) -> Plan:
     """With an LLM and `wait=false`, the offline plan is written now and the LLM enriches the
     notes from the job queue after the acknowledgement."""
+    started = time.monotonic()
     plan = Plan(units=units)
     if infer:
         add_offline_attributes(units)
@@ -221,7 +223,12 @@ def plan_units(
     if rt.llm.enabled and wait:
         from memsvc.services.planning_llm import decide_with_llm
 
-        bound = rt.settings.llm.wait_bound_s  # past it: offline now, the job queue enriches
+        # The bound counts from the start of the add's work, embedding included, so an add
+        # answers within about `wait_bound_s` however long the embedding took; past it the
+        # offline plan is written now and the job queue enriches.
+        bound = rt.settings.llm.wait_bound_s
+        if bound is not None:
+            bound = max(0.0, bound - (time.monotonic() - started))
         decide_with_llm(rt, plan, scope.session_id, usage, bound_s=bound)
         embed_units(rt, [u for u in units if u.enrichment == "llm"])  # new attributes, new key
     else:

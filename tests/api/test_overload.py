@@ -21,7 +21,9 @@ from sqlalchemy import select
 from memsvc.api import create_app
 from memsvc.api.overload import Gate, route_class
 from memsvc.client import APIStatusError, MemoryClient, Overloaded
+from memsvc.client._base import retry_wait
 from memsvc.client._exceptions import from_response
+from memsvc.config import AdmissionSettings
 from memsvc.db.models import Episode, Job, Note
 from memsvc.embed import CachedEmbedder
 from memsvc.runtime import Runtime
@@ -192,7 +194,7 @@ def test_saturated_class_answers_429_with_retry_after(
         search = {"query": "where do I work?", "user_id": "u"}
         assert http.post("/v1/memories/search", json=search).status_code == 200
         assert http.get("/healthz").status_code == 200
-        with MemoryClient(srv.url) as client, pytest.raises(Overloaded) as info:
+        with MemoryClient(srv.url, max_retries=0) as client, pytest.raises(Overloaded) as info:
             client.add("I like coffee.", user_id="u")
         assert info.value.retry_after == 2.0
         assert first.result().status_code == 200
@@ -299,3 +301,59 @@ def test_a_blocking_lane_does_not_stall_the_others() -> None:
     finally:
         release.set()
         worker.stop()
+
+
+def test_sdk_sends_a_429_again_after_retry_after(
+    tmp_path: Path, embedder: CachedEmbedder, llm_server: FixtureLLMServer
+) -> None:
+    """One add at a time, no queue: while a slow add holds the slot, the SDK's add is refused,
+    waits Retry-After, and is stored exactly once; with retries off it raises `Overloaded`."""
+    llm = llm_settings(llm_server, timeout_s=10, wait_bound_s=30).model_dump()
+    admission = {"add_concurrency": 1, "max_queue": 0, "retry_after_s": 1}
+    app = create_app(make_settings(tmp_path, llm=llm, admission=admission), embedder=embedder)
+    slow_llm(llm_server, 1.5)
+    with (
+        LiveServer(app) as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as http,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        first = pool.submit(http.post, "/v1/memories", json={"messages": ROUND, "user_id": "u"})
+        wait_until(lambda: len(llm_server.requests_for("memorize")) == 1, 30, "the first add")
+        with MemoryClient(srv.url, max_retries=0) as client, pytest.raises(Overloaded):
+            client.add("I like green tea.", user_id="u", infer=False)
+        t = time.perf_counter()
+        with MemoryClient(srv.url, max_retries=5) as client:
+            res = client.add("I like coffee.", user_id="u", infer=False)
+        assert time.perf_counter() - t >= 1.0  # it was refused at least once and waited
+        assert [r.event for r in res.results] == ["ADD"]
+        assert first.result().status_code == 200
+        with runtime_of(app).db.read() as session:
+            contents = sorted(session.scalars(select(Episode.content)))
+        assert contents == sorted([m["content"] for m in ROUND] + ["I like coffee."])
+
+
+@pytest.mark.parametrize(
+    ("status", "header", "attempt", "expected"),
+    [
+        (429, "2", 0, 2.0),
+        (429, None, 0, 1.0),  # no Retry-After: one second
+        (429, "Wed, 21 Oct 2026 07:28:00 GMT", 1, 1.0),  # an HTTP date is not parsed
+        (429, "3600", 0, 30.0),  # capped
+        (429, "-5", 0, 0.0),
+        (429, "2", 2, None),  # retries spent
+        (503, "2", 0, None),  # only 429 means "nothing was done"
+        (200, None, 0, None),
+    ],
+)
+def test_retry_wait(status: int, header: str | None, attempt: int, expected: float | None) -> None:
+    headers = {"retry-after": header} if header is not None else {}
+    response = httpx.Response(status, headers=headers)
+    assert retry_wait(response, attempt, max_retries=2) == expected
+
+
+def test_admission_limits_follow_the_cores(monkeypatch: pytest.MonkeyPatch) -> None:
+    for cores, expected in [(1, (1, 2)), (2, (1, 2)), (8, (4, 8)), (64, (8, 16)), (None, (1, 2))]:
+        monkeypatch.setattr("memsvc.config.os.cpu_count", lambda c=cores: c)
+        assert AdmissionSettings().limits() == expected
+        assert AdmissionSettings().limits(llm=True)[0] == min(16, max(8, (cores or 2) // 2))
+    assert AdmissionSettings(add_concurrency=3, search_concurrency=5).limits() == (3, 5)
