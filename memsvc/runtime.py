@@ -84,6 +84,10 @@ class Runtime:
     def start_background(self) -> None:
         from memsvc.services.worker import Worker
 
+        # The document model, if it loads apart from the query path (memsvc.embed.sentence).
+        preload = getattr(self.embedder, "preload", None)
+        if preload is not None:
+            preload()
         if self.worker is None and self.settings.background:
             self.worker = Worker(self)
             self.worker.start()

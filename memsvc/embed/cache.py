@@ -94,6 +94,13 @@ class CachedEmbedder:
                 self._qcache.popitem(last=False)
         return vec
 
+    def preload(self) -> None:
+        """Lets the wrapped embedder start loading what it loads lazily (see
+        `SentenceTransformerEmbedder.preload`); returns at once."""
+        preload = getattr(self.inner, "preload", None)
+        if preload is not None:
+            preload()
+
     def close(self) -> None:
         if self._db is not None:
             with self._dblock:

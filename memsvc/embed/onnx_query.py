@@ -4,18 +4,27 @@ sentence-transformers model, exported from it once and cached on disk.
 Why: a search embeds one short query, and for one short text PyTorch's per-module Python
 overhead is most of the cost (~8 ms for MiniLM on 2 cores, against ~3 ms through ONNX
 Runtime, whose output matches to ~1e-7). Documents keep going through PyTorch in batches,
-where that overhead is amortised. The export is checked against PyTorch on probe texts
-before it is used; any failure (no onnxruntime, a read-only cache, a model that does not
-export) leaves queries on PyTorch, which gives the same vectors."""
+where that overhead is amortised. Any failure (no onnxruntime, a read-only cache, a model
+that does not export) leaves queries on PyTorch, which gives the same vectors.
+
+The cache, per model files and library versions (`cache_key`): `<key>.onnx` (the graph),
+`<key>.tokenizer.json` (the model's fast tokenizer, saved by the `tokenizers` library) and
+`<key>.json`, a manifest written only after the export's vectors matched PyTorch's on the
+probe texts. It records the sha256 of both files, so a later start (`open_verified`) can
+trust them without PyTorch: it reads the files once, checks their hashes and opens the
+session from those very bytes. Neither torch nor transformers is imported on that path,
+which is most of a cold start (issue 16 item 5)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
-import threading
 import warnings
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +32,20 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# Bump when the exported graph changes, so old cache files are not reused.
-EXPORT_VERSION = "1"
+# Bump when the exported graph or the cache layout changes, so old files are not reused.
+EXPORT_VERSION = "2"
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+_LIBRARIES = ("torch", "transformers", "sentence-transformers", "onnxruntime", "tokenizers")
 PROBES = (
     "hi",
     "What did I say about my sister's wedding last June?",
     "  Leading and trailing spaces, UPPER case, and ünïcödé — plus emoji 🙂.  ",
+    # Longer than any max_seq_length in use: the check covers truncation too.
+    " ".join(["We talked about the long trip to the coast and the hotel there."] * 60),
 )
 MAX_DIFF = 1e-4  # largest accepted |onnx - torch| of a unit vector's coordinate
+# Names the check a manifest vouches for: other probes or another bound must check again.
+CHECK_ID = hashlib.sha256(repr((PROBES, MAX_DIFF)).encode()).hexdigest()[:16]
 
 
 def default_dir() -> Path:
@@ -41,26 +55,46 @@ def default_dir() -> Path:
 
 
 def available() -> bool:
-    """Both installed (onnx is what torch.onnx.export writes with); found, not imported, so
+    """All installed (onnx is what torch.onnx.export writes with); found, not imported, so
     a start whose export is cached never loads onnx."""
     from importlib.util import find_spec
 
-    return all(find_spec(name) is not None for name in ("onnx", "onnxruntime"))
+    return all(find_spec(n) is not None for n in ("onnx", "onnxruntime", "tokenizers"))
 
 
-def _key(model_path: str) -> str:
-    """Names the export after the model files (name, size, mtime) and the library versions."""
-    import onnxruntime
-    import torch
-    import transformers
+def cache_key(model_path: str) -> str:
+    """Names the export after the model files (name, size, mtime) and the library versions,
+    read from the installed metadata so that nothing heavy is imported to compute it."""
+    from importlib.metadata import PackageNotFoundError, version
 
-    h = hashlib.sha256(f"{EXPORT_VERSION}|{torch.__version__}|{transformers.__version__}|".encode())
-    h.update(onnxruntime.__version__.encode())
+    h = hashlib.sha256(f"{EXPORT_VERSION}|".encode())
+    for lib in _LIBRARIES:
+        try:
+            h.update(f"{lib}={version(lib)}|".encode())
+        except PackageNotFoundError:
+            h.update(f"{lib}=none|".encode())
     root = Path(model_path)
     for f in sorted(p for p in root.rglob("*") if p.is_file()):
         st = f.stat()
         h.update(f"{f.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:24]
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    """`.tmp` + `os.replace`: a reader (another process starting) never sees half a file."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
@@ -108,17 +142,40 @@ def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
             os.unlink(tmp)
 
 
+def _session(model: bytes, threads: int | None) -> Any:
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    opts.intra_op_num_threads = threads or 0  # 0: ONNX Runtime picks the core count
+    opts.log_severity_level = 3
+    # ONNX Runtime's workers busy-wait after each run by default, which steals the cores
+    # from everything else in a server (request handling, the database, other queries).
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
+
+
+def _tokenizer(spec: bytes, max_length: int) -> Any:
+    """sentence-transformers' tokenizer call for one text (`truncation="longest_first"`,
+    `max_length=max_seq_length`, no padding), on the `tokenizers` library alone."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(spec.decode())
+    tok.no_padding()
+    tok.enable_truncation(max_length, strategy="longest_first", stride=0, direction="right")
+    return tok
+
+
 class OnnxQueryEncoder:
     """Encodes one text like the sentence-transformers model it was exported from."""
 
-    def __init__(self, session: Any, tokenizer: Any, max_length: int, lowercase: bool) -> None:
+    def __init__(self, session: Any, tokenizer: Any, *, dim: int) -> None:
         self._session = session
+        # Truncation is set once at construction and never changed, so concurrent encode
+        # calls share the tokenizer without a lock (the ONNX Runtime session is safe too).
         self._tokenizer = tokenizer
-        self._max_length = max_length
-        self._lowercase = lowercase
-        # A fast tokenizer may reset its truncation state inside a call, which is not safe
-        # from two threads at once; tokenizing is ~0.1 ms, the model run stays concurrent.
-        self._tok_lock = threading.Lock()
+        self.dim = dim
 
     @classmethod
     def load(
@@ -127,41 +184,90 @@ class OnnxQueryEncoder:
         model_path: str,
         folder: Path,
         *,
+        dim: int,
         threads: int | None = None,
-    ) -> OnnxQueryEncoder:
-        """Export (once per model and library versions) and open an ONNX Runtime session."""
-        import onnxruntime as ort
-
+    ) -> tuple[OnnxQueryEncoder, dict[str, Any]]:
+        """Export (once per model and library versions) and open a session; returns the
+        encoder and the manifest to `save_manifest` once it has been checked."""
         first = st_model[0]
-        target = folder / f"{_key(model_path)}.onnx"
+        key = cache_key(model_path)
+        target, tok_file = folder / f"{key}.onnx", folder / f"{key}.tokenizer.json"
+        backend = getattr(first.tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise RuntimeError("the model has no fast tokenizer (the `tokenizers` library)")
         if not target.exists():
             _export(first.auto_model, first.tokenizer, target)
-        opts = ort.SessionOptions()
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads or 0  # 0: ONNX Runtime picks the core count
-        opts.log_severity_level = 3
-        # ONNX Runtime's workers busy-wait after each run by default, which steals the cores
-        # from everything else in a server (request handling, the database, other queries).
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
+        spec = backend.to_str().encode()
+        if not tok_file.exists() or tok_file.read_bytes() != spec:
+            _write_atomic(tok_file, spec)
+        model = target.read_bytes()
         try:
-            session = ort.InferenceSession(str(target), opts, providers=["CPUExecutionProvider"])
+            session = _session(model, threads)
         except Exception:
             target.unlink(missing_ok=True)  # a damaged cache file: export again next start
             raise
-        lowercase = bool(getattr(first, "do_lower_case", False))
-        return cls(session, first.tokenizer, int(st_model.max_seq_length), lowercase)
+        max_length = int(st_model.max_seq_length)
+        manifest = {
+            "export_version": EXPORT_VERSION,
+            "key": key,
+            "check": CHECK_ID,
+            "onnx_sha256": _sha256(model),
+            "tokenizer_sha256": _sha256(spec),
+            "dim": dim,
+            "max_seq_length": max_length,
+        }
+        enc = cls(session, _tokenizer(spec, max_length), dim=dim)
+        return enc, manifest
+
+    @classmethod
+    def open_verified(
+        cls, model_path: str, folder: Path, *, max_seq_length: int, threads: int | None = None
+    ) -> OnnxQueryEncoder | None:
+        """The cached export without PyTorch, if its manifest vouches for exactly these files
+        (sha256), this model and library versions, these probes and this max_seq_length;
+        None otherwise. Files that do not match their manifest are deleted, so the slow
+        path exports and checks them again."""
+        key = cache_key(model_path)
+        target, tok_file = folder / f"{key}.onnx", folder / f"{key}.tokenizer.json"
+        manifest_file = folder / f"{key}.json"
+        try:
+            manifest = json.loads(manifest_file.read_text())
+            model, spec = target.read_bytes(), tok_file.read_bytes()
+        except (OSError, ValueError):
+            return None  # never checked (or an older cache): the slow path checks it
+        expected = (EXPORT_VERSION, key, CHECK_ID, max_seq_length)
+        found = tuple(manifest.get(k) for k in ("export_version", "key", "check", "max_seq_length"))
+        if found != expected:
+            return None  # checked under other settings: check again, keep the files
+        if manifest.get("onnx_sha256") != _sha256(model) or manifest.get(
+            "tokenizer_sha256"
+        ) != _sha256(spec):
+            log.warning("cached ONNX query export %s does not match its manifest: rebuilding", key)
+            for f in (manifest_file, target, tok_file):
+                f.unlink(missing_ok=True)
+            return None
+        session = _session(model, threads)
+        tokenizer = _tokenizer(spec, max_seq_length)
+        return cls(session, tokenizer, dim=int(manifest["dim"]))
 
     def encode(self, text: str) -> np.ndarray:
-        # The same preparation as sentence-transformers' Transformer module: strip,
-        # lowercase if the model asks for it, truncate to max_seq_length.
-        text = text.strip()
-        if self._lowercase:
-            text = text.lower()
-        with self._tok_lock:
-            enc = self._tokenizer(
-                [text], truncation="longest_first", max_length=self._max_length, return_tensors="np"
-            )
-        feeds = {k: np.asarray(enc[k], dtype=np.int64) for k in _INPUTS}
+        # The text as sentence-transformers hands it to the tokenizer: its do_lower_case
+        # lives in the saved tokenizer's normalizer, truncation is set in `_tokenizer`.
+        enc = self._tokenizer.encode(text)
+        feeds = {
+            name: np.asarray([ids], dtype=np.int64)
+            for name, ids in zip(_INPUTS, (enc.ids, enc.attention_mask, enc.type_ids), strict=True)
+        }
         out = self._session.run(None, feeds)[0]
         return np.ascontiguousarray(out[0], dtype=np.float32)
+
+
+def save_manifest(folder: Path, manifest: dict[str, Any], max_diff: float) -> None:
+    """Records that the export matched PyTorch (largest difference `max_diff`) on PROBES."""
+    record = {**manifest, "max_diff": max_diff, "verified_at": datetime.now(UTC).isoformat()}
+    _write_atomic(folder / f"{manifest['key']}.json", json.dumps(record, indent=1).encode())
+
+
+def max_difference(enc: OnnxQueryEncoder, reference: Any, texts: Sequence[str] = PROBES) -> float:
+    """Largest |coordinate difference| between the encoder and `reference(text)`."""
+    return max(float(np.abs(enc.encode(t) - reference(t)).max()) for t in texts)

@@ -3,9 +3,16 @@
 Documents go through ``SentenceTransformer.encode`` (length-sorted batches); concurrent
 callers' documents share passes through a micro-batcher (``memsvc.embed.batching``). A single query
 goes through ONNX Runtime when it is installed (``memsvc.embed.onnx_query``: the same model,
-exported once and checked against PyTorch at startup); otherwise it skips encode's batching
-machinery and runs tokenizer + transformer + pooling directly under ``torch.inference_mode``.
-Both give the same numbers (to ~1e-7).
+exported once and checked against PyTorch); otherwise it skips encode's batching machinery and
+runs tokenizer + transformer + pooling directly under ``torch.inference_mode``. Both give the
+same numbers (to ~1e-7).
+
+Cold start: once the export is cached and its manifest says it was checked, the embedder is
+usable for queries without PyTorch (~0.4 s instead of ~5 s of importing torch and
+sentence-transformers and loading the model). The PyTorch model that embeds documents then
+loads on a background thread (`DOCUMENT_LOAD`, `preload`); document calls that come before it
+wait for it, and it re-checks the export against PyTorch once loaded (queries move to PyTorch
+if that ever failed). Without a checked export everything loads at once, as before.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -28,6 +35,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
+
+DocumentLoad = Literal["startup", "background", "lazy"]
+# When the PyTorch document model loads if queries can start without it (a checked ONNX
+# export is cached): "background" on a thread of its own once `preload()` is called (the
+# server does when its start is done) or at the first document call; "lazy" at the first
+# document call only (a search-only process never loads torch); "startup" before the
+# constructor returns. Meant to become `EmbedSettings.document_load`; read from there once
+# it exists.
+DOCUMENT_LOAD: DocumentLoad = "background"
 
 
 class EmbedderError(RuntimeError):
@@ -54,42 +70,39 @@ def resolve_model_path(model: str) -> str:
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, settings: EmbedSettings) -> None:
+    def __init__(
+        self, settings: EmbedSettings, *, document_load: DocumentLoad | None = None
+    ) -> None:
         # Offline by construction: the hub is never contacted, even for metadata.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        import torch
-        from sentence_transformers import SentenceTransformer
-
-        if settings.torch_threads:
-            torch.set_num_threads(settings.torch_threads)
-        self._torch = torch
         self._settings = settings
         self._device = settings.device
-        path = resolve_model_path(settings.model)
-        try:
-            self._model = SentenceTransformer(path, device=settings.device)
-        except Exception as exc:
-            raise EmbedderError(f"cannot load embedding model from {path}: {exc}") from exc
-        self._model.max_seq_length = settings.max_seq_length
-        if settings.device.startswith("cuda"):
-            self._model.half()  # fp16 on GPU: ~2x throughput, cosine vs fp32 > 0.999
-        self._model.eval()
-        dim = (
-            self._model.get_embedding_dimension()
-            if hasattr(self._model, "get_embedding_dimension")
-            else self._model.get_sentence_embedding_dimension()
-        )
-        if not dim:
-            raise EmbedderError(f"model at {path} does not report an embedding dimension")
-        self._dim = int(dim)
+        self._path = path = resolve_model_path(settings.model)
         self._name = "all-MiniLM-L6-v2" if settings.model.lower() in BUNDLED_NAMES else path
-        # sentence-transformers 5.2+ renamed tokenize() to preprocess().
-        self._prepare = getattr(self._model, "preprocess", None) or self._model.tokenize
         # One forward pass at a time: torch already uses every core for one batch. Held per
         # chunk, so a query on the PyTorch path waits for one chunk, never a whole request.
         self._lock = threading.Lock()
+        self._model: Any = None
+        self._loaded = threading.Event()
+        self._load_error: BaseException | None = None
+        self._loader: threading.Thread | None = None
+        self._loader_lock = threading.Lock()
+        self._onnx: OnnxQueryEncoder | None = self._open_checked_onnx(path)
+        if self._onnx is not None:
+            self._dim = self._onnx.dim
+            self._document_load = document_load or getattr(settings, "document_load", DOCUMENT_LOAD)
+            if self._document_load == "startup":
+                self._load_documents()
+                self._document_model()  # raises here, as the slow path would, if it failed
+        else:
+            self._document_load = "startup"
+            self._load_model()
+            self._dim = self._model_dim()
+            self._loaded.set()
+            if self._wants_onnx():
+                self._onnx = self._load_onnx(path)
         self._batcher: MicroBatcher | None = None
         if settings.micro_batch:
             self._batcher = MicroBatcher(
@@ -99,27 +112,149 @@ class SentenceTransformerEmbedder:
                 max_batch=settings.micro_batch_max,
                 nice=settings.micro_batch_nice,
             )
-        self._onnx: OnnxQueryEncoder | None = None
-        if settings.query_engine != "torch" and not settings.device.startswith("cuda"):
-            self._onnx = self._load_onnx(path)
+
+    # --- loading ---------------------------------------------------------------------------
+
+    def _wants_onnx(self) -> bool:
+        """Queries on ONNX Runtime: asked for, on a CPU, and installed (else an error if
+        the setting insists on it)."""
+        from memsvc.embed import onnx_query
+
+        if self._settings.query_engine == "torch" or self._settings.device.startswith("cuda"):
+            return False
+        if not onnx_query.available():
+            if self._settings.query_engine == "onnx":
+                raise EmbedderError(
+                    "embed.query_engine=onnx needs onnxruntime, onnx and tokenizers"
+                )
+            return False
+        return True
+
+    def _onnx_dir(self) -> Path:
+        from memsvc.embed import onnx_query
+
+        return self._settings.onnx_dir or onnx_query.default_dir()
+
+    def _open_checked_onnx(self, path: str) -> OnnxQueryEncoder | None:
+        """The cached export that a manifest vouches for, opened without PyTorch; None when
+        there is none (or it fails to open: the slow path then checks and rebuilds it)."""
+        if not self._wants_onnx():
+            return None
+        from memsvc.embed import onnx_query
+
+        try:
+            return onnx_query.OnnxQueryEncoder.open_verified(
+                path,
+                self._onnx_dir(),
+                max_seq_length=self._settings.max_seq_length,
+                threads=self._settings.torch_threads,
+            )
+        except Exception as exc:
+            log.warning("cached ONNX query export unusable (%s): checking it again", exc)
+            return None
+
+    def _load_model(self) -> None:
+        """Import torch and sentence-transformers and load the document model (seconds)."""
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        settings = self._settings
+        if settings.torch_threads:
+            torch.set_num_threads(settings.torch_threads)
+        self._torch = torch
+        try:
+            model = SentenceTransformer(self._path, device=settings.device)
+        except Exception as exc:
+            raise EmbedderError(f"cannot load embedding model from {self._path}: {exc}") from exc
+        model.max_seq_length = settings.max_seq_length
+        if settings.device.startswith("cuda"):
+            model.half()  # fp16 on GPU: ~2x throughput, cosine vs fp32 > 0.999
+        model.eval()
+        # sentence-transformers 5.2+ renamed tokenize() to preprocess().
+        self._prepare = getattr(model, "preprocess", None) or model.tokenize
+        self._model = model
+
+    def _model_dim(self) -> int:
+        model = self._model
+        dim = (
+            model.get_embedding_dimension()
+            if hasattr(model, "get_embedding_dimension")
+            else model.get_sentence_embedding_dimension()
+        )
+        if not dim:
+            raise EmbedderError(f"model at {self._path} does not report an embedding dimension")
+        return int(dim)
+
+    def _load_documents(self) -> None:
+        """Load the document model behind a cached export, then check the export against it
+        (milliseconds): if they ever disagree, queries move to PyTorch. Any error is kept and
+        raised to every document call; queries keep working on ONNX Runtime."""
+        from memsvc.embed import onnx_query
+
+        try:
+            self._load_model()
+            if self._model_dim() != self._dim:
+                raise EmbedderError(
+                    f"model at {self._path} gives {self._model_dim()}-d vectors, its cached "
+                    f"ONNX export {self._dim}-d"
+                )
+            onnx = self._onnx
+            if onnx is not None:
+                diff = onnx_query.max_difference(onnx, self._torch_query)
+                if diff > onnx_query.MAX_DIFF:
+                    log.error(
+                        "cached ONNX queries differ from PyTorch by %.2g: using PyTorch", diff
+                    )
+                    self._onnx = None
+        except BaseException as exc:  # kept for the callers; this thread has no one to tell
+            self._load_error = exc
+            log.error("the document embedding model failed to load: %s", exc)
+        finally:
+            self._loaded.set()
+
+    def preload(self) -> None:
+        """Start loading the document model on a background thread (under "background");
+        returns at once. The server calls it once it can answer searches, so the load does
+        not compete with its own start; a document call before then starts it too."""
+        if self._document_load == "background":
+            self._start_loader()
+
+    def _start_loader(self) -> None:
+        with self._loader_lock:
+            if self._loader is None and not self._loaded.is_set():
+                self._loader = threading.Thread(
+                    target=self._load_documents, name="memsvc-embed-load", daemon=True
+                )
+                self._loader.start()
+
+    def _document_model(self) -> Any:
+        """The PyTorch model, waiting for (or starting) its load."""
+        if not self._loaded.is_set():
+            self._start_loader()
+            self._loaded.wait()
+        if self._load_error is not None:
+            raise EmbedderError(
+                f"the document embedding model failed to load: {self._load_error}"
+            ) from self._load_error
+        return self._model
+
+    @property
+    def documents_loaded(self) -> bool:
+        """Whether the PyTorch document model is in memory (document calls do not wait)."""
+        return self._loaded.is_set() and self._load_error is None
 
     def _load_onnx(self, path: str) -> OnnxQueryEncoder | None:
-        """The ONNX Runtime query encoder, or None (queries stay on PyTorch) under "auto"."""
+        """Export, check against PyTorch and record the check (manifest); None (queries stay
+        on PyTorch) under "auto" if anything fails."""
         from memsvc.embed import onnx_query
 
         strict = self._settings.query_engine == "onnx"
-        if not onnx_query.available():
-            if strict:
-                raise EmbedderError("embed.query_engine=onnx needs onnxruntime and onnx")
-            return None
-        folder = self._settings.onnx_dir or onnx_query.default_dir()
+        folder = self._onnx_dir()
         try:
-            enc = onnx_query.OnnxQueryEncoder.load(
-                self._model, path, folder, threads=self._settings.torch_threads
+            enc, manifest = onnx_query.OnnxQueryEncoder.load(
+                self._model, path, folder, dim=self._dim, threads=self._settings.torch_threads
             )
-            diff = max(
-                float(np.abs(enc.encode(p) - self._torch_query(p)).max()) for p in onnx_query.PROBES
-            )
+            diff = onnx_query.max_difference(enc, self._torch_query)
             if diff > onnx_query.MAX_DIFF:
                 raise EmbedderError(f"ONNX query vectors differ from PyTorch's by {diff:.2g}")
         except Exception as exc:
@@ -127,6 +262,10 @@ class SentenceTransformerEmbedder:
                 raise EmbedderError(f"ONNX query encoder unavailable: {exc}") from exc
             log.warning("queries stay on PyTorch: ONNX query encoder unavailable (%s)", exc)
             return None
+        try:
+            onnx_query.save_manifest(folder, manifest, diff)
+        except OSError as exc:  # a read-only cache: this start is fine, the next checks again
+            log.warning("could not record the ONNX export's check: %s", exc)
         log.info("single queries on ONNX Runtime (max |diff| to PyTorch %.1g)", diff)
         return enc
 
@@ -156,10 +295,11 @@ class SentenceTransformerEmbedder:
         """Documents, encoded on this thread at once (no micro-batching)."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        model = self._document_model()
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         for chunk in length_buckets([len(t) for t in texts], self._settings.batch_size):
             with self._lock:
-                vecs = self._model.encode(
+                vecs = model.encode(
                     [texts[i] for i in chunk],
                     batch_size=len(chunk),
                     normalize_embeddings=True,
@@ -181,14 +321,16 @@ class SentenceTransformerEmbedder:
         return self._torch_query(text)
 
     def _torch_query(self, text: str) -> Vectors:
+        # The loader thread checks the export with this before `_loaded` is set.
+        model = self._model if self._model is not None else self._document_model()
         torch = self._torch
         with self._lock, torch.inference_mode():
             features: dict[str, Any] = self._prepare([text])
             features = {
-                k: v.to(self._model.device) if isinstance(v, torch.Tensor) else v
+                k: v.to(model.device) if isinstance(v, torch.Tensor) else v
                 for k, v in features.items()
             }
-            out = self._model(features)["sentence_embedding"].float()
+            out = model(features)["sentence_embedding"].float()
             out = torch.nn.functional.normalize(out, dim=-1)
         return np.ascontiguousarray(out.cpu().numpy()[0], dtype=np.float32)
 
