@@ -43,6 +43,7 @@ test-all: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check memsvc eval tests bench
 	$(BIN)/ruff format --check memsvc eval tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP)
 	$(BIN)/mypy memsvc eval/memsvc_eval

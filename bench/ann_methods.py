@@ -266,7 +266,7 @@ def profiled(fn: Callable[[F32], I64], queries: F32, top: int = 12) -> str:
 
 
 def run_gpu_exact(base: F32, queries: F32, truth: I64, dtype: str) -> Result:
-    from memsvc.index.gpu import GpuExactIndex
+    from bench.gpu_exact import GpuExactIndex
 
     index, secs, _ = _build(lambda: GpuExactIndex(base, dtype=dtype))
     index.search(queries[:64], K)

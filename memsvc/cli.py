@@ -203,12 +203,13 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def cmd_mcp(args: argparse.Namespace) -> int:
     """MCP over stdio for one local client (stdout carries the protocol; logs go to stderr)."""
+    from memsvc import background
     from memsvc.mcp import build_server
     from memsvc.runtime import Runtime
 
     settings = _settings(args)
     rt = Runtime(settings)
-    rt.start_background()
+    background.start(rt)
     try:
         build_server(lambda: rt, namespace=args.namespace).run("stdio")
     finally:

@@ -8,6 +8,7 @@ from typing import Any, Self, TypeVar
 
 from sqlalchemy.orm import Session
 
+from memsvc import background
 from memsvc.config import Settings, get_local_settings
 from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
@@ -56,7 +57,7 @@ class Memory:
         self.namespace = namespace
         self._view = False  # True for a search_view(), which owns nothing
         self._rt = Runtime(self.settings, embedder=embedder)
-        self._rt.start_background()
+        background.start(self._rt)
 
     @property
     def runtime(self) -> Runtime:

@@ -1,14 +1,16 @@
 """The composition root: long-lived objects made once (in the app's lifespan, or by `Memory`).
 
 Holds the database, embedder, per-partition indexes, link graphs, the LLM client and the
-background worker. Services receive it explicitly together with a Session.
+background worker. Services receive it explicitly together with a Session. It imports the
+stores and engines it builds, never a service: the worker that runs services in the background
+is made by `memsvc.background.start`, above them, and only handed here to be stopped.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -19,14 +21,17 @@ from memsvc.db.models import Meta
 from memsvc.embed import Embedder, load_embedder
 from memsvc.errors import ConfigurationError
 from memsvc.llm import LLMClient
-from memsvc.services.graphs import GraphStore
-from memsvc.services.indexes import IndexRegistry
-from memsvc.services.reinforce import Reinforcer
-
-if TYPE_CHECKING:
-    from memsvc.services.worker import Worker
+from memsvc.stores.graphs import GraphStore
+from memsvc.stores.indexes import IndexRegistry
+from memsvc.stores.reinforce import Reinforcer
 
 log = logging.getLogger(__name__)
+
+
+class Stoppable(Protocol):
+    """The background worker as the runtime sees it (`memsvc.background.Worker`)."""
+
+    def stop(self) -> None: ...
 
 
 class Runtime:
@@ -47,7 +52,7 @@ class Runtime:
         except Exception:
             self.db.dispose()
             raise
-        self.worker: Worker | None = None
+        self.worker: Stoppable | None = None
 
     def _check_embedding_space(self) -> None:
         """Refuse to start when the database holds vectors from another model or dimension:
@@ -80,17 +85,6 @@ class Runtime:
         if embedder is not None:
             view.embedder = embedder
         return view
-
-    def start_background(self) -> None:
-        from memsvc.services.worker import Worker
-
-        # The document model, if it loads apart from the query path (memsvc.embed.sentence).
-        preload = getattr(self.embedder, "preload", None)
-        if preload is not None:
-            preload()
-        if self.worker is None and self.settings.background:
-            self.worker = Worker(self)
-            self.worker.start()
 
     def close(self) -> None:
         if self.worker is not None:

@@ -11,8 +11,8 @@ import pytest
 from memsvc import Memory
 from memsvc.config import Settings
 from memsvc.embed import CachedEmbedder
-from memsvc.services import clock
 from memsvc.services.scope import Scope
+from memsvc.stores import clock
 
 T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=45)

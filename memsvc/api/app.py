@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 import memsvc
+from memsvc import background
 from memsvc.api import docs, errors, openapi
 from memsvc.api.limits import BodyLimitMiddleware
 from memsvc.api.metrics import MetricsMiddleware, RequestMetrics
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Loading the model and migrating take seconds: keep them off the event loop.
         runtime = await run_in_threadpool(Runtime, settings, embedder=embedder)
-        runtime.start_background()
+        background.start(runtime)
         app.state.runtime = runtime
         try:
             async with mcp_http.running(app):

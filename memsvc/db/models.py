@@ -163,7 +163,7 @@ class Partition(Base):
     key: Mapped[str] = mapped_column(String(600), primary_key=True)
     namespace: Mapped[str] = mapped_column(SCOPE)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
-    # The partition's clock: its latest event time or recall (memsvc.services.clock). Decay,
+    # The partition's clock: its latest event time or recall (memsvc.stores.clock). Decay,
     # reinforcement and searches without `as_of` all read time from here.
     clock: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

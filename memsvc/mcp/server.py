@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy.orm import Session
 
 import memsvc
+from memsvc.auth import namespace_for
 from memsvc.errors import MemsvcError
 from memsvc.runtime import Runtime
 from memsvc.schemas import (
@@ -81,12 +82,10 @@ def build_server(get_runtime: Callable[[], Runtime], *, namespace: str = "defaul
     )
 
     def namespace_of(ctx: Context) -> str:
-        from memsvc.api.deps import get_namespace
-
         request = ctx.request_context.request
         if request is None:  # stdio: one local user, the server's namespace
             return namespace
-        return get_namespace(request, get_runtime())
+        return namespace_for(request.headers, get_runtime().settings.api.api_keys)
 
     def scope_of(
         ctx: Context, user_id: str | None, agent_id: str | None, session_id: str | None

@@ -1,6 +1,6 @@
 """MemoryBank's forgetting in the service: a sweep softly forgets faded notes (reinforcement on
 recall lives in `reinforce`). The sweep measures time on each partition's own clock
-(`memsvc.services.clock`, the same time base searches use), so a replayed year of history
+(`memsvc.stores.clock`, the same time base searches use), so a replayed year of history
 decays as if lived, and a user who was away does not lose everything while nobody talked
 to them.
 """
@@ -17,7 +17,8 @@ from sqlalchemy import select, text
 from memsvc.db.models import Note
 from memsvc.decay import retention
 from memsvc.runtime import Runtime
-from memsvc.services import clock, history, idempotency
+from memsvc.services import history, idempotency
+from memsvc.stores import clock
 
 
 @dataclass

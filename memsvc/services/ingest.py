@@ -27,8 +27,7 @@ from memsvc.errors import InvalidInput
 from memsvc.llm import LLMUsage
 from memsvc.runtime import Runtime
 from memsvc.schemas import AddResult, LLMUsageRead, MemoryCreate, ThoughtCreate
-from memsvc.services import clock, idempotency
-from memsvc.services.indexes import bump_version
+from memsvc.services import idempotency
 from memsvc.services.planning import (
     Plan,
     Unit,
@@ -43,6 +42,8 @@ from memsvc.services.planning import (
 )
 from memsvc.services.scope import Scope
 from memsvc.services.writer import Writer
+from memsvc.stores import clock
+from memsvc.stores.indexes import bump_version
 from memsvc.text.facts import extract_facts
 
 _WS = re.compile(r"\s+")

@@ -24,10 +24,10 @@ from memsvc.llm import LLMUsage
 from memsvc.runtime import Runtime
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
-from memsvc.services.indexes import bump_version
 from memsvc.services.planning import Plan, Unit, embed_evolutions, embed_units, find_candidates
 from memsvc.services.scope import Scope
 from memsvc.services.writer import Writer
+from memsvc.stores.indexes import bump_version
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF = timedelta(hours=1)

@@ -14,7 +14,7 @@ from memsvc.db.engine import Database
 from memsvc.db.models import Meta, Note
 from memsvc.embed import CachedEmbedder, Vectors, load_embedder
 from memsvc.runtime import Runtime
-from memsvc.services.index_changes import PARTS_SUFFIX
+from memsvc.stores.index_changes import PARTS_SUFFIX
 
 
 class LazyEmbedder:

@@ -24,9 +24,9 @@ from memsvc.schemas import (
     MemoryUpdate,
 )
 from memsvc.services import history
-from memsvc.services.indexes import bump_version
 from memsvc.services.planning import parts_of
 from memsvc.services.scope import Scope
+from memsvc.stores.indexes import bump_version
 
 
 def load_note(session: Session, scope: Scope, memory_id: str, *, lock: bool = False) -> Note:
@@ -135,7 +135,7 @@ def update(
             if req.status == "active":
                 # Restoring is a recall: reinforce, so the next sweep does not forget it again.
                 from memsvc.decay import reinforce
-                from memsvc.services import clock
+                from memsvc.stores import clock
 
                 at = clock.now(session, partition)
                 note.strength, note.last_recalled_at = reinforce(

@@ -21,11 +21,12 @@ from memsvc.db.models import Note
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
-from memsvc.services import clock, episodes, freshness, history
+from memsvc.services import episodes, freshness, history
 from memsvc.services.candidates import NoteRow, by_pk, fetch
 from memsvc.services.lexical import lexical_candidates, spoken_by
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
 from memsvc.services.scope import Scope
+from memsvc.stores import clock
 from memsvc.text.names import named_people
 from memsvc.text.timeexpr import TimeRange, parse_time_range, wants_latest
 

@@ -19,9 +19,9 @@ from memsvc.db.models import Episode, Note, NoteHistory, NoteLink, NoteSlot
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.services import history
-from memsvc.services.indexes import bump_version
 from memsvc.services.scope import Scope
 from memsvc.services.transfer_format import columns, load, parse_time
+from memsvc.stores.indexes import bump_version
 
 _CHUNK = 500  # ids per IN (...) query
 

@@ -17,9 +17,9 @@ from memsvc.db.models import Job, Note, NoteLink, NoteSlot
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
-from memsvc.services.index_changes import PendingChanges
 from memsvc.services.planning import Plan, Unit
 from memsvc.services.scope import Scope
+from memsvc.stores.index_changes import PendingChanges
 
 
 @dataclass

@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from memsvc.api import create_app
 from memsvc.api.overload import Gate, route_class
+from memsvc.background import Task, Worker
 from memsvc.client import APIStatusError, MemoryClient, Overloaded
 from memsvc.client._base import retry_wait
 from memsvc.client._exceptions import from_response
@@ -27,7 +28,6 @@ from memsvc.config import AdmissionSettings
 from memsvc.db.models import Episode, Job, Note
 from memsvc.embed import CachedEmbedder
 from memsvc.runtime import Runtime
-from memsvc.services.worker import Task, Worker
 from tests.conftest import LiveServer, make_settings
 from tests.support.llm_actions import delay
 from tests.support.llm_defaults import default_responder

@@ -8,10 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from memsvc.index.flat import FlatIndex
-from memsvc.index.gpu import GpuExactIndex, SpannGpuMirror, cuda_available
 from memsvc.index.spann import SpannIndex, SpannParams
-from tests.index.conftest import clustered, recall_at
+from memsvc.index.spann.gpu import SpannGpuMirror, cuda_available
 
 Data = tuple[np.ndarray, np.ndarray, np.ndarray]
 cuda = pytest.mark.skipif(not cuda_available(), reason="no CUDA device")
@@ -37,31 +35,6 @@ def test_torch_mirror_logic_matches_cpu_path_on_torch_cpu(tmp_path: Path, data: 
                 ix.search(q, 10, max_probe=mp, probe_ratio=ratio),
                 1e-5,
             )
-
-
-def test_torch_exact_matches_flat_on_torch_cpu(data: Data) -> None:
-    ids, x, q = data
-    f = FlatIndex(32)
-    f.add(ids, x)
-    _compare(GpuExactIndex(x, ids, device="cpu").search(q, 10), f.search(q, 10), 1e-5)
-
-
-@pytest.mark.gpu
-@cuda
-@pytest.mark.parametrize("dtype", ["fp32", "fp16"])
-def test_cuda_exact_matches_flat(dtype: str) -> None:
-    x = clustered(50_000, d=64, seed=21)
-    q = clustered(500, d=64, seed=22)
-    ids = np.arange(50_000, dtype=np.int64) * 2
-    f = FlatIndex(64)
-    f.add(ids, x)
-    want = f.search(q, 10)
-    got = GpuExactIndex(x, ids, dtype=dtype).search(q, 10)
-    if dtype == "fp32":
-        _compare(got, want, 1e-4)
-    else:
-        assert recall_at(got[1], want[1]) >= 0.97
-        np.testing.assert_allclose(got[0], want[0], atol=5e-3)
 
 
 @pytest.mark.gpu

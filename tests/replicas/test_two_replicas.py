@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from memsvc import Memory
 from memsvc.db.models import IndexChange, Note
 from memsvc.embed import CachedEmbedder
-from memsvc.services.index_changes import PARTS_SUFFIX
+from memsvc.stores.index_changes import PARTS_SUFFIX
 from tests.conftest import make_settings
 
 PARTITION = "default/u/alice"

@@ -259,7 +259,7 @@ class SpannIndex:
     def _use_gpu(self, device: str, n_queries: int) -> bool:
         if device == "cpu" or (device == "auto" and n_queries < self._core.params.gpu_min_batch):
             return False
-        from memsvc.index.gpu import cuda_available
+        from memsvc.index.spann.gpu import cuda_available
 
         if not cuda_available():
             if device == "cuda":
@@ -268,7 +268,7 @@ class SpannIndex:
         return True
 
     def _gpu_mirror(self) -> Any:
-        from memsvc.index.gpu import SpannGpuMirror
+        from memsvc.index.spann.gpu import SpannGpuMirror
 
         mirror = self._gpu
         if mirror is None or mirror.version != self._core.version:

@@ -1,5 +1,5 @@
 """Replicas: how an `IndexRegistry` follows writes that other processes made to the database
-(see `memsvc.services.replicas` for the thread that drives it, `change_log` for the log)."""
+(see `memsvc.stores.replicas` for the thread that drives it, `change_log` for the log)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from memsvc.config import Settings
 from memsvc.db.engine import Database
 from memsvc.db.models import Partition
 from memsvc.index.base import FloatArray, VectorIndex
-from memsvc.services import change_log, replicas
-from memsvc.services.index_changes import MAX_PARTS, PARTS_SUFFIX, part_ids, split_slot_name
+from memsvc.stores import change_log, replicas
+from memsvc.stores.index_changes import MAX_PARTS, PARTS_SUFFIX, part_ids, split_slot_name
 
 
 @dataclass

@@ -15,12 +15,9 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from memsvc.db.engine import Database
-
-if TYPE_CHECKING:
-    from memsvc.services.indexes import IndexRegistry
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 60.0
@@ -44,10 +41,19 @@ def notify(db: Database, partition: str) -> None:
         callback(partition)
 
 
+class Followed(Protocol):
+    """What the follower drives (`memsvc.stores.indexes.IndexRegistry`), named here so that
+    this module need not import the registry that imports it."""
+
+    def follow_once(self) -> None: ...
+
+    def prune_change_log(self) -> object: ...
+
+
 class Follower:
     """The thread; holds the registry weakly so a registry nobody closed still goes away."""
 
-    def __init__(self, registry: IndexRegistry, interval_s: float) -> None:
+    def __init__(self, registry: Followed, interval_s: float) -> None:
         self._ref = weakref.ref(registry)
         self.interval_s = interval_s
         self._stop = threading.Event()

@@ -40,8 +40,8 @@ from memsvc.db.engine import Database
 from memsvc.db.models import Note, Partition
 from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex, write_atomic
 from memsvc.index.factory import build_index, load_index
-from memsvc.services import change_log, replicas
-from memsvc.services.index_changes import (
+from memsvc.stores import change_log, replicas
+from memsvc.stores.index_changes import (
     MAX_PARTS,
     PARTS_SUFFIX,
     PendingChanges,
@@ -49,7 +49,7 @@ from memsvc.services.index_changes import (
     split_part_ids,
     split_slot_name,
 )
-from memsvc.services.index_follow import Following, _close, _Slot
+from memsvc.stores.index_follow import Following, _close, _Slot
 
 log = logging.getLogger(__name__)
 STATE = "state.json"

@@ -14,7 +14,7 @@ from sqlalchemy import Float, Integer, Table, bindparam, case, select, update
 
 from memsvc.db.engine import Database
 from memsvc.db.models import Note
-from memsvc.services import clock
+from memsvc.stores import clock
 
 
 class Reinforcer:

@@ -1,9 +1,10 @@
-"""CUDA search paths through torch (imported lazily; nothing here loads on a CPU-only import).
+"""SPANN's CUDA search path through torch (imported lazily; nothing here loads on a CPU-only
+import).
 
-* `GpuExactIndex`: exact inner-product top-k for batch work, the base held on one GPU.
-* `SpannGpuMirror`: a SPANN index's heads and posting lists copied to the GPU; the head search
-  and the posting scans of a whole query batch run there. It is a snapshot: `SpannIndex`
-  rebuilds it when the index has changed since (it compares `version`).
+`SpannGpuMirror`: a SPANN index's heads and posting lists copied to the GPU; the head search
+and the posting scans of a whole query batch run there. It is a snapshot: `SpannIndex`
+rebuilds it when the index has changed since (it compares `version`). (The exact GPU baseline
+the ANN benchmark compares against lives in bench/gpu_exact.py.)
 
 Scores are computed in float32 from the same fp16/fp32 codes the CPU path reads, so results
 match the CPU path within float tolerance (given the same head index; the CPU may use HNSW
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 # Fraction of the free GPU memory the base may take (the rest: scores, top-k, workspace).
 _FIT = 0.6
-_SCORE_BYTES = 1 << 30
+SCORE_BYTES = 1 << 30
 
 
 @functools.cache
@@ -35,63 +36,19 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _torch() -> Any:
+def torch_module() -> Any:
     import torch
 
     return torch
 
 
-def _fits(nbytes: int, device: str) -> None:
+def check_fits(nbytes: int, device: str) -> None:
     if not device.startswith("cuda"):
         return  # the torch code also runs on "cpu", which tests use to check the logic
-    torch = _torch()
+    torch = torch_module()
     free, _ = torch.cuda.mem_get_info(torch.device(device))
     if nbytes > _FIT * free:
         raise MemoryError(f"{nbytes / 2**30:.1f} GiB does not fit in {free / 2**30:.1f} GiB free")
-
-
-class GpuExactIndex:
-    """Exact top-k by inner product over a fixed base on one CUDA device."""
-
-    def __init__(
-        self,
-        vectors: FloatArray,
-        ids: IdArray | None = None,
-        *,
-        dtype: str = "fp32",
-        device: str = "cuda",
-    ) -> None:
-        torch = _torch()
-        base = np.ascontiguousarray(vectors, dtype=np.float32)
-        if base.ndim != 2:
-            raise ValueError(f"expected (n, d) vectors, got {base.shape}")
-        tdt = torch.float16 if dtype == "fp16" else torch.float32
-        _fits(base.shape[0] * base.shape[1] * (2 if dtype == "fp16" else 4), device)
-        self.dim = base.shape[1]
-        self.device = device
-        self._base = torch.from_numpy(base).to(device=device, dtype=tdt)
-        self._ids = None if ids is None else np.asarray(ids, dtype=np.int64).reshape(-1)
-
-    def search(self, queries: FloatArray, k: int) -> tuple[FloatArray, IdArray]:
-        torch = _torch()
-        q = check_vectors(queries, self.dim)
-        n = int(self._base.shape[0])
-        kk = min(k, n)
-        out_s = np.full((q.shape[0], k), -np.inf, dtype=np.float32)
-        out_i = np.full((q.shape[0], k), -1, dtype=np.int64)
-        if kk == 0:
-            return out_s, out_i
-        batch = max(1, min(8192, _SCORE_BYTES // max(1, 4 * n)))
-        for s in range(0, q.shape[0], batch):
-            qt = torch.from_numpy(q[s : s + batch]).to(self.device, dtype=self._base.dtype)
-            scores = (qt @ self._base.T).float()
-            v, i = torch.topk(scores, kk, dim=1)
-            out_s[s : s + batch, :kk] = v.cpu().numpy()
-            out_i[s : s + batch, :kk] = i.cpu().numpy()
-        if self._ids is not None:
-            ok = out_i >= 0
-            out_i[ok] = self._ids[out_i[ok]]
-        return out_s, out_i
 
 
 class SpannGpuMirror:
@@ -121,7 +78,7 @@ class SpannGpuMirror:
 
     @classmethod
     def from_core(cls, core: Core, device: str = "cuda") -> SpannGpuMirror:
-        torch = _torch()
+        torch = torch_module()
         self = cls()
         self.version = core.version
         self.device = device
@@ -137,7 +94,7 @@ class SpannGpuMirror:
         starts[lists + 1] = got
         starts = np.cumsum(starts)
         rows = codes.shape[0]
-        _fits(rows * core.row_bytes + heads.nbytes + rows * 8, device)
+        check_fits(rows * core.row_bytes + heads.nbytes + rows * 8, device)
         typ = np.float16 if core.params.dtype == "fp16" else np.float32
         vecs = codes.view(typ).reshape(rows, core.dim)
         # One zero row at the end: the target of padding in the gather below.
@@ -147,7 +104,7 @@ class SpannGpuMirror:
         # Queries per batch so the padded (batch, width, d) float32 gather stays near 1 GiB.
         # The widest a query can get: its max_probe lists all among the longest.
         widest = int(np.sort(counts)[-core.params.max_probe :].sum()) if n else 1
-        self._batch = int(max(1, min(1024, _SCORE_BYTES // max(1, widest * core.dim * 6))))
+        self._batch = int(max(1, min(1024, SCORE_BYTES // max(1, widest * core.dim * 6))))
         self._slots = torch.from_numpy(np.r_[slots.astype(np.int64), 0]).to(device)
         self._pad = rows
         self._heads = torch.from_numpy(heads).to(device)
@@ -185,7 +142,7 @@ class SpannGpuMirror:
     def _search_batch(
         self, q: FloatArray, k: int, max_probe: int, ratio: float
     ) -> tuple[FloatArray, IdArray]:
-        torch = _torch()
+        torch = torch_module()
         dev = self.device
         qt = torch.from_numpy(q).to(dev)
         b = qt.shape[0]

@@ -42,7 +42,7 @@ class PendingChanges:
     remove_ids: list[int] = field(default_factory=list)
     # note pk -> its part vectors (n, dim); replaces whatever parts the note had.
     part_sets: dict[int, FloatArray] = field(default_factory=dict)
-    # The partition version these changes committed as (set by memsvc.services.change_log
+    # The partition version these changes committed as (set by memsvc.stores.change_log
     # when the transaction that bumped it commits); None: nothing committed.
     committed: int | None = None
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from memsvc.db.models import IndexChange, Note
 from memsvc.index.base import FloatArray
-from memsvc.services.index_changes import MAX_PARTS, PendingChanges
+from memsvc.stores.index_changes import MAX_PARTS, PendingChanges
 
 _KEY = "memsvc.index_changes"
 _active = threading.local()  # partition -> the PendingChanges its writer is filling
@@ -116,7 +116,7 @@ def load_vectors(
     session: Session, partition: str, pks: set[int], *, parts: bool, dim: int
 ) -> Loaded:
     """Key vectors (ids = pks) or part vectors (ids = part ids) of the notes still present."""
-    from memsvc.services.index_changes import part_ids
+    from memsvc.stores.index_changes import part_ids
 
     out = Loaded([], [])
     row = dim * 4

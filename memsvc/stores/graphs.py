@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from memsvc.db.engine import Database
 from memsvc.db.models import NoteLink
 from memsvc.graph import LinkGraph
-from memsvc.services import replicas
+from memsvc.stores import replicas
 
 
 class GraphStore:

@@ -4,6 +4,9 @@ Tasks are registered declaratively as (name, interval, function, lane); each run
 a failing task is logged and retried at its next interval without stopping the others. Tasks
 that may block for long (LLM enrichment: one call can take many seconds) get a lane of their
 own, so reinforcement flushes and index saves keep their pace behind a slow LLM.
+
+Above the use cases it schedules (decay, jobs): whoever starts background work (the app's
+lifespan, `Memory`, the cli) calls `start(rt)`; the runtime only holds the worker to stop it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from memsvc.runtime import Runtime
+from memsvc.runtime import Runtime
+from memsvc.services import decay, jobs
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,6 @@ class Task:
 
 
 def default_tasks(rt: Runtime) -> list[Task]:
-    from memsvc.services import decay, jobs
-
     tasks = [
         Task("reinforce", 1.0, lambda: rt.reinforcer.flush(rt.db)),
         Task("save-indexes", rt.settings.index.save_interval_s, rt.indexes.save_dirty),
@@ -100,3 +100,16 @@ class Worker:
         for thread in self._threads:
             if thread.is_alive():
                 thread.join(timeout=30)
+
+
+def start(rt: Runtime) -> None:
+    """Start `rt`'s background work (what `Runtime.start_background` did): load the document
+    model if it loads apart from the query path (memsvc.embed.sentence), then start the worker
+    unless one runs or background work is off. `rt.close()` stops it."""
+    preload = getattr(rt.embedder, "preload", None)
+    if preload is not None:
+        preload()
+    if rt.worker is None and rt.settings.background:
+        worker = Worker(rt)
+        rt.worker = worker
+        worker.start()
