@@ -147,7 +147,39 @@ def test_named_people_in_a_question() -> None:
     assert named_people("What did I buy? LGBTQ events. Then we left.") == []
 
 
-def test_speaker_boost_prefers_what_the_named_person_said(mem: Memory) -> None:
+def test_speaker_boost_prefers_what_the_named_person_said(
+    settings: Settings, embedder: CachedEmbedder
+) -> None:
+    # Contextual keys off: with them Caroline's short reply carries Melanie's line in its key
+    # and is found without the boost; here the boost alone is under test.
+    ingest = settings.ingest.model_copy(update={"context_keys": False})
+    with Memory(settings.model_copy(update={"ingest": ingest}), embedder=embedder) as mem:
+        _speaker_boost(mem)
+
+
+def test_a_short_reply_is_found_by_what_it_answers(mem: Memory) -> None:
+    """Contextual keys (default): the reply of at most 30 words is indexed with the turn
+    before it, so the question's words reach it; a long turn is indexed alone."""
+    mem.add(
+        chat(
+            ("Melanie", "What did you research for your project last month?"),
+            ("Caroline", "Adoption agencies, mostly."),
+            ("Melanie", "I went to the beach with the kids " + "and we swam a lot " * 5),
+            ("Caroline", "Nice!"),
+        ),
+        user_id="u",
+        session_id="s1",
+    )
+    hits = mem.search("What did Caroline research?", user_id="u", top_k=1).results
+    assert hits[0].memory == "Caroline: Adoption agencies, mostly."
+    rows = {n.memory: n for n in mem.get_all(user_id="u").results}
+    assert rows["Caroline: Adoption agencies, mostly."].context.startswith("After: Melanie: What")
+    long_turn = next(m for m in rows if m.startswith("Melanie: I went"))
+    assert not rows[long_turn].context.startswith("After:")  # over 30 words: its own key
+    assert rows["Caroline: Nice!"].context.startswith("After: Melanie: I went")
+
+
+def _speaker_boost(mem: Memory) -> None:
     mem.add(
         chat(
             ("Melanie", "Caroline, I researched pottery classes all weekend!"),

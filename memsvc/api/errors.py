@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memsvc.embed.sentence import EmbedderError
 from memsvc.errors import MemsvcError
 from memsvc.schemas.requests import validation_details, validation_message
 
@@ -47,6 +48,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(MemsvcError)
     async def _domain(_: Request, exc: MemsvcError) -> JSONResponse:
         return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.exception_handler(EmbedderError)
+    async def _embedder(_: Request, exc: EmbedderError) -> JSONResponse:
+        # The document model failed to load (it loads after startup when queries can run
+        # without it): the server cannot store now, nothing was stored, a retry may work.
+        log.error("embedding model unavailable: %s", exc)
+        return error_response(503, "embedder_unavailable", str(exc), headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

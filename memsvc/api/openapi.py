@@ -5,7 +5,8 @@ stay thin and routes added later are covered too:
 - the error responses the app can give (all `{"error": {code, message, details}}`), each
   with the same `ErrorResponse` model: 400 (malformed JSON or URL), 401 (API keys configured,
   none or a wrong one sent), 404 (routes with an id in the path), 413 (body over the limit),
-  422 (invalid input), 429 (server saturated; see `Retry-After`), 500;
+  422 (invalid input), 429 (server saturated; see `Retry-After`), 500, 503 (the embedding
+  model failed to load; operations with a body);
 - the URL rule `URLCheckMiddleware` enforces: no NUL in any string parameter;
 - the rules no parameter can carry: a query-string scope (at least one owner id);
 - this deployment's configured limits (`top_k`, content length, message count);
@@ -37,6 +38,8 @@ _ERRORS: dict[str, str] = {
     "422": "Invalid input: the body or a parameter breaks a rule of this schema.",
     "429": "The server is saturated: retry after the number of seconds in `Retry-After`.",
     "500": "Internal error (a bug): the request may or may not have been applied.",
+    "503": "The embedding model could not be loaded (it loads after startup when searches "
+    "can run without it): nothing was stored; retry after `Retry-After` seconds.",
 }
 _PROBES = {"/healthz", "/readyz", "/metrics"}
 _METHODS = {"get", "put", "post", "delete", "patch", "options", "head", "trace"}
@@ -103,20 +106,21 @@ def _document_operation(path: str, op: dict[str, Any]) -> None:
         if any(p.get("in") == "path" for p in params):
             statuses.append("404")
         if "requestBody" in op:
-            statuses.append("413")
+            statuses += ["413", "503"]  # a body may be text to embed
     responses = op.setdefault("responses", {})
     for status in sorted(statuses):
         responses[status] = {
             "description": _ERRORS[status],
             "content": {"application/json": {"schema": _ERROR_REF}},
         }
-    if status_429 := responses.get("429"):
-        status_429["headers"] = {
-            "Retry-After": {
-                "description": "Seconds to wait before retrying.",
-                "schema": {"type": "integer"},
+    for retry in ("429", "503"):
+        if status := responses.get(retry):
+            status["headers"] = {
+                "Retry-After": {
+                    "description": "Seconds to wait before retrying.",
+                    "schema": {"type": "integer"},
+                }
             }
-        }
     query = {p["name"] for p in params if p.get("in") == "query"}
     if set(SCOPE_FIELDS) <= query:
         op["description"] = "\n\n".join(

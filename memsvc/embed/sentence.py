@@ -10,7 +10,7 @@ same numbers (to ~1e-7).
 Cold start: once the export is cached and its manifest says it was checked, the embedder is
 usable for queries without PyTorch (~0.4 s instead of ~5 s of importing torch and
 sentence-transformers and loading the model). The PyTorch model that embeds documents then
-loads on a background thread (`DOCUMENT_LOAD`, `preload`); document calls that come before it
+loads on a background thread (`embed.document_load`, `preload`); document calls that come before it
 wait for it, and it re-checks the export against PyTorch once loaded (queries move to PyTorch
 if that ever failed). Without a checked export everything loads at once, as before.
 """
@@ -36,14 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 
+# When the PyTorch document model loads: `EmbedSettings.document_load` (see there).
 DocumentLoad = Literal["startup", "background", "lazy"]
-# When the PyTorch document model loads if queries can start without it (a checked ONNX
-# export is cached): "background" on a thread of its own once `preload()` is called (the
-# server does when its start is done) or at the first document call; "lazy" at the first
-# document call only (a search-only process never loads torch); "startup" before the
-# constructor returns. Meant to become `EmbedSettings.document_load`; read from there once
-# it exists.
-DOCUMENT_LOAD: DocumentLoad = "background"
 
 
 class EmbedderError(RuntimeError):
@@ -92,7 +86,7 @@ class SentenceTransformerEmbedder:
         self._onnx: OnnxQueryEncoder | None = self._open_checked_onnx(path)
         if self._onnx is not None:
             self._dim = self._onnx.dim
-            self._document_load = document_load or getattr(settings, "document_load", DOCUMENT_LOAD)
+            self._document_load = document_load or settings.document_load
             if self._document_load == "startup":
                 self._load_documents()
                 self._document_model()  # raises here, as the slow path would, if it failed

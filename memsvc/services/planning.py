@@ -126,10 +126,13 @@ def split_parts(rt: Runtime, units: list[Unit]) -> None:
 CONTEXT_CHARS = 160
 
 
-def add_context(units: list[Unit]) -> None:
-    """Contextual keys (`ingest.context_keys`): a unit without a context of its own gets the
-    message before it, clipped, so a short answer is found by what it answers."""
+def add_context(units: list[Unit], max_words: int | None = None) -> None:
+    """Contextual keys (`ingest.context_keys`): a unit without a context of its own (and, with
+    `max_words`, no longer than that) gets the message before it, clipped, so a short answer
+    is found by what it answers."""
     for unit in units:
+        if max_words is not None and len(unit.content.split()) > max_words:
+            continue
         if unit.previous and not unit.context:
             text = " ".join(unit.previous.split())
             if len(text) > CONTEXT_CHARS:
@@ -144,7 +147,7 @@ def embed_units(rt: Runtime, units: list[Unit], *, parts: bool = False) -> None:
     if not units:
         return
     if rt.settings.ingest.context_keys and rt.settings.ingest.key_expansion:
-        add_context(units)
+        add_context(units, rt.settings.ingest.context_max_words)
     for unit in units:
         unit.expand_key = rt.settings.ingest.key_expansion
     texts = [u.key() for u in units]

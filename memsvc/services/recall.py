@@ -21,7 +21,7 @@ from memsvc.db.models import Note
 from memsvc.errors import InvalidInput
 from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
-from memsvc.services import episodes, freshness, history
+from memsvc.services import episodes, feedback, freshness, history
 from memsvc.services.candidates import NoteRow, by_pk, fetch
 from memsvc.services.lexical import lexical_candidates, spoken_by
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
@@ -87,9 +87,11 @@ def dense_candidates(
             if i >= 0 and int(i) not in seen
         }
         if fresh:
+            # With feedback on, the rows bring their vectors: it reads them for every candidate.
+            vector = rt.settings.recall.feedback_weight > 0
             kept += [
                 Candidate(note=n, similarity=fresh[n.pk])
-                for n in by_pk(session, fresh, partition=partition)
+                for n in by_pk(session, fresh, partition=partition, vector=vector)
                 if passes(n, scope, req, as_of)
             ]
             seen.update(fresh)
@@ -245,10 +247,13 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
         add_time_range(session, scope, req, query, as_of, pool, span)
     candidates = list(pool.values())
     fuse(rt.settings, candidates)
+    fb_seeds, fb_weight = cfg.feedback_seeds, cfg.feedback_weight
+    feedback.apply(session, scope.partition, query, candidates, seeds=fb_seeds, weight=fb_weight)
     seeds = sorted(candidates, key=lambda c: -c.parts["relevance"])[: req.top_k]
     expand_links(session, rt, scope, req, seeds, as_of, pool)
     candidates = list(pool.values())
     fuse(rt.settings, candidates)
+    feedback.apply(session, scope.partition, query, candidates, seeds=fb_seeds, weight=fb_weight)
     finish(rt.settings, candidates, as_of, latest=cfg.time_aware and wants_latest(req.query))
     if cfg.speaker_boost > 0:
         boost_speakers(session, scope, req.query, candidates, cfg.speaker_boost)

@@ -357,3 +357,35 @@ def test_admission_limits_follow_the_cores(monkeypatch: pytest.MonkeyPatch) -> N
         assert AdmissionSettings().limits() == expected
         assert AdmissionSettings().limits(llm=True)[0] == min(16, max(8, (cores or 2) // 2))
     assert AdmissionSettings(add_concurrency=3, search_concurrency=5).limits() == (3, 5)
+
+
+def test_an_embedder_that_cannot_load_answers_503_and_stores_nothing(
+    tmp_path: Path, embedder: CachedEmbedder
+) -> None:
+    """The document model loads after startup when queries run without it; if that load
+    fails, an add is a 503 with Retry-After (not a 500), and nothing is stored."""
+    from memsvc.embed.sentence import EmbedderError
+
+    app = create_app(make_settings(tmp_path), embedder=embedder)
+    with LiveServer(app) as srv, httpx.Client(base_url=srv.url, timeout=30) as http:
+        rt = runtime_of(app)
+        broken = EmbedderError("cannot load embedding model from /nowhere: gone")
+
+        def fail(texts: Any) -> Any:
+            raise broken
+
+        inner = cast(Any, rt.embedder)
+        original = inner.embed
+        inner.embed = fail
+        try:
+            resp = http.post("/v1/memories", json={"text": "I like tea.", "user_id": "u"})
+        finally:
+            inner.embed = original
+        assert resp.status_code == 503 and resp.headers["retry-after"] == "5"
+        assert resp.json()["error"]["code"] == "embedder_unavailable"
+        with rt.db.read() as session:
+            assert list(session.scalars(select(Episode.content))) == []
+        ok = http.post("/v1/memories", json={"text": "I like tea.", "user_id": "u"})
+        assert ok.status_code == 200
+        spec = http.get("/openapi.json").json()
+        assert "503" in spec["paths"]["/v1/memories"]["post"]["responses"]

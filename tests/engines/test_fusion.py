@@ -77,3 +77,23 @@ def test_contextual_keys_take_the_message_before() -> None:
     assert units[1].context == "After: Ada: Where did you go last summer?"
     assert "After: Ada: Where did you go last summer?" in units[1].key()
     assert units[2].context == "Reply to: y"  # a context of its own is kept
+
+
+def test_contextual_keys_only_for_short_units_when_bounded() -> None:
+    question = "Ada: What did you think of the exhibition at the Tate on Sunday?"
+    short = "Ben: Loved it, especially the Turner room."
+    long_ = "Ben: " + " ".join(["it was a long day and we walked around the whole city"] * 3)
+    units = [
+        Unit(i, text, "user", "turn", T, [f"e{i}"], f"h{i}", previous=question)
+        for i, text in enumerate([short, long_])
+    ]
+    add_context(units, max_words=12)
+    assert units[0].context == "After: " + question  # 7 words: findable by what it answers
+    assert units[1].context == ""  # 34 words: says what it is about on its own
+    # Unbounded, both get it (the bound changes nothing but the long units).
+    units = [
+        Unit(i, text, "user", "turn", T, [f"e{i}"], f"h{i}", previous=question)
+        for i, text in enumerate([short, long_])
+    ]
+    add_context(units)
+    assert all(u.context == "After: " + question for u in units)
