@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from memsvc import background
@@ -21,20 +22,19 @@ from memsvc.schemas import (
     MemoryPage,
     MemoryRead,
     SearchResult,
+    calls,
 )
-from memsvc.schemas.requests import (
-    MessagesArg,
-    add_request,
-    reflect_request,
-    search_request,
-    thought_request,
-    update_request,
-)
+from memsvc.schemas.calls import Call
+from memsvc.schemas.memory import MemoryCreate, MemoryUpdate, ThoughtCreate
+from memsvc.schemas.methods import sync_method
+from memsvc.schemas.search import SearchRequest
+from memsvc.schemas.thought import ReflectRequest
 from memsvc.services import episodes, ingest, memories, recall, thoughts
 from memsvc.services.decay import SweepResult
 from memsvc.services.scope import Scope
 
 T = TypeVar("T")
+B = TypeVar("B", bound=BaseModel)
 
 
 class Memory:
@@ -84,242 +84,110 @@ class Memory:
     def _scope(self, user_id: str | None, agent_id: str | None, session_id: str | None) -> Scope:
         return Scope(self.namespace, user_id, agent_id, session_id)
 
-    def add(
-        self,
-        messages: MessagesArg = None,
-        *,
-        text: str | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        kind: str | None = None,
-        infer: bool = True,
-        wait: bool = True,
-        idempotency_key: str | None = None,
-    ) -> AddResult:
-        req = add_request(
-            messages,
-            text=text,
-            user_id=user_id,
-            agent_id=agent_id,
-            session_id=session_id,
-            metadata=metadata,
-            timestamp=timestamp,
-            kind=kind,
-            infer=infer,
-            wait=wait,
-        )
+    def _params_scope(self, call: Call[Any]) -> Scope:
+        p = call.params
+        return self._scope(p["user_id"], p["agent_id"], p["session_id"])
+
+    def _send(self, call: Call[T], /) -> T:
+        """Run a call of `memsvc.schemas.calls` here, by the services the API's routes use."""
+        run: Callable[[Call[Any]], Any] = getattr(self, f"_run_{call.op}")
+        return cast(T, run(call))
+
+    # The public calls, declared once in `memsvc.schemas.calls` (shared with the clients).
+    add = sync_method(calls.add)
+    search = sync_method(calls.search)
+    get = sync_method(calls.get)
+    get_all = sync_method(calls.get_all)
+    update = sync_method(calls.update)
+    delete = sync_method(calls.delete)
+    delete_all = sync_method(calls.delete_all)
+    history = sync_method(calls.history)
+    links = sync_method(calls.links)
+    get_episode = sync_method(calls.get_episode)
+    reflect = sync_method(calls.reflect)
+    add_thought = sync_method(calls.add_thought)
+    erase_user = sync_method(calls.erase_user)
+
+    def _run_add(self, call: Call[AddResult]) -> AddResult:
+        req = _body(call, MemoryCreate)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
+        key = call.headers.get("idempotency-key")
         return self._write(
-            lambda s: ingest.add(
-                session=s, rt=self._rt, scope=scope, req=req, idempotency_key=idempotency_key
-            )
+            lambda s: ingest.add(session=s, rt=self._rt, scope=scope, req=req, idempotency_key=key)
         )
 
-    def search(
-        self,
-        query: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        filters: Mapping[str, Any] | None = None,
-        top_k: int | None = None,
-        as_of: datetime | str | None = None,
-        known_at: datetime | str | None = None,
-        kinds: Sequence[str] | None = None,
-        include_forgotten: bool | None = None,
-        thoughts_first: bool | None = None,
-        explain: bool | None = None,
-        reinforce: bool | None = None,
-        include_episodes: bool | None = None,
-    ) -> SearchResult:
-        req = search_request(
-            query,
-            user_id=user_id,
-            agent_id=agent_id,
-            session_id=session_id,
-            filters=filters,
-            top_k=top_k,
-            as_of=as_of,
-            known_at=known_at,
-            kinds=kinds,
-            include_forgotten=include_forgotten,
-            thoughts_first=thoughts_first,
-            explain=explain,
-            reinforce=reinforce,
-            include_episodes=include_episodes,
-        )
+    def _run_search(self, call: Call[SearchResult]) -> SearchResult:
+        req = _body(call, SearchRequest)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
         return self._read(lambda s: recall.search(session=s, rt=self._rt, scope=scope, req=req))
 
-    def get(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> MemoryRead:
-        scope = self._scope(user_id, agent_id, session_id)
+    def _run_get(self, call: Call[MemoryRead]) -> MemoryRead:
+        scope, memory_id = self._params_scope(call), call.target
         return self._read(lambda s: memories.get(session=s, scope=scope, memory_id=memory_id))
 
-    def get_all(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        include_forgotten: bool = False,
-    ) -> MemoryPage:
-        scope = self._scope(user_id, agent_id, session_id)
-        api = self.settings.api
-        size = memories.page_size(api, limit)
+    def _run_get_all(self, call: Call[MemoryPage]) -> MemoryPage:
+        scope, params = self._params_scope(call), call.params
+        size = memories.page_size(self.settings.api, params["limit"])
         return self._read(
             lambda s: memories.list_page(
                 session=s,
                 scope=scope,
                 limit=size,
-                cursor=cursor,
-                include_forgotten=include_forgotten,
+                cursor=params["cursor"],
+                include_forgotten=params["include_forgotten"],
             )
         )
 
-    def update(
-        self,
-        memory_id: str,
-        text: str | None = None,
-        *,
-        metadata: dict[str, Any] | None = None,
-        status: str | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> MemoryRead:
-        scope = self._scope(user_id, agent_id, session_id)
-        req = update_request(text=text, metadata=metadata, status=status)
+    def _run_update(self, call: Call[MemoryRead]) -> MemoryRead:
+        scope, memory_id, req = self._params_scope(call), call.target, _body(call, MemoryUpdate)
         return self._write(
             lambda s: memories.update(
                 session=s, rt=self._rt, scope=scope, memory_id=memory_id, req=req
             )
         )
 
-    def delete(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> DeleteResult:
-        scope = self._scope(user_id, agent_id, session_id)
+    def _run_delete(self, call: Call[DeleteResult]) -> DeleteResult:
+        scope, memory_id = self._params_scope(call), call.target
         return self._write(
             lambda s: memories.delete_one(session=s, rt=self._rt, scope=scope, memory_id=memory_id)
         )
 
-    def delete_all(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> DeleteResult:
-        scope = self._scope(user_id, agent_id, session_id)
+    def _run_delete_all(self, call: Call[DeleteResult]) -> DeleteResult:
+        scope = self._params_scope(call)
         return self._write(lambda s: memories.delete_scope(session=s, rt=self._rt, scope=scope))
 
-    def history(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> list[HistoryEntry]:
-        scope = self._scope(user_id, agent_id, session_id)
+    def _run_history(self, call: Call[list[HistoryEntry]]) -> list[HistoryEntry]:
+        scope, memory_id = self._params_scope(call), call.target
         return self._read(
             lambda s: memories.history_of(session=s, scope=scope, memory_id=memory_id)
         )
 
-    def links(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> list[LinkRead]:
-        scope = self._scope(user_id, agent_id, session_id)
+    def _run_links(self, call: Call[list[LinkRead]]) -> list[LinkRead]:
+        scope, memory_id = self._params_scope(call), call.target
         return self._read(lambda s: memories.links_of(session=s, scope=scope, memory_id=memory_id))
 
-    def get_episode(
-        self,
-        episode_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> EpisodeRead:
-        """One raw message (as sent) of this scope; another owner's id raises NotFound."""
-        scope = self._scope(user_id, agent_id, session_id)
+    def _run_get_episode(self, call: Call[EpisodeRead]) -> EpisodeRead:
+        scope, episode_id = self._params_scope(call), call.target
         return self._read(lambda s: episodes.get(session=s, scope=scope, episode_id=episode_id))
 
-    def reflect(
-        self,
-        question: str,
-        answer: str,
-        *,
-        source_ids: Sequence[str] | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        wait: bool = True,
-    ) -> AddResult:
-        """Think-in-Memory post-thinking: keep what `answer` concluded about `question` as a
-        thought linked to the recalled memories `source_ids` (distilled by the LLM when one is
-        configured, the answer itself otherwise; nothing is stored when it adds nothing)."""
-        req = reflect_request(
-            question,
-            answer,
-            source_ids=list(source_ids or []),
-            user_id=user_id,
-            agent_id=agent_id,
-            session_id=session_id,
-            metadata=dict(metadata or {}),
-            timestamp=timestamp,
-            wait=wait,
-        )
+    def _run_reflect(self, call: Call[AddResult]) -> AddResult:
+        req = _body(call, ReflectRequest)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
         return self._write(lambda s: thoughts.reflect(session=s, rt=self._rt, scope=scope, req=req))
 
-    def add_thought(
-        self,
-        text: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        source_ids: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-    ) -> AddResult:
-        req = thought_request(
-            text,
-            user_id=user_id,
-            agent_id=agent_id,
-            session_id=session_id,
-            source_ids=list(source_ids) if source_ids is not None else None,
-            metadata=metadata,
-            timestamp=timestamp,
-        )
+    def _run_add_thought(self, call: Call[AddResult]) -> AddResult:
+        req = _body(call, ThoughtCreate)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
         return self._write(
             lambda s: ingest.add_thought(session=s, rt=self._rt, scope=scope, req=req)
+        )
+
+    def _run_erase_user(self, call: Call[DeleteResult]) -> DeleteResult:
+        user_id = call.target
+        return self._write(
+            lambda s: memories.erase_user(
+                session=s, rt=self._rt, namespace=self.namespace, user_id=user_id
+            )
         )
 
     def sync(self) -> None:
@@ -338,13 +206,6 @@ class Memory:
 
         return sweep(self._rt, as_of=as_of)
 
-    def erase_user(self, user_id: str) -> DeleteResult:
-        return self._write(
-            lambda s: memories.erase_user(
-                session=s, rt=self._rt, namespace=self.namespace, user_id=user_id
-            )
-        )
-
     def close(self) -> None:
         if not self._view:
             self._rt.close()
@@ -354,3 +215,10 @@ class Memory:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _body(call: Call[Any], model: type[B]) -> B:
+    """The call's validated request body (built by `memsvc.schemas.requests`)."""
+    if not isinstance(call.body, model):
+        raise TypeError(f"{call.op}: expected a {model.__name__} body, got {call.body!r}")
+    return call.body

@@ -1,5 +1,9 @@
 """`MemoryClient` and `AsyncMemoryClient`: the memsvc HTTP API with mem0-style method names.
 
+Their methods (parameters, docs, the request each makes) come from `memsvc.schemas.calls`, the
+one definition shared with the in-process `memsvc.Memory`; the two classes differ only in
+`_send`, which performs the exchange with httpx's sync or async client.
+
 A 429 (the server at capacity; nothing was done) is sent again after its Retry-After, up to
 `max_retries` times (0 turns that off and raises `Overloaded` at once).
 
@@ -12,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
-from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any, Self, TypeVar
+from collections.abc import Mapping
+from typing import Self, TypeVar
 
 import httpx
 
@@ -22,23 +25,14 @@ from memsvc.client._base import (
     DEFAULT_BASE_URL,
     DEFAULT_MAX_RETRIES,
     DEFAULT_TIMEOUT,
-    Call,
-    Calls,
     headers_for,
+    parse,
     retry_wait,
     translate,
 )
-from memsvc.schemas import (
-    AddResult,
-    DeleteResult,
-    EpisodeRead,
-    HistoryEntry,
-    LinkRead,
-    MemoryPage,
-    MemoryRead,
-    SearchResult,
-)
-from memsvc.schemas.requests import MessagesArg
+from memsvc.schemas import calls
+from memsvc.schemas.calls import Call
+from memsvc.schemas.methods import async_method, sync_method
 
 T = TypeVar("T")
 
@@ -62,7 +56,7 @@ class MemoryClient:
             transport=transport,
         )
 
-    def _send(self, call: Call[T]) -> T:
+    def _send(self, call: Call[T], /) -> T:
         for attempt in itertools.count():
             try:
                 response = self._http.request(call.method, call.path, **call.request_kwargs())
@@ -72,239 +66,21 @@ class MemoryClient:
             if wait is None:
                 break
             time.sleep(wait)
-        return call.parse(response)
+        return parse(call, response)
 
-    def add(
-        self,
-        messages: MessagesArg = None,
-        *,
-        text: str | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        kind: str | None = None,
-        infer: bool = True,
-        wait: bool = True,
-        idempotency_key: str | None = None,
-    ) -> AddResult:
-        return self._send(
-            Calls.add(
-                messages,
-                text=text,
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                metadata=metadata,
-                timestamp=timestamp,
-                kind=kind,
-                infer=infer,
-                wait=wait,
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    def search(
-        self,
-        query: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        filters: Mapping[str, Any] | None = None,
-        top_k: int | None = None,
-        as_of: datetime | str | None = None,
-        known_at: datetime | str | None = None,
-        kinds: Sequence[str] | None = None,
-        include_forgotten: bool | None = None,
-        thoughts_first: bool | None = None,
-        explain: bool | None = None,
-        reinforce: bool | None = None,
-        include_episodes: bool | None = None,
-    ) -> SearchResult:
-        return self._send(
-            Calls.search(
-                query,
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                filters=filters,
-                top_k=top_k,
-                as_of=as_of,
-                known_at=known_at,
-                kinds=kinds,
-                include_forgotten=include_forgotten,
-                thoughts_first=thoughts_first,
-                explain=explain,
-                reinforce=reinforce,
-                include_episodes=include_episodes,
-            )
-        )
-
-    def get(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> MemoryRead:
-        return self._send(
-            Calls.get(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    def get_all(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        include_forgotten: bool = False,
-    ) -> MemoryPage:
-        return self._send(
-            Calls.get_all(
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                limit=limit,
-                cursor=cursor,
-                include_forgotten=include_forgotten,
-            )
-        )
-
-    def update(
-        self,
-        memory_id: str,
-        text: str | None = None,
-        *,
-        metadata: dict[str, Any] | None = None,
-        status: str | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> MemoryRead:
-        scope = {"user_id": user_id, "agent_id": agent_id, "session_id": session_id}
-        call = Calls.update(memory_id, scope, text=text, metadata=metadata, status=status)
-        return self._send(call)
-
-    def delete(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> DeleteResult:
-        return self._send(
-            Calls.delete(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    def delete_all(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> DeleteResult:
-        return self._send(
-            Calls.delete_all(user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    def history(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> list[HistoryEntry]:
-        return self._send(
-            Calls.history(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    def links(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> list[LinkRead]:
-        return self._send(
-            Calls.links(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    def get_episode(
-        self,
-        episode_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> EpisodeRead:
-        """One raw message (as sent) of this scope; another owner's id raises NotFound."""
-        return self._send(
-            Calls.get_episode(episode_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    def reflect(
-        self,
-        question: str,
-        answer: str,
-        *,
-        source_ids: Sequence[str] | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        wait: bool = True,
-    ) -> AddResult:
-        """Think-in-Memory post-thinking: keep what `answer` concluded about `question` as a
-        thought linked to the recalled memories `source_ids` (distilled by the LLM when one is
-        configured, the answer itself otherwise; nothing is stored when it adds nothing)."""
-        return self._send(
-            Calls.reflect(
-                question,
-                answer,
-                source_ids=list(source_ids or []),
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                metadata=dict(metadata or {}),
-                timestamp=timestamp,
-                wait=wait,
-            )
-        )
-
-    def add_thought(
-        self,
-        text: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        source_ids: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-    ) -> AddResult:
-        return self._send(
-            Calls.add_thought(
-                text,
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                source_ids=list(source_ids) if source_ids is not None else None,
-                metadata=metadata,
-                timestamp=timestamp,
-            )
-        )
-
-    def erase_user(self, user_id: str) -> DeleteResult:
-        return self._send(Calls.erase_user(user_id))
+    add = sync_method(calls.add)
+    search = sync_method(calls.search)
+    get = sync_method(calls.get)
+    get_all = sync_method(calls.get_all)
+    update = sync_method(calls.update)
+    delete = sync_method(calls.delete)
+    delete_all = sync_method(calls.delete_all)
+    history = sync_method(calls.history)
+    links = sync_method(calls.links)
+    get_episode = sync_method(calls.get_episode)
+    reflect = sync_method(calls.reflect)
+    add_thought = sync_method(calls.add_thought)
+    erase_user = sync_method(calls.erase_user)
 
     def close(self) -> None:
         self._http.close()
@@ -335,7 +111,7 @@ class AsyncMemoryClient:
             transport=transport,
         )
 
-    async def _send(self, call: Call[T]) -> T:
+    async def _send(self, call: Call[T], /) -> T:
         for attempt in itertools.count():
             try:
                 response = await self._http.request(call.method, call.path, **call.request_kwargs())
@@ -345,239 +121,21 @@ class AsyncMemoryClient:
             if wait is None:
                 break
             await asyncio.sleep(wait)
-        return call.parse(response)
+        return parse(call, response)
 
-    async def add(
-        self,
-        messages: MessagesArg = None,
-        *,
-        text: str | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        kind: str | None = None,
-        infer: bool = True,
-        wait: bool = True,
-        idempotency_key: str | None = None,
-    ) -> AddResult:
-        return await self._send(
-            Calls.add(
-                messages,
-                text=text,
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                metadata=metadata,
-                timestamp=timestamp,
-                kind=kind,
-                infer=infer,
-                wait=wait,
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    async def search(
-        self,
-        query: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        filters: Mapping[str, Any] | None = None,
-        top_k: int | None = None,
-        as_of: datetime | str | None = None,
-        known_at: datetime | str | None = None,
-        kinds: Sequence[str] | None = None,
-        include_forgotten: bool | None = None,
-        thoughts_first: bool | None = None,
-        explain: bool | None = None,
-        reinforce: bool | None = None,
-        include_episodes: bool | None = None,
-    ) -> SearchResult:
-        return await self._send(
-            Calls.search(
-                query,
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                filters=filters,
-                top_k=top_k,
-                as_of=as_of,
-                known_at=known_at,
-                kinds=kinds,
-                include_forgotten=include_forgotten,
-                thoughts_first=thoughts_first,
-                explain=explain,
-                reinforce=reinforce,
-                include_episodes=include_episodes,
-            )
-        )
-
-    async def get(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> MemoryRead:
-        return await self._send(
-            Calls.get(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    async def get_all(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        limit: int | None = None,
-        cursor: str | None = None,
-        include_forgotten: bool = False,
-    ) -> MemoryPage:
-        return await self._send(
-            Calls.get_all(
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                limit=limit,
-                cursor=cursor,
-                include_forgotten=include_forgotten,
-            )
-        )
-
-    async def update(
-        self,
-        memory_id: str,
-        text: str | None = None,
-        *,
-        metadata: dict[str, Any] | None = None,
-        status: str | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> MemoryRead:
-        scope = {"user_id": user_id, "agent_id": agent_id, "session_id": session_id}
-        call = Calls.update(memory_id, scope, text=text, metadata=metadata, status=status)
-        return await self._send(call)
-
-    async def delete(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> DeleteResult:
-        return await self._send(
-            Calls.delete(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    async def delete_all(
-        self,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> DeleteResult:
-        return await self._send(
-            Calls.delete_all(user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    async def history(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> list[HistoryEntry]:
-        return await self._send(
-            Calls.history(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    async def links(
-        self,
-        memory_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> list[LinkRead]:
-        return await self._send(
-            Calls.links(memory_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    async def get_episode(
-        self,
-        episode_id: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-    ) -> EpisodeRead:
-        """One raw message (as sent) of this scope; another owner's id raises NotFound."""
-        return await self._send(
-            Calls.get_episode(episode_id, user_id=user_id, agent_id=agent_id, session_id=session_id)
-        )
-
-    async def reflect(
-        self,
-        question: str,
-        answer: str,
-        *,
-        source_ids: Sequence[str] | None = None,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-        wait: bool = True,
-    ) -> AddResult:
-        """Think-in-Memory post-thinking: keep what `answer` concluded about `question` as a
-        thought linked to the recalled memories `source_ids` (distilled by the LLM when one is
-        configured, the answer itself otherwise; nothing is stored when it adds nothing)."""
-        return await self._send(
-            Calls.reflect(
-                question,
-                answer,
-                source_ids=list(source_ids or []),
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                metadata=dict(metadata or {}),
-                timestamp=timestamp,
-                wait=wait,
-            )
-        )
-
-    async def add_thought(
-        self,
-        text: str,
-        *,
-        user_id: str | None = None,
-        agent_id: str | None = None,
-        session_id: str | None = None,
-        source_ids: Sequence[str] | None = None,
-        metadata: Mapping[str, Any] | None = None,
-        timestamp: datetime | str | None = None,
-    ) -> AddResult:
-        return await self._send(
-            Calls.add_thought(
-                text,
-                user_id=user_id,
-                agent_id=agent_id,
-                session_id=session_id,
-                source_ids=list(source_ids) if source_ids is not None else None,
-                metadata=metadata,
-                timestamp=timestamp,
-            )
-        )
-
-    async def erase_user(self, user_id: str) -> DeleteResult:
-        return await self._send(Calls.erase_user(user_id))
+    add = async_method(calls.add)
+    search = async_method(calls.search)
+    get = async_method(calls.get)
+    get_all = async_method(calls.get_all)
+    update = async_method(calls.update)
+    delete = async_method(calls.delete)
+    delete_all = async_method(calls.delete_all)
+    history = async_method(calls.history)
+    links = async_method(calls.links)
+    get_episode = async_method(calls.get_episode)
+    reflect = async_method(calls.reflect)
+    add_thought = async_method(calls.add_thought)
+    erase_user = async_method(calls.erase_user)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -45,7 +45,9 @@ def build(model: type[M], data: dict[str, Any]) -> M:
         raise InvalidInput(validation_message(details), details=details) from exc
 
 
-def _scope(user_id: str | None, agent_id: str | None, session_id: str | None) -> dict[str, Any]:
+def require_scope(
+    user_id: str | None, agent_id: str | None, session_id: str | None
+) -> dict[str, Any]:
     if not (user_id or agent_id or session_id):
         raise ScopeRequired(
             "a scope is required: give at least one of user_id, agent_id, session_id"
@@ -69,7 +71,7 @@ def add_request(
     if isinstance(messages, str):  # mem0 style: add("I like tea", user_id=...)
         text, messages = messages, None
     data: dict[str, Any] = {
-        **_scope(user_id, agent_id, session_id),
+        **require_scope(user_id, agent_id, session_id),
         "metadata": dict(metadata or {}),
         "timestamp": timestamp,
         "kind": kind,
@@ -92,7 +94,7 @@ def _message(m: Mapping[str, Any] | Message | str) -> dict[str, Any]:
 
 
 def search_request(query: str, **kwargs: Any) -> SearchRequest:
-    _scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
+    require_scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
     data = {k: v for k, v in kwargs.items() if v is not None}
     return build(SearchRequest, {"query": query, **data})
 
@@ -102,13 +104,13 @@ def update_request(**kwargs: Any) -> MemoryUpdate:
 
 
 def thought_request(text: str, **kwargs: Any) -> ThoughtCreate:
-    _scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
+    require_scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
     return build(
         ThoughtCreate, {"text": text, **{k: v for k, v in kwargs.items() if v is not None}}
     )
 
 
 def reflect_request(question: str, answer: str, **kwargs: Any) -> ReflectRequest:
-    _scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
+    require_scope(kwargs.get("user_id"), kwargs.get("agent_id"), kwargs.get("session_id"))
     data = {k: v for k, v in kwargs.items() if v is not None}
     return build(ReflectRequest, {"question": question, "answer": answer, **data})
