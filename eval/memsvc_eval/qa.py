@@ -1,9 +1,9 @@
 """QA mode: answer from the retrieved memories, then judge the answer (LongMemEval protocol).
 
 The reader prompt (Chain-of-Note style) and the per-question-type judge prompts live in
-``prompts/`` and are run by ``memsvc.llm.tasks``; this module only feeds them and counts.
-Abstention questions (``_abs``) are judged with the abstention prompt: correct means the
-model said it cannot know.
+``memsvc/prompts/`` and are run by :mod:`memsvc_eval.judge`; this module only feeds them and
+counts. Abstention questions (``_abs``) are judged with the abstention prompt: correct means
+the model said it cannot know.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .data import Record
+from .judge import answer_question, judge_answer
 
 
 def format_memories(memories: Sequence[dict[str, Any]]) -> list[str]:
@@ -37,7 +38,6 @@ class QA:
 
     def run(self, record: Record, memories: Sequence[dict[str, Any]]) -> dict[str, Any]:
         """Answer and judge one question; ``correct`` is None when the judge gave no verdict."""
-        from memsvc.llm.qa import answer_question, judge_answer
         from memsvc.llm.usage import LLMUsage
 
         usage = LLMUsage()

@@ -11,7 +11,6 @@ Nothing here raises on an LLM fault: calls return ``None`` and count the failure
 from memsvc.llm.client import LLMClient
 from memsvc.llm.parsing import JSONExtractionError, extract_json
 from memsvc.llm.prompts import PromptError, PromptLibrary, default_prompts_dir
-from memsvc.llm.qa import answer_question, judge_answer, judge_prompt_name
 from memsvc.llm.schemas import (
     Evolution,
     LinkDecision,
@@ -37,12 +36,9 @@ __all__ = [
     "PromptError",
     "PromptLibrary",
     "ThoughtDraft",
-    "answer_question",
     "default_prompts_dir",
     "distill_thought",
     "extract_json",
     "format_time",
-    "judge_answer",
-    "judge_prompt_name",
     "memorize",
 ]

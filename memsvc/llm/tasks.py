@@ -11,7 +11,8 @@ candidate, shared by every note in the chunk), and decisions come back in the ca
 handles. Answers naming a handle the chunk does not know are dropped: such links and
 evolutions disappear, and MERGE/SUPERSEDE without a known target become ADD.
 
-The question-answering prompts (answer, judge) live in :mod:`memsvc.llm.qa`.
+The question-answering reader and judge (``answer.md``, ``judge_*.md``) are eval-only: they
+run from ``eval/memsvc_eval/judge.py``, through the same client and prompts folder.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from memsvc.llm.client import LLMClient
-from memsvc.llm.qa import answer_question, judge_answer, judge_prompt_name, numbered
 from memsvc.llm.schemas import (
     Evolution,
     LinkDecision,
@@ -38,12 +38,10 @@ from memsvc.llm.usage import LLMUsage
 __all__ = [
     "Candidate",
     "NewNote",
-    "answer_question",
     "distill_thought",
     "format_time",
-    "judge_answer",
-    "judge_prompt_name",
     "memorize",
+    "numbered",
 ]
 
 log = logging.getLogger("memsvc.llm")
@@ -85,6 +83,13 @@ class NewNote:
 def format_time(timestamp: datetime | None) -> str:
     """How prompts show time: minute precision and weekday (helps temporal questions)."""
     return timestamp.strftime("%Y-%m-%d %H:%M (%a)") if timestamp is not None else "unknown"
+
+
+def numbered(items: Sequence[str], limit: int) -> str:
+    """``[1] first\\n[2] second`` — how lists of memories appear in prompts (each clipped)."""
+    if not items:
+        return "(none)"
+    return "\n".join(f"[{i}] {clip(text, limit)}" for i, text in enumerate(items, start=1))
 
 
 def memorize(

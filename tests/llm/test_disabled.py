@@ -34,12 +34,10 @@ def test_disabled_path_never_imports_litellm() -> None:
         """
         import sys
         from memsvc.config import LLMSettings
-        from memsvc.llm import LLMClient, NewNote, answer_question, judge_answer, memorize
+        from memsvc.llm import LLMClient, NewNote, distill_thought, memorize
         client = LLMClient(LLMSettings(model="none"))
         assert memorize(client, [NewNote(0, "user", "I moved to Berlin")]) == [None]
-        assert answer_question(client, question="q", question_date="d", memories=[]) is None
-        assert judge_answer(client, question_type="x", question="q", answer="a",
-                            hypothesis="h", abstention=False) is None
+        assert distill_thought(client, question="q", answer="a", memories=["m"]) is None
         print("litellm" in sys.modules, "openai" in sys.modules)
         """
     )

@@ -1,4 +1,5 @@
-"""JSON extraction from chatty answers, output schemas, and QA answer/verdict parsing."""
+"""JSON extraction from chatty answers and the output schemas (the eval's answer/verdict
+parsing is tested in tests/eval/test_judge.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import pytest
 from pydantic import ValidationError
 
 from memsvc.llm.parsing import JSONExtractionError, extract_json, parse_json_as
-from memsvc.llm.qa import final_answer, judge_prompt_name, parse_verdict
 from memsvc.llm.schemas import MAX_KEYWORDS, MemorizeOutput, NoteDecision, ThoughtDraft
 
 
@@ -78,52 +78,3 @@ def test_thought_without_statement_is_not_kept() -> None:
     assert ThoughtDraft.model_validate({"statement": "  "}).keep is False
     draft = ThoughtDraft.model_validate({"statement": "The user lives in Berlin.", "keywords": []})
     assert draft.keep is True
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("[1] The user moved in May.\nAnswer: Berlin", "Berlin"),
-        ("notes...\n**Answer:** 18 days", "18 days"),
-        ("Answer: Paris\nwait, re-reading.\nFinal answer: Berlin.", "Berlin."),
-        ("Just Berlin.", "Just Berlin."),
-    ],
-)
-def test_final_answer(text: str, expected: str) -> None:
-    assert final_answer(text) == expected
-
-
-def test_final_answer_rejects_empty() -> None:
-    with pytest.raises(ValueError):
-        final_answer("notes\nAnswer:   ")
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("yes", True),
-        ("No.", False),
-        ("Yes, the response matches the reference.", True),
-        ('{"correct": false}', False),
-        ('{"verdict": "yes", "reason": "same"}', True),
-        ("The response gives the updated city, so: yes", True),
-        ("Correct", True),
-    ],
-)
-def test_parse_verdict(text: str, expected: bool) -> None:
-    assert parse_verdict(text) is expected
-
-
-@pytest.mark.parametrize("text", ["", "maybe", "maybe yes, maybe no"])
-def test_parse_verdict_ambiguous(text: str) -> None:
-    with pytest.raises(ValueError):
-        parse_verdict(text)
-
-
-def test_judge_prompt_by_question_type() -> None:
-    assert judge_prompt_name("temporal-reasoning") == "judge_temporal"
-    assert judge_prompt_name("knowledge-update") == "judge_knowledge_update"
-    assert judge_prompt_name("single-session-preference") == "judge_preference"
-    assert judge_prompt_name("multi-session") == "judge_default"
-    assert judge_prompt_name("single-session-user") == "judge_default"
-    assert judge_prompt_name("temporal-reasoning", abstention=True) == "judge_abstention"

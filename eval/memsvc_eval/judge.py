@@ -7,6 +7,11 @@ yes/no question with a prompt chosen by question type: temporal reasoning tolera
 off-by-one day counts, knowledge updates accept an answer that also mentions the older
 value, preference questions use a rubric, and abstention questions (``_abs`` ids) are
 correct only when the response declines to answer.
+
+Eval-only (LongMemEval QA mode, :mod:`memsvc_eval.qa`), so it lives here rather than in
+``memsvc.llm``. The prompts it runs (``answer.md``, ``judge_*.md``) stay in the package's
+``memsvc/prompts/`` folder, because :class:`~memsvc.llm.client.LLMClient` loads prompts from
+there (``tests/llm/test_prompts.py`` checks their placeholders with the others).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from collections.abc import Sequence
 from memsvc.llm.client import LLMClient
 from memsvc.llm.parsing import JSONExtractionError, extract_json
 from memsvc.llm.schemas import clip
+from memsvc.llm.tasks import numbered
 from memsvc.llm.usage import LLMUsage
 
 __all__ = [
@@ -24,7 +30,6 @@ __all__ = [
     "final_answer",
     "judge_answer",
     "judge_prompt_name",
-    "numbered",
     "parse_verdict",
 ]
 
@@ -39,13 +44,6 @@ _JUDGE_BY_TYPE = {
 _ANSWER_LINE = re.compile(r"^[ \t>*_#-]*(?:final\s+)?answer[ \t*_]*:[ \t*_]*", re.I | re.M)
 _YES = {"yes", "correct", "true"}
 _NO = {"no", "incorrect", "wrong", "false"}
-
-
-def numbered(items: Sequence[str], limit: int = MAX_MEMORY_CHARS) -> str:
-    """``[1] first\\n[2] second`` — how lists of memories appear in prompts."""
-    if not items:
-        return "(none)"
-    return "\n".join(f"[{i}] {clip(text, limit)}" for i, text in enumerate(items, start=1))
 
 
 def answer_question(
@@ -68,7 +66,7 @@ def answer_question(
         usage=usage,
         question=question,
         question_date=question_date,
-        memories=numbered(memories),
+        memories=numbered(memories, MAX_MEMORY_CHARS),
     )
 
 

@@ -1,14 +1,21 @@
-"""Reader, judge and thought tasks through the fixture server."""
+"""The eval's reader and judge (memsvc_eval.judge): through the fixture server, and their
+reply parsing (the final ``Answer:`` line, the yes/no verdict, the prompt per question type)."""
 
 from __future__ import annotations
 
 import pytest
+from memsvc_eval.judge import (
+    answer_question,
+    final_answer,
+    judge_answer,
+    judge_prompt_name,
+    parse_verdict,
+)
 
+from memsvc.config import LLMSettings
 from memsvc.llm.client import LLMClient
-from memsvc.llm.qa import answer_question, judge_answer
-from memsvc.llm.tasks import distill_thought
 from memsvc.llm.usage import LLMUsage
-from tests.support.llm_actions import fail_then, json_reply, text_reply
+from tests.support.llm_actions import fail_then, text_reply
 from tests.support.llm_defaults import tagged
 from tests.support.llm_fixtures import llm_settings
 from tests.support.llm_server import FixtureLLMServer, prompt
@@ -109,22 +116,59 @@ def test_ambiguous_verdict_is_retried(llm_server: FixtureLLMServer) -> None:
     assert verdict is False and usage.retries == 1
 
 
-def test_distill_thought(llm_server: FixtureLLMServer) -> None:
-    client = LLMClient(llm_settings(llm_server))
-    draft = distill_thought(
-        client,
-        question="Where does the user live now?",
-        answer="The user lives in Berlin since May 2023.",
-        memories=["The user moved to Berlin in May 2023."],
+def test_disabled_client_answers_and_judges_nothing() -> None:
+    client = LLMClient(LLMSettings(model="none"))
+    assert answer_question(client, question="q", question_date="d", memories=[]) is None
+    verdict = judge_answer(
+        client, question_type="x", question="q", answer="a", hypothesis="h", abstention=False
     )
-    assert draft is not None and draft.keep
-    assert draft.statement == "The user lives in Berlin since May 2023."
-    assert "Berlin" not in draft.keywords and "user" in draft.keywords
-    assert tagged(llm_server.requests[0], "memories") == "[1] The user moved to Berlin in May 2023."
+    assert verdict is None
 
 
-def test_thought_not_worth_keeping(llm_server: FixtureLLMServer) -> None:
-    llm_server.add(prompt("thought"), json_reply({"statement": "", "keywords": [], "keep": True}))
-    client = LLMClient(llm_settings(llm_server))
-    draft = distill_thought(client, question="q", answer="I don't know.", memories=[])
-    assert draft is not None and draft.keep is False
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[1] The user moved in May.\nAnswer: Berlin", "Berlin"),
+        ("notes...\n**Answer:** 18 days", "18 days"),
+        ("Answer: Paris\nwait, re-reading.\nFinal answer: Berlin.", "Berlin."),
+        ("Just Berlin.", "Just Berlin."),
+    ],
+)
+def test_final_answer(text: str, expected: str) -> None:
+    assert final_answer(text) == expected
+
+
+def test_final_answer_rejects_empty() -> None:
+    with pytest.raises(ValueError):
+        final_answer("notes\nAnswer:   ")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yes", True),
+        ("No.", False),
+        ("Yes, the response matches the reference.", True),
+        ('{"correct": false}', False),
+        ('{"verdict": "yes", "reason": "same"}', True),
+        ("The response gives the updated city, so: yes", True),
+        ("Correct", True),
+    ],
+)
+def test_parse_verdict(text: str, expected: bool) -> None:
+    assert parse_verdict(text) is expected
+
+
+@pytest.mark.parametrize("text", ["", "maybe", "maybe yes, maybe no"])
+def test_parse_verdict_ambiguous(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_verdict(text)
+
+
+def test_judge_prompt_by_question_type() -> None:
+    assert judge_prompt_name("temporal-reasoning") == "judge_temporal"
+    assert judge_prompt_name("knowledge-update") == "judge_knowledge_update"
+    assert judge_prompt_name("single-session-preference") == "judge_preference"
+    assert judge_prompt_name("multi-session") == "judge_default"
+    assert judge_prompt_name("single-session-user") == "judge_default"
+    assert judge_prompt_name("temporal-reasoning", abstention=True) == "judge_abstention"
