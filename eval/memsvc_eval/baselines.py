@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from .bm25 import BM25
 from .data import Record, TurnId
 
 EmbedFn = Callable[[list[str]], npt.NDArray[np.float32]]
@@ -101,8 +102,6 @@ class BM25Baseline:
         self._terms = terms
 
     def index(self, haystack: Haystack) -> object:
-        from memsvc.text.bm25 import BM25
-
         bm25 = BM25()
         bm25.fit([self._terms(t) for t in haystack.texts])
         return bm25

@@ -1,8 +1,7 @@
-"""Offline text heuristics (English, no LLM): tokenisation and BM25, keyphrases and tags,
+"""Offline text heuristics (English, no LLM): tokenisation, keyphrases and tags,
 facts, update slots and time expressions. Everything here is a pure, deterministic function
 of its input (no I/O, no global mutable state), safe on any Unicode text."""
 
-from memsvc.text.bm25 import BM25
 from memsvc.text.facts import extract_facts
 from memsvc.text.keyphrases import extract_keyphrases, rerank_keyphrases
 from memsvc.text.slots import (
@@ -18,7 +17,6 @@ from memsvc.text.timeexpr import TimeRange, is_temporal_question, parse_time_ran
 from memsvc.text.tokenize import STOPWORDS, sentence_spans, sentences, stem, terms, words
 
 __all__ = [
-    "BM25",
     "MULTI_VALUED",
     "STOPWORDS",
     "Slot",

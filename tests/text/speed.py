@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 
 from memsvc.text import (
-    BM25,
     extract_facts,
     extract_keyphrases,
     extract_slots,
@@ -29,7 +28,7 @@ from memsvc.text import (
 from tests.text._data import longmemeval_records, longmemeval_turns
 
 
-def _bench(name: str, fn: Callable[[Any], object], items: Sequence[Any]) -> None:
+def bench(name: str, fn: Callable[[Any], object], items: Sequence[Any]) -> None:
     times = []
     for x in items:
         t0 = time.perf_counter()
@@ -52,24 +51,18 @@ def main() -> None:
         f"median chars: user turn {int(np.median([len(u) for u in user]))}, "
         f"assistant turn {int(np.median([len(a) for a in assistant]))}"
     )
-    _bench("words (user turn)", words, user)
-    _bench("terms (user turn)", terms, user)
-    _bench("sentences (user turn)", sentences, user)
-    _bench("extract_slots (user turn)", extract_slots, user)
-    _bench("parse_time_range (question)", lambda q: parse_time_range(q, as_of), questions)
-    _bench("is_temporal_question (question)", is_temporal_question, questions)
-    _bench("wants_latest (question)", wants_latest, questions)
-    _bench("extract_keyphrases (user turn)", extract_keyphrases, user)
-    _bench("extract_keyphrases (assistant turn)", extract_keyphrases, assistant)
-    _bench("make_tags (user turn)", lambda u: make_tags(u, ["cat tree", "Luna"]), user)
-    _bench("extract_facts (user turn)", extract_facts, user)
-    _bench("extract_facts (assistant turn)", lambda a: extract_facts(a, "assistant"), assistant)
-    docs = [terms(t["content"]) for t in turns]
-    corpus = [docs[i % len(docs)] for i in range(50_000)]
-    t0 = time.perf_counter()
-    bm = BM25().fit(corpus)
-    print(f"BM25 fit 50k turns: {time.perf_counter() - t0:.2f} s")
-    _bench("BM25 top_k(10) over 50k turns", lambda q: bm.top_k(terms(q), 10), questions)
+    bench("words (user turn)", words, user)
+    bench("terms (user turn)", terms, user)
+    bench("sentences (user turn)", sentences, user)
+    bench("extract_slots (user turn)", extract_slots, user)
+    bench("parse_time_range (question)", lambda q: parse_time_range(q, as_of), questions)
+    bench("is_temporal_question (question)", is_temporal_question, questions)
+    bench("wants_latest (question)", wants_latest, questions)
+    bench("extract_keyphrases (user turn)", extract_keyphrases, user)
+    bench("extract_keyphrases (assistant turn)", extract_keyphrases, assistant)
+    bench("make_tags (user turn)", lambda u: make_tags(u, ["cat tree", "Luna"]), user)
+    bench("extract_facts (user turn)", extract_facts, user)
+    bench("extract_facts (assistant turn)", lambda a: extract_facts(a, "assistant"), assistant)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from memsvc.text import (
-    BM25,
     extract_facts,
     extract_keyphrases,
     extract_slots,
@@ -38,7 +37,7 @@ _RANGES = [
 ]
 
 
-def _random_text(rng: random.Random) -> str:
+def random_text(rng: random.Random) -> str:
     if rng.random() < 0.5:
         return " ".join(rng.choice(_WORDS) for _ in range(rng.randint(0, 40)))
     out = []
@@ -50,9 +49,8 @@ def _random_text(rng: random.Random) -> str:
 
 def test_random_text_never_crashes_and_is_deterministic() -> None:
     rng = random.Random(20240501)
-    bm = BM25()
     for i in range(400):
-        text = _random_text(rng)
+        text = random_text(rng)
         as_of = datetime(1990, 1, 1) + timedelta(days=rng.randint(0, 40_000), minutes=i)
         if i % 2:
             as_of = as_of.replace(tzinfo=timezone(timedelta(hours=rng.randint(-12, 12))))
@@ -69,6 +67,4 @@ def test_random_text_never_crashes_and_is_deterministic() -> None:
         for fn in (is_temporal_question, wants_latest, is_update_cue):
             assert isinstance(fn(text), bool)
         assert all(s.strip() for s in sentences(text))
-        bm.add(terms(text))
-    assert bm.n_docs == 400
-    assert (bm.scores(terms("Paris cat Luna")) >= 0).all()
+        assert terms(text) == terms(text)

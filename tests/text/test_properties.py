@@ -12,7 +12,6 @@ pytest.importorskip("hypothesis")
 from hypothesis import HealthCheck, given, settings  # type: ignore[import-not-found, unused-ignore]
 from hypothesis import strategies as st  # type: ignore[import-not-found, unused-ignore]
 
-from memsvc.text.bm25 import BM25
 from memsvc.text.facts import extract_facts
 from memsvc.text.keyphrases import extract_keyphrases
 from memsvc.text.slots import extract_slots, is_update_cue
@@ -116,20 +115,3 @@ def test_facts(text: str, role: str, max_facts: int) -> None:
     assert facts == extract_facts(text, role, max_facts)
     assert len(facts) <= max_facts and len(set(facts)) == len(facts)
     assert all(f.strip() and f[-1] in ".!" for f in facts)
-
-
-@SETTINGS
-@given(
-    st.lists(st.lists(st.sampled_from("abcdefgh"), max_size=12), max_size=30),
-    st.lists(st.sampled_from("abcdefghz"), max_size=5),
-)
-def test_bm25_invariants(docs: list[list[str]], query: list[str]) -> None:
-    bm = BM25().fit(docs)
-    s = bm.scores(query)
-    assert s.shape == (len(docs),) and (s >= 0).all()
-    hits = bm.top_k(query, 5)
-    assert [h[1] for h in hits] == sorted((h[1] for h in hits), reverse=True)
-    assert all(s[i] > 0 for i, _ in hits)
-    for i, doc in enumerate(docs):
-        if not set(query) & set(doc):
-            assert s[i] == 0

@@ -12,6 +12,9 @@ Layout: an inverted index whose posting lists (doc ids, term frequencies) are co
 ``array.array`` buffers, appended to by ``add`` and read by numpy without any repacking, so
 ``add`` is O(len(doc)) and a query touches only its own terms' postings: ~50k documents score
 in about a millisecond. Not thread-safe: guard ``add`` against concurrent queries.
+
+Eval-only: the ``bm25`` baseline (:mod:`memsvc_eval.baselines`) ranks turns with it. The
+service's own lexical search is the database's full-text index (``memsvc.services.lexical``).
 """
 
 from __future__ import annotations
