@@ -24,7 +24,12 @@ BODY = {"user_id": "u", "messages": [{"role": "user", "content": "I moved to Por
 
 @pytest.fixture
 def server(tmp_path: Path, db_url: str, embedder: CachedEmbedder) -> Iterator[LiveServer]:
-    settings = make_settings(tmp_path, db_url, api={"api_keys": {"ka": "A", "kb": "B"}})
+    # Six adds at once must all be at work together for the race to be real; the default
+    # admission (sized to the cores) would queue or refuse them with 429.
+    admission = {"add_concurrency": 8, "max_wait_s": 60}
+    settings = make_settings(
+        tmp_path, db_url, api={"api_keys": {"ka": "A", "kb": "B"}}, admission=admission
+    )
     with LiveServer(create_app(settings, embedder=embedder)) as srv:
         yield srv
 

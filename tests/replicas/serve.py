@@ -70,9 +70,13 @@ class Replica:
 
     # -- the API -------------------------------------------------------------------------
     def add(self, client: httpx.Client, text: str, user: str) -> str:
-        res = client.post(
-            self.url + "/v1/memories", json={"text": text, "user_id": user, "infer": False}
-        )
+        body = {"text": text, "user_id": user, "infer": False}
+        res = client.post(self.url + "/v1/memories", json=body)
+        for _ in range(10):  # at capacity (admission sized to the cores): as the SDK does
+            if res.status_code != 429:
+                break
+            time.sleep(float(res.headers.get("retry-after", "1")))
+            res = client.post(self.url + "/v1/memories", json=body)
         res.raise_for_status()
         return str(res.json()["results"][0]["id"])
 
