@@ -237,7 +237,7 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     cfg = rt.settings.recall
     if req.top_k > cfg.max_top_k:
         raise InvalidInput(f"top_k must be <= {cfg.max_top_k}", details={"limit": cfg.max_top_k})
-    # One time base (memsvc.services.clock): without `as_of`, the partition's own clock.
+    # One time base (memsvc.stores.clock): without `as_of`, the partition's own clock.
     as_of = req.as_of or clock.now(session, scope.partition)
     query = rt.embedder.embed_query(req.query)
     pool = {c.note.pk: c for c in dense_candidates(session, rt, scope, req, query, as_of)}
