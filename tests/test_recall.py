@@ -111,8 +111,7 @@ def test_time_expression_prefers_memories_from_that_range(mem: Memory) -> None:
 
 def test_time_range_brings_in_memories_dense_search_did_not_rank(mem: Memory) -> None:
     from memsvc.schemas import SearchRequest
-    from memsvc.services.recall import add_time_range
-    from memsvc.services.scope import Scope
+    from memsvc.services import gather, query
     from memsvc.text.timeexpr import parse_time_range
 
     mem.add(FILLER, user_id="u", timestamp=T0, infer=False)
@@ -121,21 +120,20 @@ def test_time_range_brings_in_memories_dense_search_did_not_rank(mem: Memory) ->
     )
     as_of = T0 + timedelta(days=54)
     question = "what did I do two weeks ago?"
-    span = parse_time_range(question, as_of)
-    assert span is not None
+    assert parse_time_range(question, as_of) is not None
     rt = mem.runtime
     pool: dict = {}  # type: ignore[type-arg]
     with rt.db.read() as session:
-        req = SearchRequest(query=question, user_id="u")
-        add_time_range(
-            session,
-            Scope("default", "u"),
-            req,
-            rt.embedder.embed_query(question),
-            as_of,
-            pool,
-            span,
+        req = SearchRequest(query=question, user_id="u", as_of=as_of)
+        q = query.build(
+            session=session,
+            settings=rt.settings,
+            embedder=rt.embedder,
+            scope=Scope("default", "u"),
+            req=req,
         )
+        assert q.span is not None  # the query object parsed the range once
+        gather.time_range(session, q, pool)
     assert [c.note.id for c in pool.values()] == [odd.results[0].id]
     assert all(c.via == "time" and c.in_time_range for c in pool.values())
 

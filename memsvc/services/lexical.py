@@ -8,6 +8,7 @@ about my sister's wedding?" matches nothing); stopwords are dropped first."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -39,7 +40,13 @@ def lexical_candidates(
     session: Session, partition: str, query: str, limit: int
 ) -> list[tuple[int, float]]:
     """(note pk, score) best first; higher is better on both backends."""
-    terms = query_terms(query)
+    return lexical_matches(session, partition, query_terms(query), limit)
+
+
+def lexical_matches(
+    session: Session, partition: str, terms: Sequence[str], limit: int
+) -> list[tuple[int, float]]:
+    """`lexical_candidates` for terms already taken from the query (`query_terms`)."""
     if not terms or limit <= 0:
         return []
     dialect = session.get_bind().dialect.name

@@ -1,0 +1,101 @@
+"""Recall's query: everything a search's stages read, built once per search.
+
+The text is parsed here and only here (time range, "latest" intent, named people, full-text
+terms), and the request's filters and the settings the stages read travel with it, so each
+stage of `memsvc.services.recall` takes one `Query` instead of seven loose values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from memsvc.config import Settings
+from memsvc.embed import Embedder
+from memsvc.schemas import SearchRequest
+from memsvc.services.candidates import NoteRow
+from memsvc.services.lexical import query_terms
+from memsvc.services.scope import Scope
+from memsvc.stores import clock
+from memsvc.text.names import named_people
+from memsvc.text.timeexpr import TimeRange, parse_time_range, wants_latest
+
+
+@dataclass(frozen=True)
+class Query:
+    text: str
+    vector: np.ndarray
+    scope: Scope
+    # One time base (memsvc.stores.clock): without the request's `as_of`, the partition's
+    # own clock.
+    as_of: datetime
+    top_k: int
+    filters: Mapping[str, Any]
+    known_at: datetime | None
+    kinds: tuple[str, ...]
+    include_forgotten: bool
+    thoughts_first: bool
+    explain: bool
+    reinforce: bool
+    include_episodes: bool
+    span: TimeRange | None  # the time range the text names, when time awareness is on
+    latest: bool  # a "current value" question, when time awareness is on
+    names: tuple[str, ...]  # people the text names, when the speaker boost is on
+    terms: tuple[str, ...]  # full-text terms, when lexical candidates are on
+    settings: Settings
+
+    @property
+    def partition(self) -> str:
+        return self.scope.partition
+
+    def passes(self, note: NoteRow) -> bool:
+        """True when `note` is visible to this query (everything but the similarity)."""
+        if note.partition != self.scope.partition:
+            return False  # belt and braces: `by_pk` already filters on the partition
+        if not self.include_forgotten and note.status != "active":
+            return False
+        as_of = self.as_of
+        if note.valid_from > as_of or (note.valid_to is not None and note.valid_to <= as_of):
+            return False
+        if self.known_at is not None and note.created_at > self.known_at:
+            return False
+        for column, value in self.scope.narrows().items():
+            if getattr(note, column) != value:
+                return False
+        if self.kinds and note.kind not in self.kinds:
+            return False
+        meta = note.meta or {}
+        return all(meta.get(key) == value for key, value in self.filters.items())
+
+
+def build(
+    *, session: Session, settings: Settings, embedder: Embedder, scope: Scope, req: SearchRequest
+) -> Query:
+    """The query of `req`: its time base, its embedding and its parsed text."""
+    cfg = settings.recall
+    as_of = req.as_of or clock.now(session, scope.partition)
+    text = req.query
+    return Query(
+        text=text,
+        vector=embedder.embed_query(text),
+        scope=scope,
+        as_of=as_of,
+        top_k=req.top_k,
+        filters=dict(req.filters),
+        known_at=req.known_at,
+        kinds=tuple(req.kinds or ()),
+        include_forgotten=req.include_forgotten,
+        thoughts_first=req.thoughts_first,
+        explain=req.explain,
+        reinforce=req.reinforce,
+        include_episodes=req.include_episodes,
+        span=parse_time_range(text, as_of) if cfg.time_aware else None,
+        latest=cfg.time_aware and wants_latest(text),
+        names=tuple(named_people(text)) if cfg.speaker_boost > 0 else (),
+        terms=tuple(query_terms(text)) if cfg.lexical else (),
+        settings=settings,
+    )
