@@ -94,6 +94,13 @@ class CachedEmbedder:
                 self._qcache.popitem(last=False)
         return vec
 
+    @property
+    def documents_state(self) -> str:
+        """The wrapped embedder's document model state (see
+        `SentenceTransformerEmbedder.documents_state`); "loaded" if it has no such notion."""
+        state = getattr(self.inner, "documents_state", "loaded")
+        return str(state)
+
     def preload(self) -> None:
         """Lets the wrapped embedder start loading what it loads lazily (see
         `SentenceTransformerEmbedder.preload`); returns at once."""

@@ -233,6 +233,16 @@ class SentenceTransformerEmbedder:
         return self._model
 
     @property
+    def documents_state(self) -> str:
+        """The document model for readiness: "loaded", "loading", "not loaded" (lazy, no add
+        yet) or "error: ..." (its load failed: adds answer 503, searches still work)."""
+        if self._load_error is not None:
+            return f"error: {self._load_error}"
+        if self._loaded.is_set():
+            return "loaded"
+        return "loading" if self._loader is not None else "not loaded"
+
+    @property
     def documents_loaded(self) -> bool:
         """Whether the PyTorch document model is in memory (document calls do not wait)."""
         return self._loaded.is_set() and self._load_error is None

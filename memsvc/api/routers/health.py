@@ -79,6 +79,12 @@ async def readyz(request: Request) -> JSONResponse:
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
         ready = False
+    # The document model may load after startup (embed.document_load): while it loads, adds
+    # wait for it and the server is ready; if its load failed, adds cannot work: not ready.
+    documents = str(getattr(rt.embedder, "documents_state", "loaded"))
+    checks["documents"] = documents
+    if documents.startswith("error"):
+        ready = False
     return JSONResponse(
         status_code=200 if ready else 503,
         content={"status": "ok" if ready else "unavailable", **checks},
