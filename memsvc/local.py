@@ -22,11 +22,10 @@ from memsvc.schemas import (
     MemoryPage,
     MemoryRead,
     SearchResult,
-    calls,
 )
 from memsvc.schemas.calls import Call
 from memsvc.schemas.memory import MemoryCreate, MemoryUpdate, ThoughtCreate
-from memsvc.schemas.methods import sync_method
+from memsvc.schemas.methods import SyncMemoryAPI
 from memsvc.schemas.search import SearchRequest
 from memsvc.schemas.thought import ReflectRequest
 from memsvc.services import episodes, ingest, memories, recall, thoughts
@@ -37,7 +36,7 @@ T = TypeVar("T")
 B = TypeVar("B", bound=BaseModel)
 
 
-class Memory:
+class Memory(SyncMemoryAPI):
     """Long-term memory in this process: SQLite (or any configured database) + a local index.
 
     >>> with Memory() as m:                                    # doctest: +SKIP
@@ -92,21 +91,6 @@ class Memory:
         """Run a call of `memsvc.schemas.calls` here, by the services the API's routes use."""
         run: Callable[[Call[Any]], Any] = getattr(self, f"_run_{call.op}")
         return cast(T, run(call))
-
-    # The public calls, declared once in `memsvc.schemas.calls` (shared with the clients).
-    add = sync_method(calls.add)
-    search = sync_method(calls.search)
-    get = sync_method(calls.get)
-    get_all = sync_method(calls.get_all)
-    update = sync_method(calls.update)
-    delete = sync_method(calls.delete)
-    delete_all = sync_method(calls.delete_all)
-    history = sync_method(calls.history)
-    links = sync_method(calls.links)
-    get_episode = sync_method(calls.get_episode)
-    reflect = sync_method(calls.reflect)
-    add_thought = sync_method(calls.add_thought)
-    erase_user = sync_method(calls.erase_user)
 
     def _run_add(self, call: Call[AddResult]) -> AddResult:
         req = _body(call, MemoryCreate)

@@ -30,14 +30,13 @@ from memsvc.client._base import (
     retry_wait,
     translate,
 )
-from memsvc.schemas import calls
 from memsvc.schemas.calls import Call
-from memsvc.schemas.methods import async_method, sync_method
+from memsvc.schemas.methods import AsyncMemoryAPI, SyncMemoryAPI
 
 T = TypeVar("T")
 
 
-class MemoryClient:
+class MemoryClient(SyncMemoryAPI):
     def __init__(
         self,
         base_url: str = DEFAULT_BASE_URL,
@@ -68,20 +67,6 @@ class MemoryClient:
             time.sleep(wait)
         return parse(call, response)
 
-    add = sync_method(calls.add)
-    search = sync_method(calls.search)
-    get = sync_method(calls.get)
-    get_all = sync_method(calls.get_all)
-    update = sync_method(calls.update)
-    delete = sync_method(calls.delete)
-    delete_all = sync_method(calls.delete_all)
-    history = sync_method(calls.history)
-    links = sync_method(calls.links)
-    get_episode = sync_method(calls.get_episode)
-    reflect = sync_method(calls.reflect)
-    add_thought = sync_method(calls.add_thought)
-    erase_user = sync_method(calls.erase_user)
-
     def close(self) -> None:
         self._http.close()
 
@@ -92,7 +77,7 @@ class MemoryClient:
         self.close()
 
 
-class AsyncMemoryClient:
+class AsyncMemoryClient(AsyncMemoryAPI):
     def __init__(
         self,
         base_url: str = DEFAULT_BASE_URL,
@@ -122,20 +107,6 @@ class AsyncMemoryClient:
                 break
             await asyncio.sleep(wait)
         return parse(call, response)
-
-    add = async_method(calls.add)
-    search = async_method(calls.search)
-    get = async_method(calls.get)
-    get_all = async_method(calls.get_all)
-    update = async_method(calls.update)
-    delete = async_method(calls.delete)
-    delete_all = async_method(calls.delete_all)
-    history = async_method(calls.history)
-    links = async_method(calls.links)
-    get_episode = async_method(calls.get_episode)
-    reflect = async_method(calls.reflect)
-    add_thought = async_method(calls.add_thought)
-    erase_user = async_method(calls.erase_user)
 
     async def aclose(self) -> None:
         await self._http.aclose()

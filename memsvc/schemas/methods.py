@@ -1,9 +1,11 @@
 """Turn a call of `memsvc.schemas.calls` into a method of a class that can `_send` it.
 
-    class MemoryClient:
+    class SyncMemoryAPI:
         add = sync_method(calls.add)       # client.add(...) -> AddResult
-    class AsyncMemoryClient:
+    class AsyncMemoryAPI:
         add = async_method(calls.add)      # await aclient.add(...) -> AddResult
+
+`Memory` and `MemoryClient` subclass `SyncMemoryAPI`, `AsyncMemoryClient` `AsyncMemoryAPI`.
 
 The method keeps the call's signature (for mypy through `ParamSpec`, for `inspect` and `help()`
 through `__signature__`/`__doc__`), so the three surfaces cannot drift apart: their parameters
@@ -17,6 +19,7 @@ import inspect
 from collections.abc import Callable, Coroutine
 from typing import Any, Generic, ParamSpec, Protocol, Self, TypeVar, overload
 
+from memsvc.schemas import calls
 from memsvc.schemas.calls import Call
 
 P = ParamSpec("P")
@@ -103,3 +106,46 @@ def sync_method(build: Callable[P, Call[T]]) -> SyncMethod[P, T]:
 
 def async_method(build: Callable[P, Call[T]]) -> AsyncMethod[P, T]:
     return AsyncMethod(build)
+
+
+class SyncMemoryAPI:
+    """The public calls as blocking methods, listed once for `Memory` and `MemoryClient`: a
+    subclass only says how a call is sent (`_send`)."""
+
+    def _send(self, call: Call[T], /) -> T:
+        raise NotImplementedError
+
+    add = sync_method(calls.add)
+    search = sync_method(calls.search)
+    get = sync_method(calls.get)
+    get_all = sync_method(calls.get_all)
+    update = sync_method(calls.update)
+    delete = sync_method(calls.delete)
+    delete_all = sync_method(calls.delete_all)
+    history = sync_method(calls.history)
+    links = sync_method(calls.links)
+    get_episode = sync_method(calls.get_episode)
+    reflect = sync_method(calls.reflect)
+    add_thought = sync_method(calls.add_thought)
+    erase_user = sync_method(calls.erase_user)
+
+
+class AsyncMemoryAPI:
+    """The public calls as coroutine methods (`AsyncMemoryClient`)."""
+
+    async def _send(self, call: Call[T], /) -> T:
+        raise NotImplementedError
+
+    add = async_method(calls.add)
+    search = async_method(calls.search)
+    get = async_method(calls.get)
+    get_all = async_method(calls.get_all)
+    update = async_method(calls.update)
+    delete = async_method(calls.delete)
+    delete_all = async_method(calls.delete_all)
+    history = async_method(calls.history)
+    links = async_method(calls.links)
+    get_episode = async_method(calls.get_episode)
+    reflect = async_method(calls.reflect)
+    add_thought = async_method(calls.add_thought)
+    erase_user = async_method(calls.erase_user)
