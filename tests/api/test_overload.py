@@ -6,10 +6,11 @@ answer while every worker thread is busy."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, cast
 
@@ -50,6 +51,31 @@ def wait_until(cond: Callable[[], bool], timeout: float, what: str) -> None:
 
 def slow_llm(server: FixtureLLMServer, seconds: float) -> None:
     server.add(prompt("memorize"), delay(seconds, default_responder))
+
+
+@contextlib.contextmanager
+def one_add_slot_held(
+    tmp_path: Path,
+    embedder: CachedEmbedder,
+    llm_server: FixtureLLMServer,
+    *,
+    retry_after_s: float,
+    llm_delay: float,
+) -> Iterator[tuple[FastAPI, LiveServer, httpx.Client, Future[httpx.Response]]]:
+    """A live server admitting one add at a time with no queue, whose only slot is held by
+    an add waiting `llm_delay` s on the LLM: (app, server, client, that first add)."""
+    llm = llm_settings(llm_server, timeout_s=10, wait_bound_s=30).model_dump()
+    admission = {"add_concurrency": 1, "max_queue": 0, "retry_after_s": retry_after_s}
+    app = create_app(make_settings(tmp_path, llm=llm, admission=admission), embedder=embedder)
+    slow_llm(llm_server, llm_delay)
+    with (
+        LiveServer(app) as srv,
+        httpx.Client(base_url=srv.url, timeout=60) as http,
+        ThreadPoolExecutor(1) as pool,
+    ):
+        first = pool.submit(http.post, "/v1/memories", json={"messages": ROUND, "user_id": "u"})
+        wait_until(lambda: len(llm_server.requests_for("memorize")) == 1, 30, "the first add")
+        yield app, srv, http, first
 
 
 def runtime_of(app: FastAPI) -> Runtime:
@@ -171,17 +197,12 @@ def test_saturated_class_answers_429_with_retry_after(
     tmp_path: Path, embedder: CachedEmbedder, llm_server: FixtureLLMServer
 ) -> None:
     """One add at a time and no queue: a second concurrent add is over capacity."""
-    llm = llm_settings(llm_server, timeout_s=10, wait_bound_s=30).model_dump()
-    admission = {"add_concurrency": 1, "max_queue": 0, "retry_after_s": 2}
-    app = create_app(make_settings(tmp_path, llm=llm, admission=admission), embedder=embedder)
-    slow_llm(llm_server, 2.0)
-    with (
-        LiveServer(app) as srv,
-        httpx.Client(base_url=srv.url, timeout=60) as http,
-        ThreadPoolExecutor(1) as pool,
+    with one_add_slot_held(tmp_path, embedder, llm_server, retry_after_s=2, llm_delay=2.0) as (
+        app,
+        srv,
+        http,
+        first,
     ):
-        first = pool.submit(http.post, "/v1/memories", json={"messages": ROUND, "user_id": "u"})
-        wait_until(lambda: len(llm_server.requests_for("memorize")) == 1, 30, "the first add")
         t = time.perf_counter()
         resp = http.post("/v1/memories", json={"text": "I like tea.", "user_id": "u"})
         assert time.perf_counter() - t < 1.0  # refused at once, not after a wait
@@ -308,17 +329,12 @@ def test_sdk_sends_a_429_again_after_retry_after(
 ) -> None:
     """One add at a time, no queue: while a slow add holds the slot, the SDK's add is refused,
     waits Retry-After, and is stored exactly once; with retries off it raises `Overloaded`."""
-    llm = llm_settings(llm_server, timeout_s=10, wait_bound_s=30).model_dump()
-    admission = {"add_concurrency": 1, "max_queue": 0, "retry_after_s": 1}
-    app = create_app(make_settings(tmp_path, llm=llm, admission=admission), embedder=embedder)
-    slow_llm(llm_server, 1.5)
-    with (
-        LiveServer(app) as srv,
-        httpx.Client(base_url=srv.url, timeout=60) as http,
-        ThreadPoolExecutor(1) as pool,
+    with one_add_slot_held(tmp_path, embedder, llm_server, retry_after_s=1, llm_delay=1.5) as (
+        app,
+        srv,
+        _,
+        first,
     ):
-        first = pool.submit(http.post, "/v1/memories", json={"messages": ROUND, "user_id": "u"})
-        wait_until(lambda: len(llm_server.requests_for("memorize")) == 1, 30, "the first add")
         with MemoryClient(srv.url, max_retries=0) as client, pytest.raises(Overloaded):
             client.add("I like green tea.", user_id="u", infer=False)
         t = time.perf_counter()
@@ -357,35 +373,3 @@ def test_admission_limits_follow_the_cores(monkeypatch: pytest.MonkeyPatch) -> N
         assert AdmissionSettings().limits() == expected
         assert AdmissionSettings().limits(llm=True)[0] == min(16, max(8, (cores or 2) // 2))
     assert AdmissionSettings(add_concurrency=3, search_concurrency=5).limits() == (3, 5)
-
-
-def test_an_embedder_that_cannot_load_answers_503_and_stores_nothing(
-    tmp_path: Path, embedder: CachedEmbedder
-) -> None:
-    """The document model loads after startup when queries run without it; if that load
-    fails, an add is a 503 with Retry-After (not a 500), and nothing is stored."""
-    from memsvc.embed.sentence import EmbedderError
-
-    app = create_app(make_settings(tmp_path), embedder=embedder)
-    with LiveServer(app) as srv, httpx.Client(base_url=srv.url, timeout=30) as http:
-        rt = runtime_of(app)
-        broken = EmbedderError("cannot load embedding model from /nowhere: gone")
-
-        def fail(texts: Any) -> Any:
-            raise broken
-
-        inner = cast(Any, rt.embedder)
-        original = inner.embed
-        inner.embed = fail
-        try:
-            resp = http.post("/v1/memories", json={"text": "I like tea.", "user_id": "u"})
-        finally:
-            inner.embed = original
-        assert resp.status_code == 503 and resp.headers["retry-after"] == "5"
-        assert resp.json()["error"]["code"] == "embedder_unavailable"
-        with rt.db.read() as session:
-            assert list(session.scalars(select(Episode.content))) == []
-        ok = http.post("/v1/memories", json={"text": "I like tea.", "user_id": "u"})
-        assert ok.status_code == 200
-        spec = http.get("/openapi.json").json()
-        assert "503" in spec["paths"]["/v1/memories"]["post"]["responses"]

@@ -53,6 +53,9 @@ def test_a_document_model_that_fails_to_load_makes_the_server_unready(tmp_path: 
             assert ready.json()["database"] == "ok"
             add = http.post("/v1/memories", json={"text": "I like tea.", "user_id": "u"})
             assert add.status_code == 503 and add.json()["error"]["code"] == "embedder_unavailable"
+            assert add.headers["retry-after"] == "5"
+            spec = http.get("/openapi.json").json()
+            assert "503" in spec["paths"]["/v1/memories"]["post"]["responses"]
             search = http.post("/v1/memories/search", json={"query": "tea?", "user_id": "u"})
             assert search.status_code == 200 and search.json()["results"] == []
             with app.state.runtime.db.read() as session:
