@@ -191,10 +191,13 @@ def _run(tmp_path: Path, embedder: CachedEmbedder) -> dict[str, Any]:
 
 
 def _close(a: Any, b: Any, where: str) -> None:
-    """Exact structure, floats equal to 1e-9 (the hits are rounded to 6 places already)."""
+    """Exact structure and order; floats equal to 1e-4 relative: the embedder's float sums
+    differ in the last bits with the threads PyTorch gets, which flips a 6th-place rounding
+    (0.732805 against 0.732804) and, through min-max fusion's division by the pool's span,
+    moves a score by up to 2e-5 (0.352997 against 0.35298)."""
     if isinstance(a, float) or isinstance(b, float):
         assert isinstance(a, int | float) and isinstance(b, int | float), where
-        assert math.isclose(a, b, rel_tol=0, abs_tol=1e-9), f"{where}: {a} != {b}"
+        assert math.isclose(a, b, rel_tol=1e-4, abs_tol=2e-6), f"{where}: {a} != {b}"
     elif isinstance(a, dict):
         assert isinstance(b, dict) and sorted(a) == sorted(b), f"{where}: {a} != {b}"
         for k in a:
