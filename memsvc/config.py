@@ -206,6 +206,25 @@ class RecallSettings(BaseModel):
     feedback_seeds: int = Field(3, ge=0)
 
 
+class RerankSettings(BaseModel):
+    """A second-stage reranker over recall's best candidates (memsvc.rerank). Off by default:
+    recall needs no second model. `model` names a local cross-encoder folder (the format of
+    sentence-transformers' CrossEncoder.save, e.g. a saved ms-marco-MiniLM-L-6-v2); nothing is
+    downloaded."""
+
+    model: Path | None = None
+    # How many of the best candidates the reranker reads (at least top_k): each costs one
+    # forward pass of the pair, so this bounds the added latency.
+    candidates: int = Field(30, ge=1, le=500)
+    # Final order = (1 - weight) x recall's score + weight x the reranker's, each min-max
+    # normalised over the candidates read; 1 = the reranker's order alone.
+    weight: float = Field(1.0, ge=0.0, le=1.0)
+    batch_size: int = Field(32, ge=1)
+    max_length: int = Field(256, ge=16)
+    # None: the embedder's device (`embed.device`).
+    device: str | None = None
+
+
 class ApiSettings(BaseModel):
     max_body_bytes: int = 2_000_000
     max_messages: int = 1000
@@ -272,6 +291,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     decay: DecaySettings = Field(default_factory=DecaySettings)
     recall: RecallSettings = Field(default_factory=RecallSettings)
+    rerank: RerankSettings = Field(default_factory=RerankSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
     admission: AdmissionSettings = Field(default_factory=AdmissionSettings)
 

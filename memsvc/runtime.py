@@ -21,6 +21,7 @@ from memsvc.db.models import Meta
 from memsvc.embed import Embedder, load_embedder
 from memsvc.errors import ConfigurationError
 from memsvc.llm import LLMClient
+from memsvc.rerank import load_reranker
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.stores.reinforce import Reinforcer
@@ -49,6 +50,7 @@ class Runtime:
             self.graphs = GraphStore(self.db)
             self.llm = LLMClient(settings.llm)
             self.reinforcer = Reinforcer()
+            self.reranker = load_reranker(settings.rerank, device=settings.embed.device)
         except Exception:
             self.db.dispose()
             raise
@@ -84,6 +86,8 @@ class Runtime:
         view._owns_embedder = False
         if embedder is not None:
             view.embedder = embedder
+        if settings.rerank != self.settings.rerank:  # a search-time setting: its own model
+            view.reranker = load_reranker(settings.rerank, device=settings.embed.device)
         return view
 
     def close(self) -> None:

@@ -88,7 +88,7 @@ class SearchOutcome:
 
 # Sections read only at search time (with the background sweep off, as in eval): two
 # configurations that differ only here can search one ingested store.
-SEARCH_ONLY = ("recall", "decay")
+SEARCH_ONLY = ("recall", "decay", "rerank")
 
 
 def ingest_key(settings: Any) -> str:

@@ -1,8 +1,9 @@
 """Recall: a pipeline of small stages over one `Query` (memsvc.services.query), built once
 per search. Candidates are gathered (`gather`: dense index, parts and full text, the
 query's time range, links), scored (`ranking`: fusion, feedback, time, recency, decay, the
-speaker boost), ordered and diversified; the top hits are reinforced, a newer value of the
-same subject moves first (`freshness`) and the hits are loaded whole."""
+speaker boost), ordered, reranked when a reranker is configured (`rerank`) and
+diversified; the top hits are reinforced, a newer value of the same subject moves first
+(`freshness`) and the hits are loaded whole."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from memsvc.services.gather import Pool
 from memsvc.services.lexical import spoken_by
 from memsvc.services.query import Query, build
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
+from memsvc.services.rerank import rerank
 from memsvc.services.scope import Scope
 from memsvc.stores.reinforce import Reinforcer
 
@@ -39,7 +41,7 @@ def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -
     candidates = relevance(session, q, pool)
     finish(q.settings, candidates, q.as_of, latest=q.latest)
     boost_speakers(session, q, candidates)
-    top = diversified(q, ordered(q, candidates))
+    top = diversified(q, rerank(session, rt.reranker, q, ordered(q, candidates)))
     reinforce(rt.reinforcer, q, top)
     full = _full_rows(session, [c.note.pk for c in top])
     top = freshness.newer_first(top, full)  # a newer value of the same subject first
