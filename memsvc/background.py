@@ -6,7 +6,8 @@ that may block for long (LLM enrichment: one call can take many seconds) get a l
 own, so reinforcement flushes and index saves keep their pace behind a slow LLM.
 
 Above the use cases it schedules (decay, jobs): whoever starts background work (the app's
-lifespan, `Memory`, the cli) calls `start(rt)`; the runtime only holds the worker to stop it.
+lifespan, `Memory`, the cli) calls `start(rt)`, which hands each task the parts of the runtime
+it uses; the runtime only holds the worker to stop it.
 """
 
 from __future__ import annotations
@@ -38,28 +39,35 @@ class Task:
 
 
 def default_tasks(rt: Runtime) -> list[Task]:
+    """The runtime's periodic work, each task bound to the parts of `rt` it uses."""
+    db, settings, llm = rt.db, rt.settings, rt.llm
+    reinforcer, indexes = rt.reinforcer, rt.indexes
     tasks = [
-        Task("reinforce", 1.0, lambda: rt.reinforcer.flush(rt.db)),
-        Task("save-indexes", rt.settings.index.save_interval_s, rt.indexes.save_dirty),
+        Task("reinforce", 1.0, lambda: reinforcer.flush(db)),
+        Task("save-indexes", settings.index.save_interval_s, indexes.save_dirty),
     ]
-    if rt.settings.decay.enabled:
-        tasks.append(
-            Task("decay-sweep", rt.settings.decay.sweep_interval_s, lambda: decay.sweep(rt))
-        )
-    if rt.llm.enabled:
-        jobs.reset_interrupted(rt)
+    if settings.decay.enabled:
+
+        def sweep() -> decay.SweepResult:
+            return decay.sweep(db=db, reinforcer=reinforcer, settings=settings)
+
+        tasks.append(Task("decay-sweep", settings.decay.sweep_interval_s, sweep))
+    if llm.enabled:
+        ingest = rt.ingest_deps()
+        jobs.reset_interrupted(db=db)
         # Once, at start, on the LLM lane: the first add then finds litellm imported.
-        warm_up = Task("llm-warm-up", WARM_UP_ONCE, rt.llm.warm_up, "llm", first_after_s=0)
+        warm_up = Task("llm-warm-up", WARM_UP_ONCE, llm.warm_up, "llm", first_after_s=0)
         tasks.append(warm_up)
-        tasks.append(Task("llm-jobs", 1.0, lambda: jobs.run_pending(rt), lane="llm"))
+        tasks.append(Task("llm-jobs", 1.0, lambda: jobs.run_pending(deps=ingest), lane="llm"))
         # Jobs of a replica that died while running them (past jobs.RUNNING_LEASE).
-        tasks.append(Task("reclaim-jobs", 60.0, lambda: jobs.reset_interrupted(rt), lane="llm"))
+        reclaim = Task("reclaim-jobs", 60.0, lambda: jobs.reset_interrupted(db=db), lane="llm")
+        tasks.append(reclaim)
     return tasks
 
 
 class Worker:
-    def __init__(self, rt: Runtime, tasks: list[Task] | None = None) -> None:
-        self.tasks = tasks if tasks is not None else default_tasks(rt)
+    def __init__(self, tasks: list[Task]) -> None:
+        self.tasks = tasks
         self._stop = threading.Event()
         lanes: dict[str, list[Task]] = {}
         for task in self.tasks:
@@ -110,6 +118,6 @@ def start(rt: Runtime) -> None:
     if preload is not None:
         preload()
     if rt.worker is None and rt.settings.background:
-        worker = Worker(rt)
+        worker = Worker(default_tasks(rt))
         rt.worker = worker
         worker.start()

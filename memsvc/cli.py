@@ -75,8 +75,8 @@ def cmd_decay(args: argparse.Namespace) -> int:
     """One sweep (or one every --interval seconds with --loop); the model is not loaded."""
     import time
 
+    from memsvc.runtime import maintenance_runtime
     from memsvc.services.decay import sweep
-    from memsvc.services.maintenance import maintenance_runtime
 
     settings = _settings(args)
     settings.background = False
@@ -84,7 +84,7 @@ def cmd_decay(args: argparse.Namespace) -> int:
     interval = args.interval or settings.decay.sweep_interval_s
     try:
         while True:
-            result = sweep(rt)
+            result = sweep(db=rt.db, reinforcer=rt.reinforcer, settings=rt.settings)
             print(
                 f"decay sweep: {result.checked} memories checked, {result.forgotten} forgotten",
                 flush=True,
@@ -105,7 +105,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     """Rebuild the vector indexes from the vectors in the database (nothing is embedded)."""
     from tqdm import tqdm
 
-    from memsvc.services.maintenance import maintenance_runtime, reindex
+    from memsvc.runtime import maintenance_runtime
+    from memsvc.services.maintenance import reindex
 
     settings = _settings(args)
     settings.background = False
@@ -114,7 +115,8 @@ def cmd_reindex(args: argparse.Namespace) -> int:
     try:
         bar = tqdm(unit="partition", desc="reindex", disable=args.quiet)
         counts = reindex(
-            rt,
+            db=rt.db,
+            indexes=rt.indexes,
             partitions=[scope.partition] if scope else None,
             progress=lambda _p, _n: bar.update(),
         )
@@ -187,7 +189,10 @@ def cmd_import(args: argparse.Namespace) -> int:
         with rt.db.session() as session:
             result = transfer.import_records(
                 session=session,
-                rt=rt,
+                ingest=rt.settings.ingest,
+                indexes=rt.indexes,
+                embedder=rt.embedder,
+                graphs=rt.graphs,
                 namespace=args.namespace,
                 records=transfer.read_file(path),
                 reembed=args.reembed,

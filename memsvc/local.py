@@ -96,8 +96,9 @@ class Memory(SyncMemoryAPI):
         req = _body(call, MemoryCreate)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
         key = call.headers.get("idempotency-key")
+        deps = self._rt.ingest_deps()
         return self._write(
-            lambda s: ingest.add(session=s, rt=self._rt, scope=scope, req=req, idempotency_key=key)
+            lambda s: ingest.add(session=s, deps=deps, scope=scope, req=req, idempotency_key=key)
         )
 
     def _run_search(self, call: Call[SearchResult]) -> SearchResult:
@@ -124,21 +125,34 @@ class Memory(SyncMemoryAPI):
 
     def _run_update(self, call: Call[MemoryRead]) -> MemoryRead:
         scope, memory_id, req = self._params_scope(call), call.target, _body(call, MemoryUpdate)
+        rt = self._rt
         return self._write(
             lambda s: memories.update(
-                session=s, rt=self._rt, scope=scope, memory_id=memory_id, req=req
+                session=s,
+                settings=rt.settings,
+                indexes=rt.indexes,
+                embedder=rt.embedder,
+                scope=scope,
+                memory_id=memory_id,
+                req=req,
             )
         )
 
     def _run_delete(self, call: Call[DeleteResult]) -> DeleteResult:
         scope, memory_id = self._params_scope(call), call.target
+        indexes, graphs = self._rt.indexes, self._rt.graphs
         return self._write(
-            lambda s: memories.delete_one(session=s, rt=self._rt, scope=scope, memory_id=memory_id)
+            lambda s: memories.delete_one(
+                session=s, indexes=indexes, graphs=graphs, scope=scope, memory_id=memory_id
+            )
         )
 
     def _run_delete_all(self, call: Call[DeleteResult]) -> DeleteResult:
         scope = self._params_scope(call)
-        return self._write(lambda s: memories.delete_scope(session=s, rt=self._rt, scope=scope))
+        indexes, graphs = self._rt.indexes, self._rt.graphs
+        return self._write(
+            lambda s: memories.delete_scope(session=s, indexes=indexes, graphs=graphs, scope=scope)
+        )
 
     def _run_history(self, call: Call[list[HistoryEntry]]) -> list[HistoryEntry]:
         scope, memory_id = self._params_scope(call), call.target
@@ -157,20 +171,21 @@ class Memory(SyncMemoryAPI):
     def _run_reflect(self, call: Call[AddResult]) -> AddResult:
         req = _body(call, ReflectRequest)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
-        return self._write(lambda s: thoughts.reflect(session=s, rt=self._rt, scope=scope, req=req))
+        deps = self._rt.ingest_deps()
+        return self._write(lambda s: thoughts.reflect(session=s, deps=deps, scope=scope, req=req))
 
     def _run_add_thought(self, call: Call[AddResult]) -> AddResult:
         req = _body(call, ThoughtCreate)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
-        return self._write(
-            lambda s: ingest.add_thought(session=s, rt=self._rt, scope=scope, req=req)
-        )
+        deps = self._rt.ingest_deps()
+        return self._write(lambda s: ingest.add_thought(session=s, deps=deps, scope=scope, req=req))
 
     def _run_erase_user(self, call: Call[DeleteResult]) -> DeleteResult:
-        user_id = call.target
+        user_id, namespace = call.target, self.namespace
+        indexes, graphs = self._rt.indexes, self._rt.graphs
         return self._write(
             lambda s: memories.erase_user(
-                session=s, rt=self._rt, namespace=self.namespace, user_id=user_id
+                session=s, indexes=indexes, graphs=graphs, namespace=namespace, user_id=user_id
             )
         )
 
@@ -179,16 +194,19 @@ class Memory(SyncMemoryAPI):
         run due LLM enrichment jobs, save dirty indexes. Handy in scripts and tests."""
         from memsvc.services import jobs
 
-        self._rt.reinforcer.flush(self._rt.db)
-        while jobs.run_pending(self._rt):
+        rt = self._rt
+        rt.reinforcer.flush(rt.db)
+        deps = rt.ingest_deps()
+        while jobs.run_pending(deps=deps):
             pass
-        self._rt.indexes.save_dirty()
+        rt.indexes.save_dirty()
 
     def sweep(self, *, as_of: datetime | None = None) -> SweepResult:
         """MemoryBank forgetting now: notes whose retention fell under the threshold."""
         from memsvc.services.decay import sweep
 
-        return sweep(self._rt, as_of=as_of)
+        rt = self._rt
+        return sweep(db=rt.db, reinforcer=rt.reinforcer, settings=rt.settings, as_of=as_of)
 
     def close(self) -> None:
         if not self._view:

@@ -1,24 +1,29 @@
 """The composition root: long-lived objects made once (in the app's lifespan, or by `Memory`).
 
 Holds the database, embedder, per-partition indexes, link graphs, the LLM client and the
-background worker. Services receive it explicitly together with a Session. It imports the
-stores and engines it builds, never a service: the worker that runs services in the background
-is made by `memsvc.background.start`, above them, and only handed here to be stopped.
+background worker. Services never receive the runtime: the front doors (api, local, mcp, cli,
+background) hand each use case the few parts it uses, and the write path its `IngestDeps`
+(`ingest_deps`). It imports the stores and engines it builds, never a service: the worker that
+runs services in the background is made by `memsvc.background.start`, above them, and only
+handed here to be stopped.
 """
 
 from __future__ import annotations
 
 import copy
 import logging
+import threading
+from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import select
 
-from memsvc.config import Settings
+from memsvc.config import EmbedSettings, Settings
 from memsvc.db.engine import Database
 from memsvc.db.migrate import upgrade
 from memsvc.db.models import Meta
-from memsvc.embed import Embedder, load_embedder
+from memsvc.deps import IngestDeps
+from memsvc.embed import CachedEmbedder, Embedder, Vectors, load_embedder
 from memsvc.errors import ConfigurationError
 from memsvc.llm import LLMClient
 from memsvc.rerank import load_reranker
@@ -76,6 +81,18 @@ class Runtime:
                 "store."
             )
 
+    def ingest_deps(self) -> IngestDeps:
+        """What the write path (ingest, thoughts, the LLM job queue) uses; made per call, so a
+        `with_settings` view hands out its own settings and embedder."""
+        return IngestDeps(
+            settings=self.settings,
+            db=self.db,
+            indexes=self.indexes,
+            embedder=self.embedder,
+            graphs=self.graphs,
+            llm=self.llm,
+        )
+
     def with_settings(self, settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
         """A shallow copy reading `settings` (and `embedder`, if given) while sharing the
         database, indexes, graphs, LLM client and reinforcement buffer; it starts and owns
@@ -107,3 +124,61 @@ class Runtime:
                 if close is not None:
                     close()
             self.db.dispose()
+
+
+class LazyEmbedder:
+    """The configured model, loaded at its first use. Name and size come from the store, which
+    records the model its vectors were made with."""
+
+    def __init__(self, settings: EmbedSettings, model_name: str, dim: int) -> None:
+        self._settings, self._name, self._dim = settings, model_name, dim
+        self._inner: CachedEmbedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def model_name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self._dim
+
+    @property
+    def loaded(self) -> bool:
+        return self._inner is not None
+
+    def _model(self) -> CachedEmbedder:
+        with self._lock:
+            if self._inner is None:
+                self._inner = load_embedder(self._settings)
+            return self._inner
+
+    def embed(self, texts: Sequence[str]) -> Vectors:
+        return self._model().embed(texts)
+
+    def embed_query(self, text: str) -> Vectors:
+        return self._model().embed_query(text)
+
+    def close(self) -> None:
+        if self._inner is not None:
+            self._inner.close()
+
+
+def maintenance_runtime(settings: Settings) -> tuple[Runtime, LazyEmbedder | None]:
+    """A runtime for maintenance from the command line (`memsvc decay`, `memsvc reindex`),
+    which loads the embedding model only if something is embedded (the sweep and index
+    rebuilds never embed). When the store already names the configured model, its embedder is
+    lazy; otherwise (a new store, another model) the model is loaded now, so the runtime's
+    check of the embedding space runs as at any start. Close both when done."""
+    db = Database(settings.database)
+    try:
+        with db.read() as session:
+            meta = dict(session.execute(select(Meta.key, Meta.value)).all())
+    except Exception:  # no tables yet: the runtime migrates and needs the real model
+        meta = {}
+    finally:
+        db.dispose()
+    lazy = None
+    if meta.get("embed_model") == settings.embed.model and meta.get("embed_dim"):
+        lazy = LazyEmbedder(settings.embed, settings.embed.model, int(meta["embed_dim"]))
+    return Runtime(settings, embedder=lazy), lazy

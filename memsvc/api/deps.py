@@ -1,4 +1,6 @@
-"""FastAPI dependencies as `Annotated` aliases: the runtime, sessions and the caller's namespace."""
+"""FastAPI dependencies as `Annotated` aliases: the runtime, sessions, the caller's namespace,
+and the parts of the runtime a route's use case takes (it is handed those, never the
+runtime: `memsvc.services` name what they use)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,13 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
 from memsvc.auth import namespace_for
+from memsvc.config import Settings
+from memsvc.db.engine import Database
+from memsvc.deps import IngestDeps
+from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
+from memsvc.stores.graphs import GraphStore
+from memsvc.stores.indexes import IndexRegistry
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -41,3 +49,35 @@ def get_namespace(request: Request, rt: RuntimeDep) -> str:
 
 
 NamespaceDep = Annotated[str, Depends(get_namespace)]
+
+
+def get_settings(rt: RuntimeDep) -> Settings:
+    return rt.settings
+
+
+def get_database(rt: RuntimeDep) -> Database:
+    return rt.db
+
+
+def get_indexes(rt: RuntimeDep) -> IndexRegistry:
+    return rt.indexes
+
+
+def get_graphs(rt: RuntimeDep) -> GraphStore:
+    return rt.graphs
+
+
+def get_embedder(rt: RuntimeDep) -> Embedder:
+    return rt.embedder
+
+
+def get_ingest_deps(rt: RuntimeDep) -> IngestDeps:
+    return rt.ingest_deps()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+IndexesDep = Annotated[IndexRegistry, Depends(get_indexes)]
+GraphsDep = Annotated[GraphStore, Depends(get_graphs)]
+EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
+IngestDep = Annotated[IngestDeps, Depends(get_ingest_deps)]

@@ -126,7 +126,7 @@ def build_server(get_runtime: Callable[[], Runtime], *, namespace: str = "defaul
         )
         scope = scope_of(ctx, req.user_id, req.agent_id, req.session_id)
         with session(write=True) as (s, rt):
-            return ingest.add(session=s, rt=rt, scope=scope, req=req)
+            return ingest.add(session=s, deps=rt.ingest_deps(), scope=scope, req=req)
 
     @server.tool()
     @_errors
@@ -204,7 +204,15 @@ def build_server(get_runtime: Callable[[], Runtime], *, namespace: str = "defaul
         req = update_request(text=text, metadata=metadata, status=status)
         scope = scope_of(ctx, user_id, agent_id, session_id)
         with session(write=True) as (s, rt):
-            return memories.update(session=s, rt=rt, scope=scope, memory_id=memory_id, req=req)
+            return memories.update(
+                session=s,
+                settings=rt.settings,
+                indexes=rt.indexes,
+                embedder=rt.embedder,
+                scope=scope,
+                memory_id=memory_id,
+                req=req,
+            )
 
     @server.tool()
     @_errors
@@ -218,7 +226,9 @@ def build_server(get_runtime: Callable[[], Runtime], *, namespace: str = "defaul
         """Delete one memory of the scope."""
         scope = scope_of(ctx, user_id, agent_id, session_id)
         with session(write=True) as (s, rt):
-            return memories.delete_one(session=s, rt=rt, scope=scope, memory_id=memory_id)
+            return memories.delete_one(
+                session=s, indexes=rt.indexes, graphs=rt.graphs, scope=scope, memory_id=memory_id
+            )
 
     @server.tool()
     @_errors

@@ -14,11 +14,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 
+from memsvc.config import Settings
+from memsvc.db.engine import Database
 from memsvc.db.models import Note
 from memsvc.decay import retention
-from memsvc.runtime import Runtime
 from memsvc.services import history, idempotency
 from memsvc.stores import clock
+from memsvc.stores.reinforce import Reinforcer
 
 
 @dataclass
@@ -34,14 +36,14 @@ SWEEP_LOCK = 0x6D656D737663
 
 
 @contextmanager
-def _sweeper(rt: Runtime) -> Iterator[bool]:
+def _sweeper(db: Database) -> Iterator[bool]:
     """Whether this process may sweep now. On PostgreSQL, replicas take a session advisory
     lock on a connection of their own (released by the server if the process dies); SQLite's
     single writer already serialises sweeps."""
-    if rt.db.is_sqlite:
+    if db.is_sqlite:
         yield True
         return
-    with rt.db.engine.connect() as conn:
+    with db.engine.connect() as conn:
         got = bool(
             conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar()
         )
@@ -55,31 +57,44 @@ def _sweeper(rt: Runtime) -> Iterator[bool]:
 
 
 def sweep(
-    rt: Runtime, *, as_of: datetime | None = None, partition: str | None = None
+    *,
+    db: Database,
+    reinforcer: Reinforcer,
+    settings: Settings,
+    as_of: datetime | None = None,
+    partition: str | None = None,
 ) -> SweepResult:
     """Mark active notes whose retention fell under the threshold as `forgotten`; at most
-    one replica sweeps at a time (the others return `skipped`)."""
-    with _sweeper(rt) as mine:
+    one replica sweeps at a time (the others return `skipped`). `settings`: the decay section
+    and the API's idempotency TTL (expired keys are purged on the same schedule)."""
+    with _sweeper(db) as mine:
         if not mine:
             return SweepResult(skipped=True)
-        return _sweep(rt, as_of=as_of, partition=partition)
+        return _sweep(db, reinforcer, settings, as_of=as_of, partition=partition)
 
 
-def _sweep(rt: Runtime, *, as_of: datetime | None, partition: str | None) -> SweepResult:
-    cfg = rt.settings.decay
+def _sweep(
+    db: Database,
+    reinforcer: Reinforcer,
+    settings: Settings,
+    *,
+    as_of: datetime | None,
+    partition: str | None,
+) -> SweepResult:
+    cfg = settings.decay
     result = SweepResult()
-    with rt.db.write() as session:  # housekeeping on the same schedule
-        ttl = timedelta(seconds=rt.settings.api.idempotency_ttl_s)
+    with db.write() as session:  # housekeeping on the same schedule
+        ttl = timedelta(seconds=settings.api.idempotency_ttl_s)
         result.expired_keys = idempotency.purge_expired(session, ttl)
     if not cfg.enabled:
         return result
-    rt.reinforcer.flush(rt.db)  # recalls not yet written still count
-    with rt.db.read() as session:
+    reinforcer.flush(db)  # recalls not yet written still count
+    with db.read() as session:
         partitions = (
             [partition] if partition else list(session.scalars(select(Note.partition).distinct()))
         )
     for key in partitions:
-        with rt.db.write() as session:
+        with db.write() as session:
             now = as_of or clock.read(session, key)
             if now is None:
                 continue

@@ -22,10 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from memsvc.config import ApiSettings
 from memsvc.db.models import Episode, Note
+from memsvc.deps import IngestDeps
 from memsvc.errors import InvalidInput
 from memsvc.llm import LLMUsage
-from memsvc.runtime import Runtime
 from memsvc.schemas import AddResult, LLMUsageRead, MemoryCreate, ThoughtCreate
 from memsvc.services import idempotency
 from memsvc.services.planning import (
@@ -58,8 +59,7 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-def check_limits(rt: Runtime, texts: list[str]) -> None:
-    api = rt.settings.api
+def check_limits(texts: list[str], *, api: ApiSettings) -> None:
     if len(texts) > api.max_messages:
         raise InvalidInput(
             f"too many messages: {len(texts)} > {api.max_messages}",
@@ -205,61 +205,68 @@ def session_unit(episodes: list[Episode]) -> Unit:
 
 
 def plan_units(
-    rt: Runtime, scope: Scope, units: list[Unit], *, infer: bool, wait: bool, usage: LLMUsage
+    scope: Scope,
+    units: list[Unit],
+    *,
+    deps: IngestDeps,
+    infer: bool,
+    wait: bool,
+    usage: LLMUsage,
 ) -> Plan:
     """With an LLM and `wait=false`, the offline plan is written now and the LLM enriches the
     notes from the job queue after the acknowledgement."""
     started = time.monotonic()
+    cfg, embedder, llm = deps.settings.ingest, deps.embedder, deps.llm
     plan = Plan(units=units)
     if infer:
         add_offline_attributes(units)
-    split_parts(rt, units)
-    embed_units(rt, units, parts=True)
+    split_parts(units, cfg=cfg)
+    embed_units(units, cfg=cfg, embedder=embedder, parts=True)
     if not infer:
         return plan
     # A read-only session: on SQLite a write session would hold the database's write lock
     # through embedding and the LLM call, stalling every other writer.
-    with rt.db.read() as reader:
-        find_candidates(reader, rt, scope.partition, plan)
-    if rt.llm.enabled and wait:
+    with deps.db.read() as reader:
+        find_candidates(reader, scope.partition, plan, cfg=cfg, indexes=deps.indexes)
+    if llm.enabled and wait:
         from memsvc.services.planning_llm import decide_with_llm
 
         # The bound counts from the start of the add's work, embedding included, so an add
         # answers within about `wait_bound_s` however long the embedding took; past it the
         # offline plan is written now and the job queue enriches.
-        bound = rt.settings.llm.wait_bound_s
+        bound = deps.settings.llm.wait_bound_s
         if bound is not None:
             bound = max(0.0, bound - (time.monotonic() - started))
-        decide_with_llm(rt, plan, scope.session_id, usage, bound_s=bound)
-        embed_units(rt, [u for u in units if u.enrichment == "llm"])  # new attributes, new key
+        decide_with_llm(plan, scope.session_id, usage, llm=llm, cfg=cfg, bound_s=bound)
+        # New attributes, new key.
+        embed_units([u for u in units if u.enrichment == "llm"], cfg=cfg, embedder=embedder)
     else:
         for unit in units:
-            decide_offline(rt, plan, unit)
-            link_offline(rt, plan, unit)
-            evolve_offline(rt, plan, unit)
-            unit.pending_llm = rt.llm.enabled
-    embed_evolutions(rt, plan)
+            decide_offline(plan, unit, cfg=cfg)
+            link_offline(plan, unit, cfg=cfg)
+            evolve_offline(plan, unit, cfg=cfg)
+            unit.pending_llm = llm.enabled
+    embed_evolutions(plan, cfg=cfg, embedder=embedder)
     return plan
 
 
 def write_plan(
-    rt: Runtime,
     session: Session,
     scope: Scope,
     plan: Plan,
     episodes: list[Episode],
     meta: dict[str, object],
     *,
+    deps: IngestDeps,
     actor: str,
     source_ids: list[str] | None = None,
     seal: Callable[[Writer], None] | None = None,
 ) -> Writer:
     """One transaction for the whole plan; `seal` runs last before the commit (an add's
     idempotency record is written there, so it commits exactly with the memories)."""
-    with rt.indexes.writing(scope.partition) as changes:
-        writer = Writer(
-            session, scope, changes, rt.embedder.model_name, expand=rt.settings.ingest.key_expansion
-        )
+    expand = deps.settings.ingest.key_expansion
+    with deps.indexes.writing(scope.partition) as changes:
+        writer = Writer(session, scope, changes, deps.embedder.model_name, expand=expand)
         session.add_all(episodes)
         writer.apply(plan, dict(meta), actor)
         if source_ids:
@@ -271,8 +278,8 @@ def write_plan(
         if seal is not None:
             seal(writer)
         session.commit()
-    rt.graphs.add_edges(scope.partition, writer.out.edges)
-    rt.graphs.remove_notes(scope.partition, writer.removed)  # merged away: links cascaded
+    deps.graphs.add_edges(scope.partition, writer.out.edges)
+    deps.graphs.remove_notes(scope.partition, writer.removed)  # merged away: links cascaded
     return writer
 
 
@@ -292,7 +299,7 @@ def _link_sources(session: Session, writer: Writer, scope: Scope, source_ids: li
 def add(
     *,
     session: Session,
-    rt: Runtime,
+    deps: IngestDeps,
     scope: Scope,
     req: MemoryCreate,
     idempotency_key: str | None = None,
@@ -300,15 +307,16 @@ def add(
     """Store the messages; with `idempotency_key`, a retry of the same request gets the first
     answer back and stores nothing (see `memsvc.services.idempotency`)."""
     key = idempotency_key
-    ttl = timedelta(seconds=rt.settings.api.idempotency_ttl_s)
+    settings = deps.settings
+    ttl = timedelta(seconds=settings.api.idempotency_ttl_s)
     request_hash = idempotency.digest(scope, req) if key else ""
     if key:
-        with rt.db.read() as reader:
+        with deps.db.read() as reader:
             stored = idempotency.replay(reader, scope.namespace, key, request_hash, ttl)
         if stored is not None:
             return stored
     texts = [m.content for m in req.messages] if req.messages is not None else [req.text or ""]
-    check_limits(rt, texts)
+    check_limits(texts, api=settings.api)
     now = datetime.now(UTC)
     default_time = req.timestamp or now
     conversation = req.messages is not None
@@ -320,16 +328,16 @@ def add(
         items = [(role, req.text or "", default_time, None)]
     kind = req.kind or ("turn" if conversation else "fact")
     episodes = make_episodes(scope, items, req.metadata, now)
-    granularity = rt.settings.ingest.granularity
+    granularity = settings.ingest.granularity
     units = make_units(
         episodes,
         kind,
         granularity if kind == "turn" else "turn",
         conversation,
-        names=rt.settings.ingest.speaker_names,
+        names=settings.ingest.speaker_names,
     )
     usage = LLMUsage()
-    plan = plan_units(rt, scope, units, infer=req.infer, wait=req.wait, usage=usage)
+    plan = plan_units(scope, units, deps=deps, infer=req.infer, wait=req.wait, usage=usage)
 
     def seal(writer: Writer) -> None:
         if key is None:
@@ -344,7 +352,7 @@ def add(
 
     try:
         writer = write_plan(
-            rt, session, scope, plan, episodes, req.metadata, actor=_actor(plan), seal=seal
+            session, scope, plan, episodes, req.metadata, deps=deps, actor=_actor(plan), seal=seal
         )
     except idempotency.Replayed as hit:
         session.rollback()
@@ -354,7 +362,7 @@ def add(
         if key is None:
             raise
         # Another process committed the same key between our check and our commit.
-        with rt.db.read() as reader:
+        with deps.db.read() as reader:
             stored = idempotency.replay(reader, scope.namespace, key, request_hash, ttl)
         if stored is None:
             raise
@@ -371,32 +379,29 @@ def _result(writer: Writer, episodes: list[Episode], usage: LLMUsage) -> AddResu
     )
 
 
-def add_thought(*, session: Session, rt: Runtime, scope: Scope, req: ThoughtCreate) -> AddResult:
+def add_thought(
+    *, session: Session, deps: IngestDeps, scope: Scope, req: ThoughtCreate
+) -> AddResult:
     """A conclusion the agent reached, stored as a `thought` note linked to its sources."""
-    check_limits(rt, [req.text])
+    check_limits([req.text], api=deps.settings.api)
     now = datetime.now(UTC)
     episodes = make_episodes(
         scope, [("agent", req.text, req.timestamp or now, None)], req.metadata, now
     )
     units = make_units(episodes, "thought", "turn", conversation=False)
     usage = LLMUsage()
-    plan = plan_units(rt, scope, units, infer=True, wait=req.wait, usage=usage)
+    plan = plan_units(scope, units, deps=deps, infer=True, wait=req.wait, usage=usage)
     writer = write_plan(
-        rt,
         session,
         scope,
         plan,
         episodes,
         req.metadata,
+        deps=deps,
         actor=_actor(plan),
         source_ids=req.source_ids,
     )
-    return AddResult(
-        results=writer.out.events,
-        episode_ids=[e.id for e in episodes],
-        llm=LLMUsageRead(**usage.model_dump(exclude={"total_tokens"})),
-        pending_enrichment=len(writer.out.pending_llm),
-    )
+    return _result(writer, episodes, usage)
 
 
 def _actor(plan: Plan) -> str:

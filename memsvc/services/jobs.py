@@ -19,9 +19,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from memsvc.db.engine import Database
 from memsvc.db.models import Job, Note
+from memsvc.deps import IngestDeps
 from memsvc.llm import LLMUsage
-from memsvc.runtime import Runtime
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
 from memsvc.services.planning import Plan, Unit, embed_evolutions, embed_units, find_candidates
@@ -36,10 +37,10 @@ MAX_BACKOFF = timedelta(hours=1)
 RUNNING_LEASE = timedelta(minutes=10)
 
 
-def reset_interrupted(rt: Runtime) -> int:
+def reset_interrupted(*, db: Database) -> int:
     """Jobs left `running` by a crash (older than RUNNING_LEASE) go back to the queue."""
     cutoff = datetime.now(UTC) - RUNNING_LEASE
-    with rt.db.write() as session:
+    with db.write() as session:
         res = session.execute(
             update(Job)
             .where(Job.status == "running", Job.updated_at < cutoff)
@@ -65,32 +66,35 @@ def claim(session: Session, now: datetime, limit: int) -> list[Job]:
     return list(jobs)
 
 
-def run_pending(rt: Runtime, limit: int = 10) -> int:
-    """Run up to `limit` due jobs; returns how many finished. No-op without an LLM."""
-    if not rt.llm.enabled:
+def run_pending(*, deps: IngestDeps, limit: int = 10) -> int:
+    """Run up to `limit` due jobs; returns how many finished. No-op without an LLM. `deps`:
+    enriching a note does what ingest would have done with the LLM, so it uses what ingest
+    uses."""
+    if not deps.llm.enabled:
         return 0
     now = datetime.now(UTC)
-    with rt.db.write() as session:
+    with deps.db.write() as session:
         claimed = [(j.pk, j.partition, dict(j.payload)) for j in claim(session, now, limit)]
     done = 0
     for pk, partition, payload in claimed:
         raised = False
         try:
-            ok = _enrich(rt, partition, list(payload.get("note_ids", [])))
+            ok = _enrich(deps, partition, list(payload.get("note_ids", [])))
         except Exception as exc:  # a bug must not wedge the queue: record and back off
             log.exception("job %s failed", pk)
             ok, raised, error = False, True, f"{type(exc).__name__}: {exc}"[:2000]
         else:
             error = "" if ok else "LLM unavailable"
-        _finish(rt, pk, ok, error, park_after=rt.settings.llm.job_max_attempts if raised else 0)
+        park_after = deps.settings.llm.job_max_attempts if raised else 0
+        _finish(deps.db, pk, ok, error, park_after=park_after)
         done += ok
     return done
 
 
-def _finish(rt: Runtime, pk: int, ok: bool, error: str, *, park_after: int = 0) -> None:
+def _finish(db: Database, pk: int, ok: bool, error: str, *, park_after: int = 0) -> None:
     """Record a run: done, or back to the queue with backoff; `park_after` > 0: a job that
     raised that many times is parked as failed instead."""
-    with rt.db.write() as session:
+    with db.write() as session:
         job = session.get(Job, pk)
         if job is None:
             return
@@ -129,10 +133,11 @@ def _units(notes: list[Note]) -> list[Unit]:
     return units
 
 
-def _enrich(rt: Runtime, partition: str, note_ids: list[str]) -> bool:
+def _enrich(deps: IngestDeps, partition: str, note_ids: list[str]) -> bool:
     from memsvc.services.planning_llm import decide_with_llm
 
-    with rt.db.read() as session:
+    cfg = deps.settings.ingest
+    with deps.db.read() as session:
         notes = list(
             session.scalars(
                 select(Note)
@@ -144,19 +149,19 @@ def _enrich(rt: Runtime, partition: str, note_ids: list[str]) -> bool:
         if not todo:
             return True
         plan = Plan(units=_units(todo))
-        find_candidates(session, rt, partition, plan, exclude=frozenset(n.pk for n in todo))
+        mine = frozenset(n.pk for n in todo)
+        find_candidates(session, partition, plan, cfg=cfg, indexes=deps.indexes, exclude=mine)
     usage = LLMUsage()
-    decide_with_llm(rt, plan, todo[0].session_id, usage)
+    decide_with_llm(plan, todo[0].session_id, usage, llm=deps.llm, cfg=cfg)
     answered = [u for u in plan.units if not u.pending_llm]
     if not answered:
         return False
-    embed_units(rt, answered)
-    embed_evolutions(rt, plan)
+    embed_units(answered, cfg=cfg, embedder=deps.embedder)
+    embed_evolutions(plan, cfg=cfg, embedder=deps.embedder)
     scope = Scope(todo[0].namespace, todo[0].user_id, todo[0].agent_id, todo[0].session_id)
-    with rt.db.session() as session, rt.indexes.writing(partition) as changes:
-        writer = Writer(
-            session, scope, changes, rt.embedder.model_name, expand=rt.settings.ingest.key_expansion
-        )
+    with deps.db.session() as session, deps.indexes.writing(partition) as changes:
+        model = deps.embedder.model_name
+        writer = Writer(session, scope, changes, model, expand=cfg.key_expansion)
         for unit in answered:
             _apply(writer, unit, todo[unit.position].pk)
         for evo in plan.evolutions.values():
@@ -165,8 +170,8 @@ def _enrich(rt: Runtime, partition: str, note_ids: list[str]) -> bool:
         writer.enqueue_llm(still)
         bump_version(session, partition, scope.namespace)
         session.commit()
-    rt.graphs.add_edges(partition, writer.out.edges)
-    rt.graphs.remove_notes(partition, writer.removed)
+    deps.graphs.add_edges(partition, writer.out.edges)
+    deps.graphs.remove_notes(partition, writer.removed)
     return True
 
 

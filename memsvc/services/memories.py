@@ -11,10 +11,10 @@ import numpy as np
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from memsvc.config import ApiSettings
+from memsvc.config import ApiSettings, Settings
 from memsvc.db.models import Episode, Job, Note, NoteHistory, NoteLink, Partition
+from memsvc.embed import Embedder
 from memsvc.errors import InvalidInput, NotFound
-from memsvc.runtime import Runtime
 from memsvc.schemas import (
     DeleteResult,
     HistoryEntry,
@@ -26,7 +26,8 @@ from memsvc.schemas import (
 from memsvc.services import history
 from memsvc.services.planning import parts_of
 from memsvc.services.scope import Scope
-from memsvc.stores.indexes import bump_version
+from memsvc.stores.graphs import GraphStore
+from memsvc.stores.indexes import IndexRegistry, bump_version
 
 
 def load_note(session: Session, scope: Scope, memory_id: str, *, lock: bool = False) -> Note:
@@ -97,17 +98,26 @@ def list_page(
 
 
 def update(
-    *, session: Session, rt: Runtime, scope: Scope, memory_id: str, req: MemoryUpdate
+    *,
+    session: Session,
+    settings: Settings,
+    indexes: IndexRegistry,
+    embedder: Embedder,
+    scope: Scope,
+    memory_id: str,
+    req: MemoryUpdate,
 ) -> MemoryRead:
+    """`settings`: the add's limits (api) and how a new text is keyed and split (ingest)."""
     # Imported here: ingest imports this module's helpers.
     from memsvc.services.ingest import check_limits, content_hash
 
     if req.text is not None:
-        check_limits(rt, [req.text])  # the add's limits: an edit is no way around them
+        # The add's limits: an edit is no way around them.
+        check_limits([req.text], api=settings.api)
     partition = scope.partition
     load_note(session, scope, memory_id)  # 404 before taking the partition's write lock
     session.rollback()  # re-read under the partition's write lock below
-    with rt.indexes.writing(partition) as changes:
+    with indexes.writing(partition) as changes:
         note = load_note(session, scope, memory_id, lock=True)
         before = history.snapshot(note)
         events: list[str] = []
@@ -116,9 +126,9 @@ def update(
 
             note.content = req.text
             note.content_hash = content_hash(req.text)
-            enrich_offline(note, expand=rt.settings.ingest.key_expansion)
-            parts = parts_of(rt.settings.ingest, req.text, req.text, note.kind)
-            vecs = rt.embedder.embed([note.search_text, *parts])
+            enrich_offline(note, expand=settings.ingest.key_expansion)
+            parts = parts_of(settings.ingest, req.text, req.text, note.kind)
+            vecs = embedder.embed([note.search_text, *parts])
             vec = vecs[0]
             note.embedding = vec.astype(np.float32).tobytes()
             note.part_texts = parts
@@ -152,11 +162,18 @@ def update(
     return history.to_read(note)
 
 
-def delete_one(*, session: Session, rt: Runtime, scope: Scope, memory_id: str) -> DeleteResult:
+def delete_one(
+    *,
+    session: Session,
+    indexes: IndexRegistry,
+    graphs: GraphStore,
+    scope: Scope,
+    memory_id: str,
+) -> DeleteResult:
     partition = scope.partition
     load_note(session, scope, memory_id)
     session.rollback()
-    with rt.indexes.writing(partition) as changes:
+    with indexes.writing(partition) as changes:
         note = load_note(session, scope, memory_id, lock=True)
         pk = note.pk
         history.record(session, note, "DELETE", before=history.snapshot(note), after=None)
@@ -166,13 +183,15 @@ def delete_one(*, session: Session, rt: Runtime, scope: Scope, memory_id: str) -
         session.commit()
     # Derived state follows the commit: the link graph drops the note's edges (the rows went
     # with ON DELETE CASCADE), so expansion can never reach the deleted key.
-    rt.graphs.remove_notes(partition, [pk])
+    graphs.remove_notes(partition, [pk])
     return DeleteResult(deleted=1, message="1 memory deleted")
 
 
-def delete_scope(*, session: Session, rt: Runtime, scope: Scope) -> DeleteResult:
+def delete_scope(
+    *, session: Session, indexes: IndexRegistry, graphs: GraphStore, scope: Scope
+) -> DeleteResult:
     """Delete every memory in a scope (history rows stay, as for single deletes)."""
-    with rt.indexes.writing(scope.partition) as changes:
+    with indexes.writing(scope.partition) as changes:
         stmt = select(Note).where(Note.partition == scope.partition)
         for column, value in scope.narrows().items():
             stmt = stmt.where(getattr(Note, column) == value)
@@ -185,15 +204,22 @@ def delete_scope(*, session: Session, rt: Runtime, scope: Scope) -> DeleteResult
         if notes:
             bump_version(session, scope.partition, scope.namespace)
         session.commit()
-    rt.graphs.remove_notes(scope.partition, pks)
+    graphs.remove_notes(scope.partition, pks)
     return DeleteResult(deleted=len(notes), message=f"{len(notes)} memories deleted")
 
 
-def erase_user(*, session: Session, rt: Runtime, namespace: str, user_id: str) -> DeleteResult:
+def erase_user(
+    *,
+    session: Session,
+    indexes: IndexRegistry,
+    graphs: GraphStore,
+    namespace: str,
+    user_id: str,
+) -> DeleteResult:
     """Right to erasure: notes, episodes, history, links and jobs of the user, and the index."""
     scope = Scope(namespace=namespace, user_id=user_id)
     partition = scope.partition
-    with rt.indexes.writing(partition):
+    with indexes.writing(partition):
         count = len(session.scalars(select(Note.pk).where(Note.partition == partition)).all())
         episodes = session.scalars(select(Episode.pk).where(Episode.partition == partition)).all()
         session.execute(delete(Note).where(Note.partition == partition))
@@ -202,8 +228,8 @@ def erase_user(*, session: Session, rt: Runtime, namespace: str, user_id: str) -
         session.execute(delete(Job).where(Job.partition == partition))
         session.execute(delete(Partition).where(Partition.key == partition))
         session.commit()
-    rt.indexes.drop(partition)
-    rt.graphs.drop(partition)
+    indexes.drop(partition)
+    graphs.drop(partition)
     if not count and not episodes:
         raise NotFound(f"user {user_id!r} has no memories", details={"user_id": user_id})
     return DeleteResult(

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from memsvc.config import IngestSettings
 from memsvc.db.models import Note, NoteSlot
+from memsvc.embed import Embedder
 from memsvc.ops import Existing, Incoming, decide
-from memsvc.runtime import Runtime
 from memsvc.services.enrich import key_text, offline_attributes
+from memsvc.stores.indexes import IndexRegistry
 from memsvc.text.parts import MAX_PARTS, key_parts
 
 Vector = np.ndarray
@@ -117,10 +118,10 @@ def parts_of(cfg: IngestSettings, source: str, content: str, kind: str) -> list[
     return key_parts(source, max_parts=limit, whole=content)
 
 
-def split_parts(rt: Runtime, units: list[Unit]) -> None:
+def split_parts(units: list[Unit], *, cfg: IngestSettings) -> None:
     for unit in units:
         source = unit.part_source if unit.part_source is not None else unit.content
-        unit.parts = parts_of(rt.settings.ingest, source, unit.content, unit.kind)
+        unit.parts = parts_of(cfg, source, unit.content, unit.kind)
 
 
 CONTEXT_CHARS = 160
@@ -140,20 +141,22 @@ def add_context(units: list[Unit], max_words: int | None = None) -> None:
             unit.context = "After: " + text
 
 
-def embed_units(rt: Runtime, units: list[Unit], *, parts: bool = False) -> None:
+def embed_units(
+    units: list[Unit], *, cfg: IngestSettings, embedder: Embedder, parts: bool = False
+) -> None:
     """Embed the units' keys (and with `parts`, their parts) in one batch. Every unit's key is
     fixed here, so the `ingest.key_expansion` and `ingest.context_keys` settings are read in
     this one place."""
     if not units:
         return
-    if rt.settings.ingest.context_keys and rt.settings.ingest.key_expansion:
-        add_context(units, rt.settings.ingest.context_max_words)
+    if cfg.context_keys and cfg.key_expansion:
+        add_context(units, cfg.context_max_words)
     for unit in units:
-        unit.expand_key = rt.settings.ingest.key_expansion
+        unit.expand_key = cfg.key_expansion
     texts = [u.key() for u in units]
     if parts:
         texts += [p for u in units for p in u.parts]
-    vectors = rt.embedder.embed(texts)
+    vectors = embedder.embed(texts)
     for unit, vec in zip(units, vectors[: len(units)], strict=True):
         unit.vector = vec
     if parts:
@@ -182,16 +185,22 @@ def _neighbor(note: Note, as_of: datetime) -> Neighbor:
 
 
 def find_candidates(
-    session: Session, rt: Runtime, partition: str, plan: Plan, exclude: frozenset[int] = frozenset()
+    session: Session,
+    partition: str,
+    plan: Plan,
+    *,
+    cfg: IngestSettings,
+    indexes: IndexRegistry,
+    exclude: frozenset[int] = frozenset(),
 ) -> None:
     """Fill `plan.neighbors` and `plan.candidates` for every unit. `exclude`: notes that are
     the units themselves (re-planning stored notes), never their own candidates."""
     units = plan.units
     vecs = np.vstack([u.vector for u in units if u.vector is not None]).astype(np.float32)
     sims: dict[int, dict[int, float]] = {u.position: {} for u in units}
-    k = rt.settings.ingest.neighbors
-    if rt.indexes.count(partition):
-        scores, ids = rt.indexes.search_many(partition, vecs, k + len(exclude))
+    k = cfg.neighbors
+    if indexes.count(partition):
+        scores, ids = indexes.search_many(partition, vecs, k + len(exclude))
         for u, row_s, row_i in zip(units, scores, ids, strict=True):
             sims[u.position].update(
                 {int(i): float(s) for s, i in zip(row_s, row_i, strict=True) if i >= 0}
@@ -261,20 +270,17 @@ def _slots(slots: list[list[str]]) -> tuple[tuple[str, str], ...]:
     return tuple((s[0], s[1]) for s in slots if len(s) == 2)
 
 
-def decide_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
+def decide_offline(plan: Plan, unit: Unit, *, cfg: IngestSettings) -> None:
     incoming = Incoming(unit.content, unit.content_hash, unit.role, unit.kind, _slots(unit.slots))
-    if not rt.settings.ingest.skip_filler and decide(incoming, []).op == "NOOP":
+    if not cfg.skip_filler and decide(incoming, []).op == "NOOP":
         unit.op, unit.reason = "ADD", "new memory"
         return
-    d = decide(
-        incoming, _existing(plan, unit), merge_similarity=rt.settings.ingest.merge_similarity
-    )
+    d = decide(incoming, _existing(plan, unit), merge_similarity=cfg.merge_similarity)
     unit.op, unit.target, unit.superseded, unit.reason = d.op, d.target, d.superseded, d.reason
 
 
-def link_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
+def link_offline(plan: Plan, unit: Unit, *, cfg: IngestSettings) -> None:
     """A-MEM links without an LLM: similar enough and sharing a keyword or tag, or very similar."""
-    cfg = rt.settings.ingest
     if unit.op in {"MERGE", "NOOP"}:
         return
     mine = {w.lower() for w in unit.keywords + unit.tags}
@@ -292,9 +298,8 @@ def link_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
             unit.links.append((key, why, round(sim, 4)))
 
 
-def evolve_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
+def evolve_offline(plan: Plan, unit: Unit, *, cfg: IngestSettings) -> None:
     """Tag propagation: a close, linked neighbour picks up this note's new tags."""
-    cfg = rt.settings.ingest
     sims = dict(plan.candidates.get(unit.position, []))
     for key, _, _ in unit.links:
         if key < 0 or sims.get(key, 0.0) < cfg.evolve_min or not unit.tags:
@@ -311,10 +316,10 @@ def evolve_offline(rt: Runtime, plan: Plan, unit: Unit) -> None:
             )
 
 
-def embed_evolutions(rt: Runtime, plan: Plan) -> None:
+def embed_evolutions(plan: Plan, *, cfg: IngestSettings, embedder: Embedder) -> None:
     """Evolved neighbours get a new key (their tags/context changed), embedded in one batch."""
     evos = [e for e in plan.evolutions.values() if e.pk in plan.neighbors]
-    if not evos or not rt.settings.ingest.key_expansion:  # content-only keys do not change
+    if not evos or not cfg.key_expansion:  # content-only keys do not change
         return
     keys = []
     for e in evos:
@@ -322,5 +327,5 @@ def embed_evolutions(rt: Runtime, plan: Plan) -> None:
         tags = e.tags if e.tags is not None else n.tags
         context = e.context if e.context is not None else n.context
         keys.append(key_text(n.content, n.keywords, tags, context, n.facts))
-    for e, vec in zip(evos, rt.embedder.embed(keys), strict=True):
+    for e, vec in zip(evos, embedder.embed(keys), strict=True):
         e.vector = vec

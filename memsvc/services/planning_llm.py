@@ -4,9 +4,9 @@ take the offline path and are queued for enrichment later (`pending_llm`)."""
 
 from __future__ import annotations
 
-from memsvc.llm import Candidate, LLMUsage, NewNote, NoteDecision, memorize
+from memsvc.config import IngestSettings
+from memsvc.llm import Candidate, LLMClient, LLMUsage, NewNote, NoteDecision, memorize
 from memsvc.ops import SAME, UPDATE, new_details, relation
-from memsvc.runtime import Runtime
 from memsvc.services.llm_wait import call_llm
 from memsvc.services.planning import (
     Evolution,
@@ -105,11 +105,12 @@ def _apply_decision(plan: Plan, unit: Unit, d: NoteDecision) -> None:
 
 
 def decide_with_llm(
-    rt: Runtime,
     plan: Plan,
     session_id: str | None,
     usage: LLMUsage,
     *,
+    llm: LLMClient,
+    cfg: IngestSettings,
     bound_s: float | None = None,
 ) -> None:
     """`bound_s`: wait at most this long for the LLM (None: as long as it takes); past it,
@@ -125,16 +126,14 @@ def decide_with_llm(
         )
         for u in plan.units
     ]
-    answer = call_llm(
-        rt.llm, lambda u: memorize(rt.llm, notes, usage=u), usage=usage, bound_s=bound_s
-    )
+    answer = call_llm(llm, lambda u: memorize(llm, notes, usage=u), usage=usage, bound_s=bound_s)
     decisions = answer if answer is not None else [None] * len(notes)
     for unit, decision in zip(plan.units, decisions, strict=True):
         if decision is None:
             # Offline now, enriched by the job queue when the LLM answers again.
-            decide_offline(rt, plan, unit)
-            link_offline(rt, plan, unit)
-            evolve_offline(rt, plan, unit)
+            decide_offline(plan, unit, cfg=cfg)
+            link_offline(plan, unit, cfg=cfg)
+            evolve_offline(plan, unit, cfg=cfg)
             unit.pending_llm = True
         else:
             _apply_decision(plan, unit, decision)

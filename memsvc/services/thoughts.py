@@ -13,18 +13,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memsvc.db.models import Note
+from memsvc.deps import IngestDeps
 from memsvc.errors import InvalidInput
 from memsvc.llm import LLMUsage, distill_thought
-from memsvc.runtime import Runtime
 from memsvc.schemas import AddResult, LLMUsageRead, MemoryEvent, ThoughtCreate
 from memsvc.schemas.thought import ReflectRequest
 from memsvc.services import ingest
 from memsvc.services.scope import Scope
 
 
-def reflect(*, session: Session, rt: Runtime, scope: Scope, req: ReflectRequest) -> AddResult:
+def reflect(*, session: Session, deps: IngestDeps, scope: Scope, req: ReflectRequest) -> AddResult:
+    """`deps`: its own read session and the LLM here, and everything `ingest.add_thought`
+    uses to store the thought."""
     # Read the sources in a read session: the LLM call below must not hold SQLite's write lock.
-    with rt.db.read() as reader:
+    with deps.db.read() as reader:
         rows = reader.execute(
             select(Note.id, Note.content).where(
                 Note.id.in_(req.source_ids), Note.partition == scope.partition
@@ -36,9 +38,9 @@ def reflect(*, session: Session, rt: Runtime, scope: Scope, req: ReflectRequest)
         raise InvalidInput("source_ids not found in this scope", details={"missing": missing})
     usage = LLMUsage()
     statement, actor = req.answer.strip(), "offline"
-    if rt.llm.enabled:
+    if deps.llm.enabled:
         draft = distill_thought(
-            rt.llm,
+            deps.llm,
             question=req.question,
             answer=req.answer,
             memories=[found[i] for i in req.source_ids],
@@ -62,7 +64,7 @@ def reflect(*, session: Session, rt: Runtime, scope: Scope, req: ReflectRequest)
         timestamp=req.timestamp,
         wait=req.wait,
     )
-    result = ingest.add_thought(session=session, rt=rt, scope=scope, req=thought)
+    result = ingest.add_thought(session=session, deps=deps, scope=scope, req=thought)
     result.llm = LLMUsageRead(
         **{
             k: getattr(result.llm, k) + v

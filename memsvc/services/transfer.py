@@ -32,8 +32,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, undefer
 
+from memsvc.config import IngestSettings
 from memsvc.db.models import Episode, Meta, Note, NoteHistory, NoteLink
-from memsvc.runtime import Runtime
+from memsvc.embed import Embedder
 from memsvc.services.scope import Scope
 from memsvc.services.transfer_format import (
     check,
@@ -44,6 +45,8 @@ from memsvc.services.transfer_format import (
     read_file,
 )
 from memsvc.services.transfer_write import Batch, Importer, ImportResult
+from memsvc.stores.graphs import GraphStore
+from memsvc.stores.indexes import IndexRegistry
 
 __all__ = [
     "FORMAT",
@@ -159,7 +162,10 @@ def export_records(
 def import_records(
     *,
     session: Session,
-    rt: Runtime,
+    ingest: IngestSettings,
+    indexes: IndexRegistry,
+    embedder: Embedder,
+    graphs: GraphStore,
     namespace: str,
     records: Iterable[dict[str, Any]],
     reembed: bool = False,
@@ -168,9 +174,20 @@ def import_records(
     batch_size: int = 1000,
 ) -> ImportResult:
     """Write `records` into `namespace`, one transaction per partition batch. `user_id` owns
-    mem0 items that name no owner; `progress` is called with the records done per batch."""
+    mem0 items that name no owner; `progress` is called with the records done per batch.
+    `ingest`: how notes without vectors (mem0 items, files of another model) are keyed and
+    split, as ingest does them."""
     result = ImportResult()
-    importer = Importer(session, rt, namespace, result, reembed)
+    importer = Importer(
+        session,
+        namespace,
+        result,
+        reembed,
+        cfg=ingest,
+        indexes=indexes,
+        embedder=embedder,
+        graphs=graphs,
+    )
     batch: Batch | None = None
     touched: set[str] = set()
 

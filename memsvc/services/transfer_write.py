@@ -15,13 +15,15 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from memsvc.config import IngestSettings
 from memsvc.db.models import Episode, Note, NoteHistory, NoteLink, NoteSlot
+from memsvc.embed import Embedder
 from memsvc.errors import InvalidInput
-from memsvc.runtime import Runtime
 from memsvc.services import history
 from memsvc.services.scope import Scope
 from memsvc.services.transfer_format import columns, load, parse_time
-from memsvc.stores.indexes import bump_version
+from memsvc.stores.graphs import GraphStore
+from memsvc.stores.indexes import IndexRegistry, bump_version
 
 _CHUNK = 500  # ids per IN (...) query
 
@@ -61,10 +63,21 @@ class Batch:
 
 class Importer:
     def __init__(
-        self, session: Session, rt: Runtime, namespace: str, result: ImportResult, reembed: bool
+        self,
+        session: Session,
+        namespace: str,
+        result: ImportResult,
+        reembed: bool,
+        *,
+        cfg: IngestSettings,
+        indexes: IndexRegistry,
+        embedder: Embedder,
+        graphs: GraphStore,
     ) -> None:
-        self.session, self.rt, self.namespace, self.result = session, rt, namespace, result
+        """`cfg`: how notes without vectors are keyed and split, as ingest does."""
+        self.session, self.namespace, self.result = session, namespace, result
         self.reembed = reembed
+        self.cfg, self.indexes, self.embedder, self.graphs = cfg, indexes, embedder, graphs
         self.source_model: str | None = None
         self.source_dim: int | None = None
         self.episode_cols, self.note_cols = columns(Episode), columns(Note)
@@ -123,7 +136,7 @@ class Importer:
 
     def _write(self, batch: Batch) -> None:
         p, session = batch.partition, self.session
-        with self.rt.indexes.writing(p) as changes:
+        with self.indexes.writing(p) as changes:
             remap: dict[str, str] = {}
             episodes = self._fresh(Episode, batch.episodes, p, remap)
             notes = self._fresh(Note, batch.notes, p, remap)
@@ -136,7 +149,7 @@ class Importer:
             self._embed(rows, notes)
             session.add_all(rows)
             session.flush()
-            dim = self.rt.embedder.dim
+            dim = self.embedder.dim
             for note, record in zip(rows, notes, strict=True):
                 assert note.embedding is not None
                 changes.upsert([note.pk], np.frombuffer(note.embedding, np.float32).reshape(1, dim))
@@ -163,7 +176,7 @@ class Importer:
             self.result.notes += len(rows)
             bump_version(session, p, self.namespace)
             session.commit()
-        self.rt.graphs.drop(p)  # reloaded with the new links on next use
+        self.graphs.drop(p)  # reloaded with the new links on next use
 
     def _note(self, record: dict[str, Any], p: str, remap: dict[str, str]) -> Note:
         from memsvc.services.ingest import content_hash
@@ -185,7 +198,7 @@ class Importer:
         from memsvc.services.enrich import enrich_offline
         from memsvc.services.planning import parts_of
 
-        emb, cfg = self.rt.embedder, self.rt.settings.ingest
+        emb, cfg = self.embedder, self.cfg
         same_space = self.source_model == emb.model_name and self.source_dim == emb.dim
         todo: list[Note] = []
         for note, record in zip(rows, records, strict=True):

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import httpx
 import pytest
@@ -315,7 +315,7 @@ def test_a_blocking_lane_does_not_stall_the_others() -> None:
         Task("slow-llm-job", 0.01, lambda: release.wait(10), lane="llm", first_after_s=0),
         Task("reinforce", 0.01, lambda: ticks.append(time.monotonic())),
     ]
-    worker = Worker(cast(Runtime, None), tasks=tasks)
+    worker = Worker(tasks)
     worker.start()
     try:
         wait_until(lambda: len(ticks) >= 5, 5, "the main lane to tick while the LLM lane blocks")

@@ -125,10 +125,21 @@ def _export(m: Memory, **kwargs: Any) -> list[dict[str, Any]]:
     return records
 
 
+def _parts(m: Memory) -> dict[str, Any]:
+    """What `import_records` takes from the store's runtime."""
+    rt = m.runtime
+    return {
+        "ingest": rt.settings.ingest,
+        "indexes": rt.indexes,
+        "embedder": rt.embedder,
+        "graphs": rt.graphs,
+    }
+
+
 def _import(m: Memory, records: list[dict[str, Any]]) -> transfer.ImportResult:
     with m.runtime.db.session() as session:
         return transfer.import_records(
-            session=session, rt=m.runtime, namespace="default", records=records
+            session=session, **_parts(m), namespace="default", records=records
         )
 
 
@@ -208,7 +219,7 @@ def test_mem0_export_imports(tmp_path: Path, embedder: CachedEmbedder) -> None:
         with m.runtime.db.session() as session:
             result = transfer.import_records(
                 session=session,
-                rt=m.runtime,
+                **_parts(m),
                 namespace="default",
                 records=transfer.read_file(path),
                 user_id="carol",
@@ -303,7 +314,7 @@ def test_bad_records_are_invalid_input(tmp_path: Path, embedder: CachedEmbedder,
         with m.runtime.db.session() as session, pytest.raises(InvalidInput):
             transfer.import_records(
                 session=session,
-                rt=m.runtime,
+                **_parts(m),
                 namespace="default",
                 records=list(transfer.parse_lines([line])),
             )

@@ -65,17 +65,18 @@ def test_a_job_that_keeps_raising_is_parked_and_the_queue_moves_on(mem: Memory) 
     with mem.runtime.db.write() as session:
         session.add(Job(kind="enrich", partition="x", payload={"note_ids": 5}, status="pending"))
     mem.add("My locker code is 4417.", user_id="u", timestamp=T0, wait=False)
-    jobs.run_pending(mem.runtime)
+    deps = mem.runtime.ingest_deps()
+    jobs.run_pending(deps=deps)
     assert _jobs(mem) == [("pending", 1), ("done", 0)]  # backed off; the next one ran
     with mem.runtime.db.write() as session:  # its backoff is over
         session.execute(update(Job).values(run_after=datetime.now(UTC)))
-    jobs.run_pending(mem.runtime)
+    jobs.run_pending(deps=deps)
     assert _jobs(mem) == [("failed", 2), ("done", 0)]  # parked after job_max_attempts
     with mem.runtime.db.read() as session:
         errors = session.scalars(select(Job.last_error).order_by(Job.pk)).all()
     assert errors[0].startswith("TypeError") and errors[1] == ""
     with mem.runtime.db.write() as session:
         session.execute(update(Job).values(run_after=datetime.now(UTC)))
-    assert jobs.run_pending(mem.runtime) == 0 and _jobs(mem)[0] == ("failed", 2)  # not retried
+    assert jobs.run_pending(deps=deps) == 0 and _jobs(mem)[0] == ("failed", 2)  # not retried
     text = render(RequestMetrics(), mem.runtime)
     assert 'memsvc_jobs{status="failed"} 1' in text

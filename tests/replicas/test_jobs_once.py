@@ -61,7 +61,7 @@ def test_start_up_leaves_jobs_another_replica_runs(rt: Runtime) -> None:
     old = datetime.now(UTC) - jobs.RUNNING_LEASE - timedelta(minutes=1)
     with rt.db.write() as session:  # a replica that crashed long ago left this one running
         session.execute(update(Job).where(Job.pk == stale_pk).values(updated_at=old))
-    assert jobs.reset_interrupted(rt) == 1
+    assert jobs.reset_interrupted(db=rt.db) == 1
     with rt.db.read() as session:
         status = {pk: st for pk, st in session.execute(select(Job.pk, Job.status))}
     assert status[stale_pk] == "pending" and list(status.values()).count("running") == 1

@@ -79,16 +79,18 @@ def test_one_sweeper_at_a_time(pg_schema: str, tmp_path: Path, embedder: CachedE
     with Memory(settings, embedder=embedder) as mem:
         mem.add("An old note.", user_id="alice", infer=False)
         far = datetime.now(UTC) + timedelta(days=3650)
+        rt = mem.runtime
+        parts = {"db": rt.db, "reinforcer": rt.reinforcer, "settings": rt.settings}
         engine = sa.create_engine(PG_URL)
         try:
             with engine.connect() as other:  # another replica, mid-sweep
                 lock = sa.text("SELECT pg_try_advisory_lock(:k)")
                 assert other.execute(lock, {"k": SWEEP_LOCK}).scalar() is True
-                held = sweep(mem.runtime, as_of=far)
+                held = sweep(**parts, as_of=far)
                 assert held.skipped and held.forgotten == 0
                 other.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
                 other.commit()
         finally:
             engine.dispose()
-        free = sweep(mem.runtime, as_of=far)
+        free = sweep(**parts, as_of=far)
         assert not free.skipped and free.checked == 1 and free.forgotten == 1

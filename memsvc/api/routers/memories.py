@@ -6,7 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query
 
-from memsvc.api.deps import NamespaceDep, ReadSessionDep, RuntimeDep, SessionDep
+from memsvc.api.deps import (
+    EmbedderDep,
+    GraphsDep,
+    IndexesDep,
+    IngestDep,
+    NamespaceDep,
+    ReadSessionDep,
+    RuntimeDep,
+    SessionDep,
+    SettingsDep,
+)
 from memsvc.schemas import (
     AddResult,
     DeleteResult,
@@ -58,13 +68,13 @@ OwnerDep = Annotated[Scope, Depends(owner_scope)]
 def add_memories(
     body: MemoryCreate,
     session: SessionDep,
-    rt: RuntimeDep,
+    deps: IngestDep,
     ns: NamespaceDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> AddResult:
     scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
     return ingest.add(
-        session=session, rt=rt, scope=scope, req=body, idempotency_key=idempotency_key
+        session=session, deps=deps, scope=scope, req=body, idempotency_key=idempotency_key
     )
 
 
@@ -79,7 +89,7 @@ def search_memories(
 @router.get("", response_model=MemoryPage, summary="List memories in a scope (cursor pages)")
 def list_memories(
     session: ReadSessionDep,
-    rt: RuntimeDep,
+    settings: SettingsDep,
     scope: OwnerDep,
     limit: Annotated[int | None, Query(ge=1, le=500, description="Page size (default 50).")] = None,
     cursor: Annotated[
@@ -87,16 +97,17 @@ def list_memories(
     ] = None,
     include_forgotten: bool = False,
 ) -> MemoryPage:
-    api = rt.settings.api
-    size = memories.page_size(api, limit)
+    size = memories.page_size(settings.api, limit)
     return memories.list_page(
         session=session, scope=scope, limit=size, cursor=cursor, include_forgotten=include_forgotten
     )
 
 
 @router.delete("", response_model=DeleteResult, summary="Delete every memory in a scope")
-def delete_memories(session: SessionDep, rt: RuntimeDep, scope: OwnerDep) -> DeleteResult:
-    return memories.delete_scope(session=session, rt=rt, scope=scope)
+def delete_memories(
+    session: SessionDep, indexes: IndexesDep, graphs: GraphsDep, scope: OwnerDep
+) -> DeleteResult:
+    return memories.delete_scope(session=session, indexes=indexes, graphs=graphs, scope=scope)
 
 
 @router.get("/{memory_id}", response_model=MemoryRead, summary="Get one memory of a scope")
@@ -106,16 +117,32 @@ def get_memory(memory_id: str, session: ReadSessionDep, scope: OwnerDep) -> Memo
 
 @router.patch("/{memory_id}", response_model=MemoryRead, summary="Update text, metadata or status")
 def update_memory(
-    memory_id: str, body: MemoryUpdate, session: SessionDep, rt: RuntimeDep, scope: OwnerDep
+    memory_id: str,
+    body: MemoryUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    indexes: IndexesDep,
+    embedder: EmbedderDep,
+    scope: OwnerDep,
 ) -> MemoryRead:
-    return memories.update(session=session, rt=rt, scope=scope, memory_id=memory_id, req=body)
+    return memories.update(
+        session=session,
+        settings=settings,
+        indexes=indexes,
+        embedder=embedder,
+        scope=scope,
+        memory_id=memory_id,
+        req=body,
+    )
 
 
 @router.delete("/{memory_id}", response_model=DeleteResult, summary="Delete one memory")
 def delete_memory(
-    memory_id: str, session: SessionDep, rt: RuntimeDep, scope: OwnerDep
+    memory_id: str, session: SessionDep, indexes: IndexesDep, graphs: GraphsDep, scope: OwnerDep
 ) -> DeleteResult:
-    return memories.delete_one(session=session, rt=rt, scope=scope, memory_id=memory_id)
+    return memories.delete_one(
+        session=session, indexes=indexes, graphs=graphs, scope=scope, memory_id=memory_id
+    )
 
 
 @router.get(

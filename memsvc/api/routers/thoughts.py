@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from memsvc.api.deps import NamespaceDep, RuntimeDep, SessionDep
+from memsvc.api.deps import IngestDep, NamespaceDep, SessionDep
 from memsvc.schemas import AddResult, ThoughtCreate
 from memsvc.schemas.thought import ReflectRequest
 from memsvc.services import ingest, thoughts
@@ -15,10 +15,10 @@ router = APIRouter(prefix="/v1/thoughts", tags=["thoughts"])
 
 @router.post("", response_model=AddResult, summary="Store a thought linked to its sources")
 def add_thought(
-    body: ThoughtCreate, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+    body: ThoughtCreate, session: SessionDep, deps: IngestDep, ns: NamespaceDep
 ) -> AddResult:
     scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
-    return ingest.add_thought(session=session, rt=rt, scope=scope, req=body)
+    return ingest.add_thought(session=session, deps=deps, scope=scope, req=body)
 
 
 @router.post(
@@ -27,7 +27,7 @@ def add_thought(
     summary="Keep what an answer concluded (TiM post-thinking), linked to its sources",
 )
 def reflect(
-    body: ReflectRequest, session: SessionDep, rt: RuntimeDep, ns: NamespaceDep
+    body: ReflectRequest, session: SessionDep, deps: IngestDep, ns: NamespaceDep
 ) -> AddResult:
     scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
-    return thoughts.reflect(session=session, rt=rt, scope=scope, req=body)
+    return thoughts.reflect(session=session, deps=deps, scope=scope, req=body)

@@ -11,7 +11,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from memsvc.api.deps import NamespaceDep, RuntimeDep
+from memsvc.api.deps import (
+    DatabaseDep,
+    EmbedderDep,
+    GraphsDep,
+    IndexesDep,
+    NamespaceDep,
+    SettingsDep,
+)
 from memsvc.errors import InvalidInput
 from memsvc.schemas.common import ID_PATTERN
 from memsvc.services import transfer
@@ -30,7 +37,7 @@ NDJSON = "application/x-ndjson"
     responses={200: {"content": {NDJSON: {}}, "description": "one JSON record per line"}},
 )
 def export(
-    rt: RuntimeDep,
+    db: DatabaseDep,
     ns: NamespaceDep,
     user_id: OwnerQuery = None,
     agent_id: OwnerQuery = None,
@@ -40,7 +47,7 @@ def export(
     scope = Scope(ns, user_id, agent_id, session_id) if user_id or agent_id or session_id else None
 
     def lines() -> Iterator[str]:
-        with rt.db.read() as session:
+        with db.read() as session:
             for record in transfer.export_records(
                 session=session, namespace=ns, scope=scope, embeddings=embeddings
             ):
@@ -65,7 +72,11 @@ def export(
 )
 async def import_(
     request: Request,
-    rt: RuntimeDep,
+    db: DatabaseDep,
+    settings: SettingsDep,
+    indexes: IndexesDep,
+    embedder: EmbedderDep,
+    graphs: GraphsDep,
     ns: NamespaceDep,
     reembed: bool = Query(False, description="embed again even when the file has vectors"),
     user_id: OwnerQuery = None,
@@ -83,10 +94,13 @@ async def import_(
     records = list(transfer.parse_lines(body.splitlines()))
 
     def run() -> transfer.ImportResult:
-        with rt.db.session() as session:
+        with db.session() as session:
             return transfer.import_records(
                 session=session,
-                rt=rt,
+                ingest=settings.ingest,
+                indexes=indexes,
+                embedder=embedder,
+                graphs=graphs,
                 namespace=ns,
                 records=records,
                 reembed=reembed,

@@ -1,0 +1,33 @@
+"""What a use case needs when it needs many collaborators, named in one small frozen group.
+
+Most use cases take their few collaborators as keyword arguments (a Session, the index
+registry, the link graphs, ...). Storing memories uses nearly every long-lived object, so
+ingest, thoughts and the LLM job queue (which finishes an ingest later) take one `IngestDeps`
+instead of six arguments. The composition root (`memsvc.runtime.Runtime.ingest_deps`) builds
+it; it lives below the runtime so that services can name it without importing the runtime.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from memsvc.config import Settings
+from memsvc.db.engine import Database
+from memsvc.embed import Embedder
+from memsvc.llm import LLMClient
+from memsvc.stores.graphs import GraphStore
+from memsvc.stores.indexes import IndexRegistry
+
+
+@dataclass(frozen=True)
+class IngestDeps:
+    """The write path's collaborators: settings (api limits, ingest, llm), the database (read
+    sessions for planning, outside the caller's write session), vector indexes, the embedder,
+    link graphs and the LLM client."""
+
+    settings: Settings
+    db: Database
+    indexes: IndexRegistry
+    embedder: Embedder
+    graphs: GraphStore
+    llm: LLMClient
