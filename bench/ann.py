@@ -227,6 +227,7 @@ def run(
                     args.threads,
                     device,
                     args.profile_probe,
+                    progress=record,
                 )
             )
         elif method.startswith("gpu-exact"):

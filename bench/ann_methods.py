@@ -29,10 +29,13 @@ class Point:
     p50_ms: float
     p99_ms: float
     qps: float
-    # SPANN only: batch QPS of the per-query loop (`search.search_cpu` on a thread pool), the
-    # batch path before `batch.search_batch`, measured on the same index in the same run.
+    # SPANN only, measured on the same index in the same run: batch QPS of the per-query loop
+    # (`search.search_loop` on a thread pool, the batch path before `batch.search_batch`) and
+    # of the copying batch (`batch.search_batch_copy`, the batch path before `inplace`).
     qps_loop: float | None = None
     same_ids_as_loop: bool | None = None
+    qps_copy: float | None = None
+    same_ids_as_copy: bool | None = None
 
 
 @dataclass
@@ -188,9 +191,13 @@ def run_spann(
     threads: int,
     device: str = "cpu",
     profile_probe: int = 0,
+    progress: Callable[[Result], None] | None = None,
 ) -> Result:
+    """`progress`, if given, gets the result so far after each sweep point (so a run cut off
+    by a time limit keeps the points it measured)."""
     from memsvc.index.spann import SpannIndex, SpannParams
-    from memsvc.index.spann.search import search_cpu
+    from memsvc.index.spann.batch import search_batch_copy
+    from memsvc.index.spann.search import search_loop
 
     shutil.rmtree(folder, ignore_errors=True)
     p = SpannParams.from_dict({**params, "device": device})
@@ -216,32 +223,33 @@ def run_spann(
             def many(q: F32, mp: int = mp) -> I64:
                 return index.search(q, K, max_probe=mp, device=device, threads=threads)[1]
 
-            def loop(q: F32, mp: int = mp) -> I64:
-                core = index._core  # the old batch path, for the before/after ratio
+            def old(q: F32, mp: int = mp, fn: Any = search_loop, th: int = threads) -> I64:
+                core = index._core  # the earlier batch paths, for the before/after ratios
                 with core.rw.read():
-                    return search_cpu(core, q, K, mp, p.probe_ratio, threads)[1]
+                    return fn(core, q, K, mp, p.probe_ratio, th)[1]  # type: ignore[no-any-return]
 
             r, p50, p99, qps = measure(one, queries, truth, n_single, batch=many)
             point = Point({"max_probe": mp}, r, p50, p99, qps)
             if device == "cpu":
-                t0 = time.perf_counter()
-                old = loop(queries)
-                point.qps_loop = queries.shape[0] / (time.perf_counter() - t0)
-                point.same_ids_as_loop = bool(np.array_equal(old, many(queries)))
+                new = many(queries)
+                for fn, tag in ((search_loop, "loop"), (search_batch_copy, "copy")):
+                    t0 = time.perf_counter()
+                    found = old(queries, fn=fn)
+                    setattr(point, f"qps_{tag}", queries.shape[0] / (time.perf_counter() - t0))
+                    setattr(point, f"same_ids_as_{tag}", bool(np.array_equal(found, new)))
             res.points.append(point)
             if mp == profile_probe and device == "cpu":
                 # One thread, so cProfile (which follows only the calling thread) sees it all.
-                def loop1(q: F32, mp: int = mp) -> I64:
-                    with index._core.rw.read():
-                        return search_cpu(index._core, q, K, mp, p.probe_ratio, 1)[1]
+                for fn, tag in ((search_loop, "loop"), (search_batch_copy, "copy")):
+                    text = profiled(lambda q, fn=fn: old(q, fn=fn, th=1), queries)
+                    res.notes += f" | profile max_probe={mp}, 1 thread: {tag}\n{text}"
 
                 def many1(q: F32, mp: int = mp) -> I64:
                     return index.search(q, K, max_probe=mp, device=device, threads=1)[1]
 
-                res.notes += (
-                    f" | profile max_probe={mp}, 1 thread: loop\n{profiled(loop1, queries)}"
-                )
-                res.notes += f" | batch\n{profiled(many1, queries)}"
+                res.notes += f" | in place\n{profiled(many1, queries)}"
+            if progress is not None:
+                progress(res)
         res.notes += f" rss_file_after={rss()['file']}"
     finally:
         index.close()

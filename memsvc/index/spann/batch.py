@@ -1,20 +1,23 @@
 """Batch CPU search: a whole chunk of queries per FAISS call, so a batch runs in C++ (which
 releases the GIL) instead of a Python loop per query.
 
+Memory-mapped fp16 postings are scanned in place (`inplace.search`, the same code as a single
+query, so identical to it by construction). Elsewhere (pread mode) `search_batch_copy` runs:
+
 Per chunk of queries: one head search; the probed lists of the whole chunk read once (each
 distinct list once, `PostingStore.read`); each query's rows gathered in its own probe order
 into one temporary inverted list of a FAISS `IndexIVFScalarQuantizer` (fp16, inner product,
 no residual); one `search_preassigned` scans every query's list with FAISS's fp16 SIMD kernel;
 replicas and tombstones are dropped for all queries at once in numpy.
 
-Results are identical to the single-query path (`search.search_cpu`), not merely close: FAISS
+Results are identical to the single-query loop (`search.search_loop`), not merely close: FAISS
 scores each row with the same fp16 scanner as `scan.top_candidates` (its `IndexScalarQuantizer`
 search is that scanner over one list), rows are scanned in the same order and labelled by the
 same positions, so the same `k * replicas` candidates survive the heap; the dedupe below is
 `scan.topk_unique` in array form; flat head indexes are searched in slices below FAISS's BLAS
 threshold, so head distances use the same kernel as a single query. The rare query whose
 candidates dedupe to fewer than k while more rows remain goes through the single-query path,
-which widens its window."""
+which widens its window. (The dedupe is shared with `inplace._topk`.)"""
 
 from __future__ import annotations
 
@@ -26,9 +29,10 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 
+from memsvc.index.spann import inplace
 from memsvc.index.spann.core import Core
 from memsvc.index.spann.scan import faiss_single_thread
-from memsvc.index.spann.search import probe, search_cpu
+from memsvc.index.spann.search import probe, search_loop
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]
@@ -47,7 +51,19 @@ _local = threading.local()
 def search_batch(
     core: Core, queries: F32, k: int, max_probe: int, probe_ratio: float, threads: int = 1
 ) -> tuple[F32, I64]:
-    """Top-k (scores, ids) per query, the same as `search_cpu` query by query. With threads
+    """Top-k (scores, ids) per query, the same as `search_cpu` query by query: in place where
+    the postings allow it (flat heads searched in slices, as below), else `search_batch_copy`."""
+    if core.heads.n_alive > 0 and core.n_live > 0 and queries.shape[0] > 0:
+        sc = inplace.scanner(core, max_probe)
+        if sc is not None:
+            return inplace.search(core, sc, queries, k, max_probe, probe_ratio, threads, _probe)
+    return search_batch_copy(core, queries, k, max_probe, probe_ratio, threads)
+
+
+def search_batch_copy(
+    core: Core, queries: F32, k: int, max_probe: int, probe_ratio: float, threads: int = 1
+) -> tuple[F32, I64]:
+    """Top-k (scores, ids) per query, the same as `search_loop` query by query. With threads
     > 1 chunks run on a thread pool, each FAISS call single-threaded; with one thread FAISS
     spreads each call over its OpenMP team."""
     nq = queries.shape[0]
@@ -58,7 +74,7 @@ def search_batch(
     if core.params.dtype != "fp16":
         # fp32 rows are scored by numpy in the single-query path; FAISS's fp32 kernels round
         # differently, so these keep the per-query loop (identical by construction).
-        return search_cpu(core, queries, k, max_probe, probe_ratio, threads)
+        return search_loop(core, queries, k, max_probe, probe_ratio, threads)
     chunk = max(1, min(CHUNK, -(-nq // max(1, threads))))
     bounds = [(s, min(nq, s + chunk)) for s in range(0, nq, chunk)]
 
@@ -153,29 +169,10 @@ def _chunk(core: Core, q: F32, k: int, max_probe: int, probe_ratio: float) -> tu
     got = lab >= 0
     at = first[:, None] + np.where(got, lab, 0)
     sl = np.where(got, ids_src[np.repeat(id0[inv], cnt)[at] + within[at]], -1).astype(np.int64)
-    live = got & core.slot_alive[np.maximum(sl, 0)]
-    s_key = np.where(live, d, -np.inf).astype(np.float32)
-    sl_key = np.where(live, sl, np.iinfo(np.int64).max)
-    # As scan.topk_unique: best score first, ties by slot; first occurrence of each slot.
-    order = np.lexsort((sl_key, -s_key), axis=1)
-    s_sorted = np.take_along_axis(s_key, order, 1)
-    sl_sorted = np.take_along_axis(sl_key, order, 1)
-    ok = np.take_along_axis(live, order, 1)
-    by_slot = np.argsort(sl_sorted, axis=1, kind="stable")
-    grouped = np.take_along_axis(sl_sorted, by_slot, 1)
-    lead = np.ones_like(ok)
-    lead[:, 1:] = grouped[:, 1:] != grouped[:, :-1]
-    fresh = np.zeros_like(ok)
-    np.put_along_axis(fresh, by_slot, lead, 1)
-    take = ok & fresh
-    rank = np.cumsum(take, axis=1)
-    sel = take & (rank <= k)
-    r, c = np.nonzero(sel)
-    out_s[r, rank[r, c] - 1] = s_sorted[r, c]
-    out_i[r, rank[r, c] - 1] = core.slot_ext[sl_sorted[r, c]]
+    out_s, out_i, short = inplace.dedupe(core, d, sl, got, k)
     # Fewer than k distinct live slots although rows were cut off at `width`: the single path
     # widens its window for such a query; run it there.
-    for j in np.flatnonzero((rank[:, -1] < k) & (per_q > width)).tolist():
-        js, ji = search_cpu(core, q[j : j + 1], k, max_probe, probe_ratio)
+    for j in np.flatnonzero(short & (per_q > width)).tolist():
+        js, ji = search_loop(core, q[j : j + 1], k, max_probe, probe_ratio)
         out_s[j], out_i[j] = js[0], ji[0]
     return out_s, out_i

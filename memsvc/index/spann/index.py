@@ -15,7 +15,7 @@ import numpy as np
 
 from memsvc.index.base import FloatArray, IdArray, check_ids, check_vectors
 from memsvc.index.spann import compact as _compact
-from memsvc.index.spann import storage
+from memsvc.index.spann import inplace, storage
 from memsvc.index.spann.batch import search_batch
 from memsvc.index.spann.build import bulk_load
 from memsvc.index.spann.core import Core, new_heads
@@ -151,9 +151,11 @@ class SpannIndex:
         device: str | None = None,
         threads: int = 1,
     ) -> tuple[FloatArray, IdArray]:
-        """Top-k (scores, ids) per query; probing knobs default to the index's params. A CPU
-        batch runs chunk by chunk in FAISS (`batch.search_batch`: the same results as one query
-        at a time); `threads` > 1 spreads the chunks over a thread pool."""
+        """Top-k (scores, ids) per query; probing knobs default to the index's params. On the
+        CPU, memory-mapped fp16 postings are scanned in place, a batch in one FAISS call
+        (`inplace`: the same results as one query at a time); pread mode runs a batch chunk by
+        chunk in FAISS (`batch.search_batch_copy`); `threads` > 1 spreads parts of the batch
+        over a thread pool."""
         q = check_vectors(queries, self.dim)
         if k <= 0:
             raise ValueError("k must be positive")
@@ -165,7 +167,8 @@ class SpannIndex:
                 return self._gpu_mirror().search(q, k, mp, pr)
             # With a flat head index (fewer than `hnsw_threshold` heads) the batch path must use
             # FAISS's one-query head kernel to stay identical to single queries, and measured
-            # slower than the plain loop (744 vs 1,158 QPS at 50k vectors, bench/README.md).
+            # slower than the plain loop (744 vs 1,158 QPS at 50k vectors, bench/README.md);
+            # `search_cpu` searches a batch's heads with one BLAS call instead.
             if q.shape[0] == 1 or self._core.heads.kind == "flat":
                 return search_cpu(self._core, q, k, mp, pr, threads)
             return search_batch(self._core, q, k, mp, pr, threads)
@@ -283,6 +286,7 @@ class SpannIndex:
             return
         with self._core.writer:
             self._core.store.close()
+            inplace.release(self._core)
             self._gpu = None
             self._lock.release()
             self._lock = None

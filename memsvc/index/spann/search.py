@@ -1,5 +1,9 @@
 """CPU search: nearest heads -> query-aware pruning -> read the chosen lists -> exact scores
-on the stored codes -> drop tombstones and replicas -> top-k. Runs under the read lock."""
+on the stored codes -> drop tombstones and replicas -> top-k. Runs under the read lock.
+
+Memory-mapped fp16 postings are scanned in place (`inplace.search`: one FAISS call per batch,
+no copy of the rows); pread mode and fp32 postings gather each query's rows and score them
+one query at a time (`search_loop`)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import numpy.typing as npt
 
+from memsvc.index.spann import inplace
 from memsvc.index.spann.core import Core
 from memsvc.index.spann.scan import faiss_single_thread, top_candidates, topk_unique
 
@@ -37,8 +42,20 @@ def probe(
 def search_cpu(
     core: Core, queries: F32, k: int, max_probe: int, probe_ratio: float, threads: int = 1
 ) -> tuple[F32, I64]:
-    """Top-k per query; with threads > 1 the batch is split over a thread pool (FAISS and most
-    numpy work release the GIL, so scans of different queries overlap)."""
+    """Top-k per query: in place where the postings allow it, else `search_loop`."""
+    if core.heads.n_alive > 0 and core.n_live > 0 and queries.shape[0] > 0:
+        sc = inplace.scanner(core, max_probe)
+        if sc is not None:
+            return inplace.search(core, sc, queries, k, max_probe, probe_ratio, threads, probe)
+    return search_loop(core, queries, k, max_probe, probe_ratio, threads)
+
+
+def search_loop(
+    core: Core, queries: F32, k: int, max_probe: int, probe_ratio: float, threads: int = 1
+) -> tuple[F32, I64]:
+    """Top-k per query, each query's rows gathered and scored on their own; with threads > 1
+    the batch is split over a thread pool (FAISS and most numpy work release the GIL, so scans
+    of different queries overlap)."""
     nq = queries.shape[0]
     if threads > 1 and nq > 1:
         chunk = -(-nq // threads)
@@ -46,7 +63,7 @@ def search_cpu(
         with ThreadPoolExecutor(len(parts)) as pool:
             done = list(
                 pool.map(
-                    lambda ab: search_cpu(core, queries[ab[0] : ab[1]], k, max_probe, probe_ratio),
+                    lambda ab: search_loop(core, queries[ab[0] : ab[1]], k, max_probe, probe_ratio),
                     parts,
                 )
             )
