@@ -28,8 +28,12 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     url = make_url(settings.url)
     if url.get_backend_name() == "postgresql" and url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")  # psycopg 3 is the driver we ship
-    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": True}
-    if url.get_backend_name() == "sqlite":
+    # A server connection can drop while pooled, so PostgreSQL's are pinged at checkout;
+    # SQLite's is a file handle in this process: a ping there is one more statement for
+    # every session (every search) and never finds anything.
+    sqlite = url.get_backend_name() == "sqlite"
+    kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": not sqlite}
+    if sqlite:
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None hands transaction control to our BEGIN listener below.

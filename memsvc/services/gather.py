@@ -9,14 +9,15 @@ costs more but is never wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
+import faiss
 import numpy as np
 from sqlalchemy.orm import Session
 
-from memsvc.db.models import Note
-from memsvc.services.candidates import NoteRow, by_pk, fetch
+from memsvc.services.candidates import NoteRow, by_pk, in_time_range
 from memsvc.services.lexical import lexical_matches
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
@@ -24,6 +25,22 @@ from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 
 Pool = dict[int, Candidate]
+
+
+@contextmanager
+def _one_thread() -> Iterator[None]:
+    """FAISS single-threaded for one query, in this thread only (OpenMP's thread count is a
+    per-thread setting, as memsvc.index.spann.scan relies on too). A flat search of one
+    query runs on one core anyway, but its OpenMP team still wakes every thread and waits
+    at a barrier for all of them; on a busy 2-core machine that wait took 10 ms a search
+    for 622 vectors (0.05 ms on one thread; bench/README.md, "Search latency")."""
+    prev = faiss.omp_get_max_threads()
+    faiss.omp_set_num_threads(1)
+    try:
+        yield
+    finally:
+        faiss.omp_set_num_threads(prev)
+
 
 # People mention events a few days after they happen: a range from the query is widened
 # by this much after its end when matched against event times.
@@ -45,7 +62,8 @@ def dense(session: Session, indexes: IndexRegistry, q: Query) -> Pool:
     kept: list[Candidate] = []
     k = min(want, total)
     while True:
-        scores, ids = indexes.search(q.partition, q.vector, k)
+        with _one_thread():
+            scores, ids = indexes.search(q.partition, q.vector, k)
         fresh = {
             int(i): float(s)
             for i, s in zip(ids[0], scores[0], strict=True)
@@ -91,7 +109,8 @@ def parts_and_lexical(session: Session, indexes: IndexRegistry, q: Query, pool: 
     best: dict[int, tuple[float, int]] = {}
     if cfg.recall.part_weight > 0:
         k = max(q.top_k * cfg.index.oversample, cfg.index.min_candidates) * 2
-        scores, pks, nums = indexes.search_parts(q.partition, q.vector, k)
+        with _one_thread():
+            scores, pks, nums = indexes.search_parts(q.partition, q.vector, k)
         for s, pk, j in zip(scores.tolist(), pks.tolist(), nums.tolist(), strict=True):
             best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best
     hits: list[tuple[int, float]] = []
@@ -118,16 +137,16 @@ def time_range(session: Session, q: Query, pool: Pool) -> None:
     if q.span is None:
         return
     start, end = q.span.start - TIME_SLACK_BEFORE, q.span.end + TIME_SLACK_AFTER
-    rows = fetch(
+    rows = in_time_range(
         session,
-        Note.partition == q.partition,
-        Note.event_time >= start,
-        Note.event_time < end,
-        vector=True,
-        order_by=Note.event_time.desc(),
+        partition=q.partition,
+        start=start,
+        end=end,
         limit=MAX_TIME_CANDIDATES,
+        vector=True,
+        skip=pool.keys(),  # already candidates: their rows are not needed again
     )
-    for c in _with_similarity((n for n in rows if n.pk not in pool), q, "time"):
+    for c in _with_similarity(rows, q, "time"):
         pool[c.note.pk] = c
     for c in pool.values():
         c.in_time_range = start <= c.note.event_time < end

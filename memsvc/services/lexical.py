@@ -7,6 +7,7 @@ about my sister's wedding?" matches nothing); stopwords are dropped first."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 
@@ -17,6 +18,12 @@ from memsvc.text.tokenize import STOPWORDS, words
 
 MAX_TERMS = 32
 _SAFE = re.compile(r"[^0-9a-z]+")
+
+
+_FTS5 = text(
+    "SELECT rowid, bm25(notes_fts, 1.0, 0.0) AS s FROM notes_fts "
+    "WHERE notes_fts MATCH :m ORDER BY s LIMIT :n"
+)
 
 
 def query_terms(query: str) -> list[str]:
@@ -52,17 +59,12 @@ def lexical_matches(
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         # The partition is an indexed token (migration 0005), so FTS5 intersects doclists
-        # and ranks only this partition's matches; the join re-checks it for safety.
+        # and ranks only this partition's matches. No join to `notes` to re-check it: that
+        # looked up every match's row (before ORDER BY/LIMIT); the candidate fetch
+        # (`candidates.by_pk`) filters on the partition anyway.
         words_ = " OR ".join(f'"{t}"' for t in terms)
         match = f"ptoken : {partition_token(partition)} AND ({words_})"
-        rows = session.execute(
-            text(
-                "SELECT notes_fts.rowid, bm25(notes_fts, 1.0, 0.0) AS s FROM notes_fts "
-                "JOIN notes AS n ON n.pk = notes_fts.rowid AND n.partition = :p "
-                "WHERE notes_fts MATCH :m ORDER BY s LIMIT :n"
-            ),
-            {"m": match, "p": partition, "n": limit},
-        ).all()
+        rows = session.execute(_FTS5, {"m": match, "n": limit}).all()
         return [(int(pk), -float(s)) for pk, s in rows]  # FTS5 bm25(): lower is better
     if dialect == "postgresql":
         rows = session.execute(
@@ -79,13 +81,18 @@ def lexical_matches(
 
 def spoken_by(session: Session, partition: str, pks: list[int], names: list[str]) -> set[int]:
     """Of the notes `pks`, those a named person said: their text starts "Name: " (how a named
-    speaker's words are stored, `ingest.speaker_names`). One indexed lookup by primary key."""
+    speaker's words are stored, `ingest.speaker_names`). One query, the notes looked up by
+    primary key (the keys as one parameter, as `candidates.by_pk` passes them)."""
     if not pks or not names:
         return set()
-    from sqlalchemy import or_, select
-
-    from memsvc.db.models import Note
-
-    match = or_(*(Note.search_text.like(f"{n}: %") for n in names))
-    stmt = select(Note.pk).where(Note.partition == partition, Note.pk.in_(pks), match)
-    return {int(pk) for pk in session.scalars(stmt)}
+    said = " OR ".join(f"search_text LIKE :n{i}" for i in range(len(names)))
+    params: dict[str, object] = {f"n{i}": f"{n}: %" for i, n in enumerate(names)}
+    params["p"] = partition
+    if session.get_bind().dialect.name == "sqlite":
+        keys, params["pks"] = "SELECT value FROM json_each(:pks)", json.dumps(pks)
+        part = "+partition"  # by key, not by scanning the partition (see candidates)
+    else:
+        keys, params["pks"] = "SELECT unnest(CAST(:pks AS BIGINT[]))", pks
+        part = "partition"
+    stmt = text(f"SELECT pk FROM notes WHERE pk IN ({keys}) AND {part} = :p AND ({said})")
+    return {int(pk) for pk in session.scalars(stmt, params)}

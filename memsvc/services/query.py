@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -48,13 +49,19 @@ class Query:
     terms: tuple[str, ...]  # full-text terms, when lexical candidates are on
     settings: Settings
 
-    @property
+    # `passes` runs for every candidate row (hundreds a search): what it reads of the scope
+    # is worked out once per query, not once per row.
+    @cached_property
     def partition(self) -> str:
         return self.scope.partition
 
+    @cached_property
+    def _narrows(self) -> tuple[tuple[str, str], ...]:
+        return tuple(self.scope.narrows().items())
+
     def passes(self, note: NoteRow) -> bool:
         """True when `note` is visible to this query (everything but the similarity)."""
-        if note.partition != self.scope.partition:
+        if note.partition != self.partition:
             return False  # belt and braces: `by_pk` already filters on the partition
         if not self.include_forgotten and note.status != "active":
             return False
@@ -63,11 +70,13 @@ class Query:
             return False
         if self.known_at is not None and note.created_at > self.known_at:
             return False
-        for column, value in self.scope.narrows().items():
+        for column, value in self._narrows:
             if getattr(note, column) != value:
                 return False
         if self.kinds and note.kind not in self.kinds:
             return False
+        if not self.filters:
+            return True
         meta = note.meta or {}
         return all(meta.get(key) == value for key, value in self.filters.items())
 
