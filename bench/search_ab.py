@@ -1,8 +1,22 @@
-"""In-process A/B of the query encoder on one store: every query is searched with ONNX Runtime
-queries and with PyTorch queries, interleaved (alternating which goes first), so both see the
-same machine load; reinforcement is off so both rank the same state.
+"""In-process search A/B of two source trees on one store, and the profile of a search.
 
-    python -m bench.search_ab --n 10000 --out bench/results/search-ab-10k.json
+    python -m bench.search_ab build --n 28000 --store /tmp/ab/store       # ingest once
+    git archive BASE | tar -x -C /tmp/ab/a                                # tree A (old)
+    python -m bench.search_ab ab --store /tmp/ab/store --a /tmp/ab/a --b . \\
+        --out bench/results/search-ab-rows.json
+    python -m bench.search_ab ab --http ...          # the same through `memsvc serve` + SDK
+    python -m bench.search_ab profile --store /tmp/ab/store --tree . --top 25
+
+`ab` starts one worker process per tree (PYTHONPATH=<tree>, so each imports its own
+`memsvc`) on its own copy of the store, and sends every query to both, one after the other,
+alternating which goes first, so both see the same machine load. Each query is searched
+twice per tree: the first search embeds the query (what a client waits for), the second
+finds it in the embedder's query cache (the pipeline alone: what a change below the
+embedder moves). Reinforcement is off, so both rank the same state; the hits (ids and
+scores) of the two trees are compared query by query.
+
+`profile` runs cProfile over the searches of one tree (query embeddings cached by a first
+pass, so the profile shows the rest) and prints the top entries.
 
 Data and queries as bench/api.py (LongMemEval sentences, questions and held-out turns)."""
 
@@ -10,72 +24,266 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-import numpy as np
-
-from bench import api
-from memsvc.config import EmbedSettings, Settings
-from memsvc.embed import load_embedder
-from memsvc.local import Memory
+USER = "bench-user"
+TOP_K = 10
+QUERIES = "queries.json"
 
 
-def main(argv: list[str] | None = None) -> dict[str, Any]:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=10_000, help="messages ingested")
-    ap.add_argument("--queries", type=int, default=300)
-    ap.add_argument("--out", type=Path, required=True)
-    args = ap.parse_args(argv)
+def _settings(store: Path) -> Any:
+    from memsvc.config import Settings
+
+    # Index saves and replica following off: the workers only read.
+    return Settings(data_dir=store, index={"save_interval_s": 3600.0, "follow_interval_s": 0.0})
+
+
+def build(args: argparse.Namespace) -> None:
+    """Ingest --n messages into --store and keep the queries beside them."""
+    from bench import api
+    from memsvc.local import Memory
+
     turns, questions = api.load(sorted(api.DATA.glob("*.json")))
     msgs, queries, info = api.build(turns, questions, args.n, args.queries)
-    with tempfile.TemporaryDirectory() as tmp:
-        mem = Memory(settings=Settings(data_dir=Path(tmp)))
-        t0 = time.perf_counter()
-        for i in range(0, len(msgs), 50):
-            mem.add(messages=msgs[i : i + 50], user_id=api.USER, wait=True)
-        ingest_s = time.perf_counter() - t0
-        torch_emb = load_embedder(EmbedSettings(query_engine="torch"))
-        engines = {"onnx": mem.runtime.embedder, "torch": torch_emb}
-        if mem.runtime.embedder.inner.query_engine != "onnx":  # type: ignore[attr-defined]
-            raise SystemExit("the default embedder did not get the ONNX query path")
-        views = {"onnx": mem, "torch": mem.search_view(mem.settings, embedder=torch_emb)}
-        lat: dict[str, list[float]] = {k: [] for k in ("onnx", "torch")}
-        enc: dict[str, list[float]] = {k: [] for k in ("onnx", "torch")}
-        same = 0
-        warm, timed = queries[: api.WARMUP], queries[api.WARMUP :]
-        for q in warm:
-            for view in views.values():
-                view.search(q, user_id=api.USER, top_k=api.TOP_K, reinforce=False)
-        for i, q in enumerate(timed):
-            ids = {}
-            for k in ("onnx", "torch") if i % 2 == 0 else ("torch", "onnx"):
-                t = time.perf_counter()
-                res = views[k].search(q, user_id=api.USER, top_k=api.TOP_K, reinforce=False)
-                lat[k].append((time.perf_counter() - t) * 1e3)
-                ids[k] = [h.id for h in res.results]
-                t = time.perf_counter()
-                engines[k].inner.embed_query(q)  # type: ignore[attr-defined]  # no LRU
-                enc[k].append((time.perf_counter() - t) * 1e3)
-            same += ids["onnx"] == ids["torch"]
+    args.store.mkdir(parents=True, exist_ok=True)
+    # The queries first: a build stopped early still leaves a usable (smaller) store.
+    meta: dict[str, Any] = {"data": info, "queries": queries}
+    (args.store / QUERIES).write_text(json.dumps(meta, indent=1))
+    mem = Memory(settings=_settings(args.store))
+    t0 = time.perf_counter()
+    for i in range(0, len(msgs), 50):
+        mem.add(messages=msgs[i : i + 50], user_id=USER, wait=True)
+    ingest_s = time.perf_counter() - t0
+    mem.close()
+    with sqlite3.connect(args.store / "memsvc.db") as db:
+        notes = db.execute("SELECT count(*) FROM notes").fetchone()[0]
+    meta.update(ingest_s=round(ingest_s, 1), notes=notes)
+    (args.store / QUERIES).write_text(json.dumps(meta, indent=1))
+    print(json.dumps({k: v for k, v in meta.items() if k != "queries"}, indent=1))
+
+
+def worker(args: argparse.Namespace) -> None:
+    """Serve searches on stdin/stdout (one JSON line each), or profile them."""
+    import memsvc
+    from memsvc.local import Memory
+
+    mem = Memory(settings=_settings(args.store))
+    queries: list[str] = json.loads((args.store / QUERIES).read_text())["queries"]
+    mem.search(queries[0], user_id=USER, top_k=TOP_K, reinforce=False)  # load the indexes
+    if args.profile:
+        _profile(mem, queries, args.top)
         mem.close()
+        return
+    print(json.dumps({"ready": memsvc.__file__}), flush=True)
+    for line in sys.stdin:
+        q = json.loads(line)["q"]
+        t = time.perf_counter()
+        res = mem.search(q, user_id=USER, top_k=TOP_K, reinforce=False)
+        ms = (time.perf_counter() - t) * 1e3
+        hits = [[h.id, h.score] for h in res.results]
+        print(json.dumps({"ms": ms, "took": res.took_ms, "hits": hits}), flush=True)
+    mem.close()
+
+
+def _profile(mem: Any, queries: list[str], top: int) -> None:
+    import cProfile
+    import io
+    import pstats
+
+    for q in queries:  # fills the query cache: the profile shows the pipeline
+        mem.search(q, user_id=USER, top_k=TOP_K, reinforce=False)
+    prof = cProfile.Profile()
+    t = time.perf_counter()
+    prof.enable()
+    for q in queries:
+        mem.search(q, user_id=USER, top_k=TOP_K, reinforce=False)
+    prof.disable()
+    per = (time.perf_counter() - t) * 1e3 / len(queries)
+    out = io.StringIO()
+    st = pstats.Stats(prof, stream=out).strip_dirs()
+    st.sort_stats("cumulative").print_stats(top)
+    st.sort_stats("tottime").print_stats(top)
+    print(f"{len(queries)} searches, {per:.2f} ms per search under the profiler")
+    print(out.getvalue())
+
+
+class _Worker:
+    def __init__(self, tree: Path, store: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+        cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--store", str(store)]
+        self.proc = subprocess.Popen(
+            cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        self.ready = self._read()["ready"]
+        if not str(self.ready).startswith(str(tree.resolve())):
+            raise SystemExit(f"worker for {tree} imported memsvc from {self.ready}")
+
+    def _read(self) -> dict[str, Any]:
+        stdout: IO[str] = self.proc.stdout  # type: ignore[assignment]
+        line = stdout.readline()
+        if not line:
+            raise SystemExit(f"worker exited with {self.proc.wait()}")
+        out: dict[str, Any] = json.loads(line)
+        return out
+
+    def search(self, q: str) -> dict[str, Any]:
+        stdin: IO[str] = self.proc.stdin  # type: ignore[assignment]
+        stdin.write(json.dumps({"q": q}) + "\n")
+        stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+class _HttpWorker:
+    """`memsvc serve` of one tree on its copy of the store; searches through the SDK."""
+
+    def __init__(self, tree: Path, store: Path, port: int) -> None:
+        from bench import api
+        from memsvc.client import MemoryClient
+
+        env = {**os.environ, "PYTHONPATH": str(tree.resolve()), "HF_HUB_OFFLINE": "1"}
+        env.update(MEMSVC_DATA_DIR=str(store), MEMSVC_PORT=str(port), MEMSVC_HOST="127.0.0.1")
+        env.update(MEMSVC_INDEX__SAVE_INTERVAL_S="3600", MEMSVC_INDEX__FOLLOW_INTERVAL_S="0")
+        url, self.log = f"http://127.0.0.1:{port}", store / "server.log"
+        with self.log.open("wb") as fh:  # -m from the tree's root: its memsvc comes first
+            cmd = [sys.executable, "-m", "memsvc.cli", "serve"]
+            self.proc = subprocess.Popen(cmd, env=env, stdout=fh, stderr=fh, cwd=tree)
+        api.wait_ready(self.proc, url, self.log)
+        self.client = MemoryClient(url, timeout=600)
+        self.ready = str(tree)
+
+    def search(self, q: str) -> dict[str, Any]:
+        t = time.perf_counter()
+        res = self.client.search(q, user_id=USER, top_k=TOP_K, reinforce=False)
+        ms = (time.perf_counter() - t) * 1e3
+        return {"ms": ms, "took": res.took_ms, "hits": [[h.id, h.score] for h in res.results]}
+
+    def close(self) -> None:
+        from bench import api
+
+        self.client.close()
+        api.stop(self.proc)
+
+
+def _same(a: list[list[Any]], b: list[list[Any]]) -> tuple[bool, bool]:
+    """(same ids in the same order, and scores equal to 1e-6 as well)."""
+    ids = [h[0] for h in a] == [h[0] for h in b]
+    return ids, ids and all(abs(x[1] - y[1]) <= 1e-6 for x, y in zip(a, b, strict=True))
+
+
+def ab(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import api
+
+    meta = json.loads((args.store / QUERIES).read_text())
+    queries: list[str] = meta["queries"][api.WARMUP :]
+    warm = meta["queries"][: api.WARMUP]
+    names = ("a", "b")
+    with tempfile.TemporaryDirectory() as tmp:
+        workers: dict[str, _Worker | _HttpWorker] = {}
+        for i, name in enumerate(names):
+            copy = Path(tmp) / name
+            shutil.copytree(args.store, copy)
+            tree = getattr(args, name)
+            workers[name] = (
+                _HttpWorker(tree, copy, args.port + i) if args.http else _Worker(tree, copy)
+            )
+        for q in warm:
+            for w in workers.values():
+                w.search(q)
+        lat: dict[str, dict[str, list[float]]] = {
+            n: {"embedding": [], "cached": [], "took": []} for n in names
+        }
+        same_ids = same_scores = 0
+        for i, q in enumerate(queries):
+            hits = {}
+            for name in names if i % 2 == 0 else names[::-1]:
+                first, second = workers[name].search(q), workers[name].search(q)
+                lat[name]["embedding"].append(first["ms"])
+                lat[name]["took"].append(first["took"])
+                lat[name]["cached"].append(second["ms"])
+                hits[name] = first["hits"]
+            ids, scores = _same(hits["a"], hits["b"])
+            same_ids += ids
+            same_scores += scores
+        for w in workers.values():
+            w.close()
     out: dict[str, Any] = {
-        "data": info,
-        "ingest_s": round(ingest_s, 1),
+        "benchmark": "bench/search_ab.py",
+        "trees": {n: str(getattr(args, n)) for n in names},
+        "through": "HTTP (memsvc serve, MemoryClient)" if args.http else "in process (Memory)",
+        "store": {k: v for k, v in meta.items() if k != "queries"},
         "machine": api.machine(),
-        "search_ms": {k: api.stats(v) for k, v in lat.items()},
-        "embed_query_ms": {k: api.stats(v) for k, v in enc.items()},
-        "same_top_k": f"{same}/{len(timed)}",
-        "ratio_search_p50_onnx_over_torch": round(
-            float(np.percentile(lat["onnx"], 50) / np.percentile(lat["torch"], 50)), 3
-        ),
+        "queries": len(queries),
+        "search_ms": {n: {k: api.stats(v) for k, v in lat[n].items()} for n in names},
+        "ratio_b_over_a_p50": {
+            k: round(_p(lat["b"][k], 50) / _p(lat["a"][k], 50), 3) for k in lat["a"]
+        },
+        "ratio_b_over_a_p95": {
+            k: round(_p(lat["b"][k], 95) / _p(lat["a"][k], 95), 3) for k in lat["a"]
+        },
+        "same_top_k_ids": f"{same_ids}/{len(queries)}",
+        "same_top_k_scores_1e-6": f"{same_scores}/{len(queries)}",
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=1))
-    print(json.dumps({k: v for k, v in out.items() if k not in ("data", "machine")}, indent=1))
+    print(json.dumps({k: v for k, v in out.items() if k != "machine"}, indent=1))
     return out
+
+
+def _p(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(values, q))
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="ingest a store")
+    b.add_argument("--n", type=int, default=10_000, help="messages ingested")
+    b.add_argument("--queries", type=int, default=300)
+    b.add_argument("--store", type=Path, required=True)
+    a = sub.add_parser("ab", help="interleaved A/B of two trees")
+    a.add_argument("--store", type=Path, required=True)
+    a.add_argument("--a", type=Path, required=True, help="the old tree")
+    a.add_argument("--b", type=Path, required=True, help="the new tree")
+    a.add_argument("--out", type=Path, required=True)
+    a.add_argument("--http", action="store_true", help="through `memsvc serve` and the SDK")
+    a.add_argument("--port", type=int, default=8790, help="A's port (B's is the next)")
+    p = sub.add_parser("profile", help="cProfile of one tree's searches")
+    p.add_argument("--store", type=Path, required=True)
+    p.add_argument("--tree", type=Path, default=Path("."))
+    p.add_argument("--top", type=int, default=25)
+    w = sub.add_parser("worker", help=argparse.SUPPRESS)
+    w.add_argument("--store", type=Path, required=True)
+    w.add_argument("--profile", action="store_true")
+    w.add_argument("--top", type=int, default=25)
+    args = ap.parse_args(argv)
+    if args.cmd == "build":
+        build(args)
+    elif args.cmd == "ab":
+        ab(args)
+    elif args.cmd == "worker":
+        worker(args)
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            shutil.copytree(args.store, Path(tmp) / "s")
+            env = {**os.environ, "PYTHONPATH": str(args.tree.resolve())}
+            cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--profile"]
+            cmd += ["--store", str(Path(tmp) / "s"), "--top", str(args.top)]
+            subprocess.run(cmd, env=env, check=True)
 
 
 if __name__ == "__main__":
