@@ -3,8 +3,9 @@
 Most use cases take their few collaborators as keyword arguments (a Session, the index
 registry, the link graphs, ...). Storing memories uses nearly every long-lived object, so
 ingest, thoughts and the LLM job queue (which finishes an ingest later) take one `IngestDeps`
-instead of six arguments. The composition root (`memsvc.runtime.Runtime.ingest_deps`) builds
-it; it lives below the runtime so that services can name it without importing the runtime.
+instead of six arguments; recall, which reads through six, takes one `RecallDeps`. The
+composition root builds them (`memsvc.runtime.Runtime.ingest_deps`, `.recall_deps`); they
+live below the runtime so that services can name them without importing the runtime.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from memsvc.config import Settings
 from memsvc.db.engine import Database
 from memsvc.embed import Embedder
 from memsvc.llm import LLMClient
+from memsvc.rerank import Reranker
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
+from memsvc.stores.reinforce import Reinforcer
 
 
 @dataclass(frozen=True)
@@ -31,3 +34,17 @@ class IngestDeps:
     embedder: Embedder
     graphs: GraphStore
     llm: LLMClient
+
+
+@dataclass(frozen=True)
+class RecallDeps:
+    """The read path's collaborators: settings (recall, index, rerank, decay), the embedder
+    for the query, vector indexes, link graphs, the reinforcement buffer recall writes to and
+    the optional second-stage reranker."""
+
+    settings: Settings
+    embedder: Embedder
+    indexes: IndexRegistry
+    graphs: GraphStore
+    reinforcer: Reinforcer
+    reranker: Reranker | None

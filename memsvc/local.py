@@ -104,7 +104,8 @@ class Memory(SyncMemoryAPI):
     def _run_search(self, call: Call[SearchResult]) -> SearchResult:
         req = _body(call, SearchRequest)
         scope = self._scope(req.user_id, req.agent_id, req.session_id)
-        return self._read(lambda s: recall.search(session=s, rt=self._rt, scope=scope, req=req))
+        deps = self._rt.recall_deps()
+        return self._read(lambda s: recall.search(session=s, deps=deps, scope=scope, req=req))
 
     def _run_get(self, call: Call[MemoryRead]) -> MemoryRead:
         scope, memory_id = self._params_scope(call), call.target

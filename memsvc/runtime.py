@@ -22,7 +22,7 @@ from memsvc.config import EmbedSettings, Settings
 from memsvc.db.engine import Database
 from memsvc.db.migrate import upgrade
 from memsvc.db.models import Meta
-from memsvc.deps import IngestDeps
+from memsvc.deps import IngestDeps, RecallDeps
 from memsvc.embed import CachedEmbedder, Embedder, Vectors, load_embedder
 from memsvc.errors import ConfigurationError
 from memsvc.llm import LLMClient
@@ -91,6 +91,17 @@ class Runtime:
             embedder=self.embedder,
             graphs=self.graphs,
             llm=self.llm,
+        )
+
+    def recall_deps(self) -> RecallDeps:
+        """What recall uses; made per call, like `ingest_deps`."""
+        return RecallDeps(
+            settings=self.settings,
+            embedder=self.embedder,
+            indexes=self.indexes,
+            graphs=self.graphs,
+            reinforcer=self.reinforcer,
+            reranker=self.reranker,
         )
 
     def with_settings(self, settings: Settings, *, embedder: Embedder | None = None) -> Runtime:

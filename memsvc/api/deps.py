@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from memsvc.auth import namespace_for
 from memsvc.config import Settings
 from memsvc.db.engine import Database
-from memsvc.deps import IngestDeps
+from memsvc.deps import IngestDeps, RecallDeps
 from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
 from memsvc.stores.graphs import GraphStore
@@ -75,9 +75,14 @@ def get_ingest_deps(rt: RuntimeDep) -> IngestDeps:
     return rt.ingest_deps()
 
 
+def get_recall_deps(rt: RuntimeDep) -> RecallDeps:
+    return rt.recall_deps()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 IndexesDep = Annotated[IndexRegistry, Depends(get_indexes)]
 GraphsDep = Annotated[GraphStore, Depends(get_graphs)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 IngestDep = Annotated[IngestDeps, Depends(get_ingest_deps)]
+RecallDep = Annotated[RecallDeps, Depends(get_recall_deps)]

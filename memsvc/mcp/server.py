@@ -150,7 +150,7 @@ def build_server(get_runtime: Callable[[], Runtime], *, namespace: str = "defaul
         )
         scope = scope_of(ctx, user_id, agent_id, session_id)
         with session() as (s, rt):
-            return recall.search(session=s, rt=rt, scope=scope, req=req)
+            return recall.search(session=s, deps=rt.recall_deps(), scope=scope, req=req)
 
     @server.tool()
     @_errors

@@ -1,4 +1,4 @@
 """Services: the use cases (ingest, recall, CRUD, decay, jobs). Each takes a Session explicitly
 and, as keyword arguments, the few long-lived parts it uses (the index registry, the link graphs,
-the embedder, a settings section; the write path's `memsvc.deps.IngestDeps`), never the
-runtime; none knows about HTTP. `recall.search` still takes the runtime until its turn comes."""
+the embedder, a settings section; the write path's `memsvc.deps.IngestDeps`, the read path's
+`memsvc.deps.RecallDeps`), never the runtime; none knows about HTTP."""

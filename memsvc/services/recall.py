@@ -13,8 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from memsvc.db.models import Note
+from memsvc.deps import RecallDeps
 from memsvc.errors import InvalidInput
-from memsvc.runtime import Runtime
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
 from memsvc.services import episodes, feedback, freshness, gather, history
 from memsvc.services.gather import Pool
@@ -26,23 +26,23 @@ from memsvc.services.scope import Scope
 from memsvc.stores.reinforce import Reinforcer
 
 
-def search(*, session: Session, rt: Runtime, scope: Scope, req: SearchRequest) -> SearchResult:
+def search(*, session: Session, deps: RecallDeps, scope: Scope, req: SearchRequest) -> SearchResult:
     started = time.perf_counter()  # `took_ms` counts the query embedding too
-    limit = rt.settings.recall.max_top_k
+    limit = deps.settings.recall.max_top_k
     if req.top_k > limit:
         raise InvalidInput(f"top_k must be <= {limit}", details={"limit": limit})
-    q = build(session=session, settings=rt.settings, embedder=rt.embedder, scope=scope, req=req)
-    pool = gather.dense(session, rt.indexes, q)
-    gather.parts_and_lexical(session, rt.indexes, q, pool)
+    q = build(session=session, settings=deps.settings, embedder=deps.embedder, scope=scope, req=req)
+    pool = gather.dense(session, deps.indexes, q)
+    gather.parts_and_lexical(session, deps.indexes, q, pool)
     gather.time_range(session, q, pool)
     # Links start from the best hits by relevance, so the pool is scored once before them
     # and again after (fusion's ranks and the feedback centroid depend on the whole pool).
-    gather.links(session, rt.graphs, q, seeds(q, relevance(session, q, pool)), pool)
+    gather.links(session, deps.graphs, q, seeds(q, relevance(session, q, pool)), pool)
     candidates = relevance(session, q, pool)
     finish(q.settings, candidates, q.as_of, latest=q.latest)
     boost_speakers(session, q, candidates)
-    top = diversified(q, rerank(session, rt.reranker, q, ordered(q, candidates)))
-    reinforce(rt.reinforcer, q, top)
+    top = diversified(q, rerank(session, deps.reranker, q, ordered(q, candidates)))
+    reinforce(deps.reinforcer, q, top)
     full = _full_rows(session, [c.note.pk for c in top])
     top = freshness.newer_first(top, full)  # a newer value of the same subject first
     return SearchResult(

@@ -13,7 +13,7 @@ from memsvc.api.deps import (
     IngestDep,
     NamespaceDep,
     ReadSessionDep,
-    RuntimeDep,
+    RecallDep,
     SessionDep,
     SettingsDep,
 )
@@ -80,10 +80,10 @@ def add_memories(
 
 @router.post("/search", response_model=SearchResult, summary="Recall memories for a query")
 def search_memories(
-    body: SearchRequest, session: ReadSessionDep, rt: RuntimeDep, ns: NamespaceDep
+    body: SearchRequest, session: ReadSessionDep, deps: RecallDep, ns: NamespaceDep
 ) -> SearchResult:
     scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
-    return recall.search(session=session, rt=rt, scope=scope, req=body)
+    return recall.search(session=session, deps=deps, scope=scope, req=body)
 
 
 @router.get("", response_model=MemoryPage, summary="List memories in a scope (cursor pages)")
