@@ -202,6 +202,12 @@ class RecallSettings(BaseModel):
     session_diversity: float = 0.1
     # Pseudo-relevance feedback (memsvc.services.feedback): relevance blended with the
     # cosine to the centroid of the query and the `feedback_seeds` best candidates' keys.
+    # The messages before and after each of the top_k best single-message hits (turn notes;
+    # a round holds its reply already) join the candidates, and a candidate next to one gains
+    # this share of its relevance (memsvc.services.neighbours; 0 = off). 0.1 passed the
+    # both-suites rule (eval/README.md: LoCoMo turn recall@10 +3.9, session -0.5; LongMemEval,
+    # all rounds, unchanged); 0.2 lost 1.6 points of LoCoMo session recall.
+    neighbour_weight: float = Field(0.1, ge=0.0)
     feedback_weight: float = Field(0.0, ge=0.0)
     feedback_seeds: int = Field(3, ge=0)
 

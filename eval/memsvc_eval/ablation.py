@@ -17,7 +17,9 @@ ABLATIONS: list[SystemConfig] = [
     SystemConfig("minmax-fusion", {"recall": {"fusion": "minmax"}}),
     SystemConfig("no-speaker-names", {"ingest": {"speaker_names": False}}),
     SystemConfig("no-speaker-boost", {"recall": {"speaker_boost": 0.0}}),
-    SystemConfig("context-keys", {"ingest": {"context_keys": True}}),
+    # Contextual keys for short turns are on by default: the row switches them off.
+    SystemConfig("no-context-keys", {"ingest": {"context_keys": False}}),
+    SystemConfig("no-neighbours", {"recall": {"neighbour_weight": 0.0}}),
     SystemConfig("no-key-expansion", {"ingest": {"key_expansion": False}}),
     SystemConfig("turn-granularity", {"ingest": {"granularity": "turn"}}),
     SystemConfig("session-granularity", {"ingest": {"granularity": "session"}}),
@@ -33,6 +35,7 @@ ABLATIONS: list[SystemConfig] = [
                 "graph_hops": 0,
                 "part_weight": 0.0,
                 "session_diversity": 0.0,
+                "neighbour_weight": 0.0,
             },
             "ingest": {"key_expansion": False, "granularity": "turn", "max_parts": 0},
             "decay": {"enabled": False},

@@ -63,7 +63,14 @@ class SearchRequest(BaseModel):
 
 class SearchHit(MemoryRead):
     score: float
-    via: Literal["index", "part", "lexical", "time", "link"] = "index"
+    via: Literal["index", "part", "lexical", "time", "link", "neighbour"] = Field(
+        default="index",
+        description=(
+            "Which stage found the hit: the key index, a sentence-level part, full text, "
+            "the time range the query names, a link from a better hit, or the turn next to "
+            "one of the best hits in its conversation."
+        ),
+    )
     explain: dict[str, float] | None = None
     episodes: list[EpisodeRead] | None = Field(
         default=None, description="With `include_episodes`: the raw messages, in order."

@@ -1,6 +1,7 @@
 """Recall: a pipeline of small stages over one `Query` (memsvc.services.query), built once
 per search. Candidates are gathered (`gather`: dense index, parts and full text, the
-query's time range, links), scored (`ranking`: fusion, feedback, time, recency, decay, the
+query's time range, links, the messages next to the best single-message hits:
+`neighbours`), scored (`ranking`: fusion, feedback, neighbours, time, recency, decay, the
 speaker boost), ordered, reranked when a reranker is configured (`rerank`) and
 diversified; the top hits are reinforced, a newer value of the same subject moves first
 (`freshness`) and the hits are loaded whole."""
@@ -16,7 +17,7 @@ from memsvc.db.models import Note
 from memsvc.deps import RecallDeps
 from memsvc.errors import InvalidInput
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
-from memsvc.services import episodes, feedback, freshness, gather, history
+from memsvc.services import episodes, feedback, freshness, gather, history, neighbours
 from memsvc.services.gather import Pool
 from memsvc.services.lexical import spoken_by
 from memsvc.services.query import Query, build
@@ -37,8 +38,11 @@ def search(*, session: Session, deps: RecallDeps, scope: Scope, req: SearchReque
     gather.time_range(session, q, pool)
     # Links start from the best hits by relevance, so the pool is scored once before them
     # and again after (fusion's ranks and the feedback centroid depend on the whole pool).
-    gather.links(session, deps.graphs, q, seeds(q, relevance(session, q, pool)), pool)
+    best = seeds(q, relevance(session, q, pool))
+    gather.links(session, deps.graphs, q, best, pool)
+    near = neighbours.gather(session, q, best, pool)
     candidates = relevance(session, q, pool)
+    neighbours.smooth(q, candidates, near)
     finish(q.settings, candidates, q.as_of, latest=q.latest)
     boost_speakers(session, q, candidates)
     top = diversified(q, rerank(session, deps.reranker, q, ordered(q, candidates)))
