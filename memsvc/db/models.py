@@ -112,6 +112,9 @@ class Note(Base):
         Index("ix_notes_partition_status", "partition", "status"),
         Index("ix_notes_partition_hash", "partition", "content_hash"),
         Index("ix_notes_user", "namespace", "user_id"),
+        # Recall's neighbour and time-range stages (migration 0010).
+        Index("ix_notes_partition_session", "partition", "session_id", "event_time"),
+        Index("ix_notes_partition_event_time", "partition", "event_time"),
         # A note's pk keys every derived cache (indexes, link graph, reinforcement buffer).
         # SQLite without AUTOINCREMENT hands a deleted highest pk to the next insert, so a
         # stale cache entry could name a new, unrelated note (migration 0007).
