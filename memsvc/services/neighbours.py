@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from memsvc.db.models import Note
-from memsvc.services.candidates import by_pk
+from memsvc.services.candidates import NoteRow, by_pk
 from memsvc.services.gather import Pool
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
@@ -33,26 +33,10 @@ def gather(session: Session, q: Query, seeds: list[Candidate], pool: Pool) -> Ad
     seeds = [c for c in seeds if c.note.kind == "turn" and c.note.session_id]
     if q.settings.recall.neighbour_weight <= 0 or not seeds:
         return {}
-    sessions = {c.note.session_id for c in seeds}
-    rows = session.execute(
-        select(Note.pk, Note.session_id, Note.event_time).where(
-            Note.partition == q.partition,
-            Note.session_id.in_(sessions),
-            Note.kind.in_(CONVERSATION),
-        )
-    ).all()
-    order: dict[str | None, list[int]] = defaultdict(list)
-    for pk, sid, _at in sorted(rows, key=lambda r: (r[1], r[2], r[0])):
-        order[sid].append(pk)
-    where = {pk: (sid, i) for sid, pks in order.items() for i, pk in enumerate(pks)}
     near: Adjacency = defaultdict(list)
     for c in seeds:
-        if c.note.pk not in where:
-            continue
-        sid, i = where[c.note.pk]
-        for j in (i - 1, i + 1):
-            if 0 <= j < len(order[sid]):
-                near[order[sid][j]].append(c.note.pk)
+        for pk in _adjacent(session, q.partition, c.note):
+            near[pk].append(c.note.pk)
     missing = [pk for pk in near if pk not in pool]
     for n in by_pk(session, missing, partition=q.partition, vector=True):
         if n.embedding is None or not q.passes(n):
@@ -60,6 +44,24 @@ def gather(session: Session, q: Query, seeds: list[Candidate], pool: Pool) -> Ad
         sim = float(np.frombuffer(n.embedding, dtype=np.float32) @ q.vector)
         pool[n.pk] = Candidate(note=n, similarity=sim, via="neighbour")
     return dict(near)
+
+
+def _adjacent(session: Session, partition: str, note: NoteRow) -> list[int]:
+    """The conversation units said just before and just after `note` in its session, in the
+    order (event time, pk). Two seeks on ix_notes_partition_session, whatever the length of
+    the conversation (a long-running thread can hold thousands of messages)."""
+    same = select(Note.pk).where(
+        Note.partition == partition,
+        Note.session_id == note.session_id,
+        Note.kind.in_(CONVERSATION),
+    )
+    key = tuple_(Note.event_time, Note.pk)
+    at = (note.event_time, note.pk)
+    before = session.scalar(
+        same.where(key < at).order_by(Note.event_time.desc(), Note.pk.desc()).limit(1)
+    )
+    after = session.scalar(same.where(key > at).order_by(Note.event_time, Note.pk).limit(1))
+    return [pk for pk in (before, after) if pk is not None]
 
 
 def smooth(q: Query, candidates: list[Candidate], near: Adjacency) -> None:

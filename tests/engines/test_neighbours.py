@@ -64,12 +64,15 @@ def _fill(mem: Memory, user: str = "u") -> None:
 
 
 @pytest.fixture
-def open_mem(tmp_path: Path, embedder: CachedEmbedder) -> Iterator[Callable[..., Memory]]:
+def open_mem(
+    tmp_path: Path, db_url: str, embedder: CachedEmbedder
+) -> Iterator[Callable[..., Memory]]:
+    """Memory over one store (SQLite and PostgreSQL), as a factory of recall settings."""
     opened: list[Memory] = []
 
     def open_(**recall: Any) -> Memory:
         settings = make_settings(
-            tmp_path, recall={"session_diversity": 0.0, "graph_hops": 0, **recall}
+            tmp_path, db_url, recall={"session_diversity": 0.0, "graph_hops": 0, **recall}
         )
         mem = Memory(settings, embedder=embedder)
         opened.append(mem)
@@ -88,11 +91,11 @@ def test_the_reply_next_to_a_hit_joins_and_rises(open_mem: Callable[..., Memory]
     plain = open_mem(neighbour_weight=0.0)
     _fill(plain)
     _fill(plain, user="v")  # the same conversation under another owner
-    before = plain.search(QUERY, user_id="u", top_k=3, explain=True).results
+    before = plain.search(QUERY, user_id="u", top_k=4, explain=True).results
     plain.close()
 
     mem = open_mem(neighbour_weight=0.5)
-    hits = mem.search(QUERY, user_id="u", top_k=3, explain=True).results
+    hits = mem.search(QUERY, user_id="u", top_k=4, explain=True).results
     assert all(h.user_id == "u" and h.session_id and h.session_id.startswith("u-") for h in hits)
     at = _rank(hits, ANSWER)
     assert at is not None, [h.memory for h in hits]
