@@ -89,7 +89,7 @@ def _similar(n: NoteRow, query: np.ndarray) -> float | None:
     return float(vec @ query) if vec.shape == query.shape else None
 
 
-def _with_similarity(
+def with_similarity(
     rows: Iterable[NoteRow], q: Query, via: dict[int, str] | str
 ) -> list[Candidate]:
     out = []
@@ -121,7 +121,7 @@ def parts_and_lexical(session: Session, indexes: IndexRegistry, q: Query, pool: 
         via.setdefault(pk, "lexical")
     missing = [pk for pk in via if pk not in pool]
     rows = by_pk(session, missing, partition=q.partition, vector=True)
-    for c in _with_similarity(rows, q, via):
+    for c in with_similarity(rows, q, via):
         pool[c.note.pk] = c
     for pk, (s, j) in best.items():
         if pk in pool:
@@ -146,7 +146,7 @@ def time_range(session: Session, q: Query, pool: Pool) -> None:
         vector=True,
         skip=pool.keys(),  # already candidates: their rows are not needed again
     )
-    for c in _with_similarity(rows, q, "time"):
+    for c in with_similarity(rows, q, "time"):
         pool[c.note.pk] = c
     for c in pool.values():
         c.in_time_range = start <= c.note.event_time < end

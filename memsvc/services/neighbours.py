@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 
-import numpy as np
 from sqlalchemy import TextClause, bindparam, text
 from sqlalchemy.orm import Session
 
 from memsvc.db.base import UTCDateTime
 from memsvc.services.candidates import by_pk
-from memsvc.services.gather import Pool
+from memsvc.services.gather import Pool, with_similarity
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
 
@@ -43,11 +42,9 @@ def gather(session: Session, q: Query, seeds: list[Candidate], pool: Pool) -> Ad
             if pk is not None:
                 near[pk].append(seed)
     missing = [pk for pk in near if pk not in pool]
-    for n in by_pk(session, missing, partition=q.partition, vector=True):
-        if n.embedding is None or not q.passes(n):
-            continue
-        sim = float(np.frombuffer(n.embedding, dtype=np.float32) @ q.vector)
-        pool[n.pk] = Candidate(note=n, similarity=sim, via="neighbour")
+    rows = by_pk(session, missing, partition=q.partition, vector=True)
+    for c in with_similarity(rows, q, "neighbour"):
+        pool[c.note.pk] = c
     return dict(near)
 
 
