@@ -16,7 +16,7 @@ from typing import Protocol, runtime_checkable
 class Reranker(Protocol):
     """Scores (query, text) pairs: higher means more relevant.
 
-    Contract (tests/engines/test_rerank.py runs it against every implementation): one finite
+    Contract (tests/rerank/test_rerank.py runs it against every implementation): one finite
     float per text, in the order given; a pair's score does not depend on the other texts of
     the call or on their order; the same call gives the same scores."""
 

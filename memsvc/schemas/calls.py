@@ -7,7 +7,8 @@ here (`method = sync_method(calls.add)` / `async_method(calls.add)`) and differ 
 pydantic models of `memsvc.schemas` (built by `memsvc.schemas.requests`), so a new option is one
 parameter here plus, for a body option, one field on its model. It lives with the schemas (not in
 `memsvc.client`) because `memsvc.local` and `memsvc.client` are sibling layers and may not import
-each other; `tests/test_sdk_surface.py` checks that the three surfaces and the models agree.
+each other; `tests/client/test_sdk_surface.py` checks that the three surfaces and the models
+agree.
 """
 
 from __future__ import annotations
@@ -315,8 +316,8 @@ def erase_user(user_id: str) -> Call[DeleteResult]:
     return Call("erase_user", "DELETE", path, _DELETE, target=user_id)
 
 
-# The SDK's public calls, in the order of the README; `tests/test_sdk_surface.py` checks that
-# each surface has exactly these.
+# The SDK's public calls, in the order of the README; `tests/client/test_sdk_surface.py` checks
+# that each surface has exactly these.
 SURFACE = (
     add,
     search,

@@ -15,7 +15,7 @@ and are avoided here (bench/README.md, "Where a search's time goes"):
   keys travel as one parameter (SQLite: a JSON array read by `json_each`; PostgreSQL: an
   array), so each statement is prepared once per connection.
 
-Both backends return the same values as the ORM columns would (tests/engines/
+Both backends return the same values as the ORM columns would (tests/services/
 test_candidate_rows.py compares them)."""
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from memsvc.errors import ConfigurationError
 from memsvc.runtime import Runtime
 from tests.conftest import make_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TABLES = {"episodes", "notes", "note_history", "note_links", "partitions", "jobs", "meta"}
 
 

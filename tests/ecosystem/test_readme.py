@@ -13,7 +13,7 @@ from memsvc.api import create_app
 from memsvc.embed import CachedEmbedder
 from tests.conftest import LiveServer, make_settings
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 DEFAULT_URL = "http://127.0.0.1:8420"
 
 

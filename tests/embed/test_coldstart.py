@@ -26,7 +26,7 @@ from memsvc.embed import CachedEmbedder, onnx_query
 from memsvc.embed.sentence import DocumentLoad, SentenceTransformerEmbedder
 from tests.conftest import make_settings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QUERIES = [
     "x",
     "What did I cook for dinner last week?",

@@ -98,7 +98,7 @@ def test_a_damaged_export_falls_back_to_torch_then_is_rebuilt(
 ) -> None:
     first = _load(tmp_path)
     (target,) = tmp_path.glob("*.onnx")
-    target.with_suffix(".json").unlink()  # never checked (mismatches: test_coldstart_embed)
+    target.with_suffix(".json").unlink()  # never checked (mismatches: test_coldstart.py)
     target.write_bytes(b"not an onnx model")
     with caplog.at_level(logging.WARNING, logger="memsvc.embed.sentence"):
         fallback = _load(tmp_path, "auto")
