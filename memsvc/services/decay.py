@@ -12,11 +12,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from memsvc.config import Settings
 from memsvc.db.engine import Database
 from memsvc.db.models import Note
+from memsvc.db.queries import locks
 from memsvc.decay import retention
 from memsvc.services import history, idempotency
 from memsvc.stores import clock
@@ -44,15 +45,13 @@ def _sweeper(db: Database) -> Iterator[bool]:
         yield True
         return
     with db.engine.connect() as conn:
-        got = bool(
-            conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": SWEEP_LOCK}).scalar()
-        )
+        got = locks.try_advisory_lock(conn, key=SWEEP_LOCK)
         conn.commit()
         try:
             yield got
         finally:
             if got:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SWEEP_LOCK})
+                locks.advisory_unlock(conn, key=SWEEP_LOCK)
                 conn.commit()
 
 
