@@ -101,7 +101,7 @@ def test_make_tags_caps_and_lowercases() -> None:
 def test_topic_lexicon_is_stemmed_and_broad() -> None:
     assert len(TOPICS) >= 25
     assert {"travel", "food", "health", "pets", "finance", "music", "technology"} <= set(TOPICS)
-    assert "hik" in TOPICS["fitness"]  # "hike"/"hiking" stem
+    assert "hike" in TOPICS["fitness"]  # "hike"/"hiking" stem
 
 
 def _hash_embed(texts: list[str]) -> np.ndarray:

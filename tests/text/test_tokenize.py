@@ -53,14 +53,15 @@ def test_stem_merges_variants(a: str, b: str) -> None:
 
 @pytest.mark.parametrize(
     ("a", "b"),
-    [("news", "new"), ("bus", "bu"), ("class", "clas"), ("series", "sery"), ("falling", "fal")],
+    [("class", "clas"), ("falling", "fal"), ("hopping", "hoping"), ("plan", "plane")],
 )
 def test_stem_keeps_distinct_words_apart(a: str, b: str) -> None:
     assert stem(a) != stem(b)
 
 
-@pytest.mark.parametrize("word", ["bus", "gas", "yes", "is", "2023", "16gb", "手机", "naïve"])
-def test_stem_leaves_short_numeric_and_non_latin_words(word: str) -> None:
+@pytest.mark.parametrize("word", ["is", "as", "2023", "16gb", "手机", "naïve", "running" * 10])
+def test_stem_leaves_short_long_numeric_and_non_latin_words(word: str) -> None:
+    """As FTS5's porter: under 3 or over 64 characters stay whole; so do digits and non-ASCII."""
     assert stem(word) == word
 
 
@@ -73,11 +74,11 @@ def test_terms_drop_stopwords_split_hyphens_and_stem() -> None:
     assert terms("The runners were running to the bike-sharing stations") == [
         "runner",
         "run",
-        "bik",
-        "shar",
+        "bike",
+        "share",
         "station",
     ]
-    assert terms("I am the one that you are") == ["one"]
+    assert terms("I am the one that you are") == ["on"]  # Porter: "one" → "on", as in FTS5
     assert terms("a t-shirt") == ["shirt"]  # the lone "t" goes
 
 
