@@ -3,6 +3,8 @@
 
 Same contract as ``_timerel``. Regexes are case-insensitive; month names that are also English
 words ("may", "march") are accepted only when capitalised, a check made in the resolvers.
+Hand-written for the reason ``_timerel`` gives; month and season spans come from
+``_timewords`` (python-dateutil's ``relativedelta``).
 """
 
 from __future__ import annotations

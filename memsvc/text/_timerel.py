@@ -1,6 +1,11 @@
 """Relative time expressions for ``timeexpr``: "N units ago", "the past N weeks", "last/this
 week", "yesterday", "this morning", weekdays.
 
+The patterns are hand-written because no maintained library finds past time expressions in
+running chat text and resolves them to the ranges recall filters on (``dateutil.parser`` reads
+one date string; dateparser and parsedatetime give a point, not the week of "last week" or the
+slack of "about a month ago"); the date arithmetic is python-dateutil's ``relativedelta``.
+
 A resolver gets the match and the reference time (naive wall clock) and returns
 ``(start, end, kind)``, or None when the match is not a usable *past* expression ("next
 Monday", "every Tuesday"). ``timeexpr`` then clips, filters and picks among the candidates.
@@ -10,6 +15,8 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from memsvc.text._timewords import (
     DAY,
@@ -27,16 +34,18 @@ from memsvc.text._timewords import (
 
 
 def _shift(d: date, n: int, unit: str) -> date:
-    """``d`` moved ``n`` units (negative = into the past)."""
-    if unit == "day":
-        return d + timedelta(days=n)
-    if unit == "week":
-        return d + timedelta(weeks=n)
-    if unit == "fortnight":
-        return d + timedelta(weeks=2 * n)
-    if unit == "month":
-        return add_months(d, n)
-    return add_months(d, 12 * n)  # year
+    """``d`` moved ``n`` units (negative = into the past); a month or year later the day is
+    clamped to the month's length (Jan 31 + 1 month = Feb 28 or 29)."""
+    return d + _UNIT_STEP[unit] * n
+
+
+_UNIT_STEP = {
+    "day": relativedelta(days=1),
+    "week": relativedelta(weeks=1),
+    "fortnight": relativedelta(weeks=2),
+    "month": relativedelta(months=1),
+    "year": relativedelta(years=1),
+}
 
 
 # Slack around "N units ago" so an approximate statement still covers the event.

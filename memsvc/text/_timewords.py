@@ -1,5 +1,11 @@
 """Vocabulary and calendar arithmetic for ``timeexpr``: numbers, months, weekdays, seasons,
-holidays. Pure date math on naive wall-clock dates; the caller attaches the time zone."""
+holidays. Pure date math on naive wall-clock dates; the caller attaches the time zone.
+
+The arithmetic is python-dateutil's (``relativedelta`` for months, years and the n-th weekday,
+``dateutil.easter``); what stays here is vocabulary: the words people use for numbers,
+seasons and holidays, which no date library parses in running text (``dateutil.parser``
+reads one date string, it does not find "the second Sunday of May" in a sentence).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +13,9 @@ import calendar
 import re
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+
+from dateutil.easter import easter
+from dateutil.relativedelta import MO, relativedelta, weekday
 
 NUMBER_WORDS: dict[str, int] = {
     "a": 1,
@@ -84,9 +93,7 @@ SEASON_START_MONTH = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter"
 
 def add_months(d: date, n: int) -> date:
     """``d`` shifted by ``n`` calendar months, the day clamped to the target month's length."""
-    y, m = divmod(d.year * 12 + (d.month - 1) + n, 12)
-    m += 1
-    return date(y, m, min(d.day, calendar.monthrange(y, m)[1]))
+    return d + relativedelta(months=n)
 
 
 def month_span(year: int, month: int) -> tuple[date, date]:
@@ -96,7 +103,7 @@ def month_span(year: int, month: int) -> tuple[date, date]:
 
 def week_start(d: date) -> date:
     """The Monday of ``d``'s ISO week."""
-    return d - timedelta(days=d.weekday())
+    return d + relativedelta(weekday=MO(-1))
 
 
 def season_span(season: str, year: int) -> tuple[date, date]:
@@ -115,26 +122,11 @@ def latest_month(today: date, month: int, *, strictly_before: bool = False) -> i
     return today.year - 1
 
 
-def nth_weekday(year: int, month: int, weekday: int, n: int) -> date:
-    """The ``n``-th ``weekday`` (0 = Monday) of a month; ``n = -1`` for the last one."""
+def nth_weekday(year: int, month: int, wd: int, n: int) -> date:
+    """The ``n``-th weekday ``wd`` (0 = Monday) of a month; ``n = -1`` for the last one."""
     if n > 0:
-        first = date(year, month, 1)
-        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
-    last = date(year, month, calendar.monthrange(year, month)[1])
-    return last - timedelta(days=(last.weekday() - weekday) % 7)
-
-
-def easter(year: int) -> date:
-    """Gregorian Easter Sunday (the anonymous "Meeus/Jones/Butcher" computus)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = divmod(b, 4)
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    l_ = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * l_) // 451
-    month, day = divmod(h + l_ - 7 * m + 114, 31)
-    return date(year, month, day + 1)
+        return date(year, month, 1) + relativedelta(weekday=weekday(wd, n))
+    return date(year, month, 1) + relativedelta(day=31, weekday=weekday(wd, n))
 
 
 def holiday(name: str, year: int) -> tuple[date, date] | None:
@@ -161,7 +153,7 @@ def holiday(name: str, year: int) -> tuple[date, date] | None:
     elif n == "thanksgiving":
         d = nth_weekday(year, 11, 3, 4)
     elif n in ("easter", "easter sunday"):
-        d = easter(year)
+        d = easter(year)  # Gregorian (dateutil's EASTER_WESTERN)
     elif n == "memorial day":
         d = nth_weekday(year, 5, 0, -1)
     elif n == "labor day":
