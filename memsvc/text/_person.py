@@ -8,12 +8,21 @@ possessives become "User's" at the start of a sentence and "their" elsewhere; "m
 the assistant). "We" keeps its plural verb ("We were" → "User and others were").
 
 A heuristic without a parser: verbs that look the same in the present and the past ("read",
-"put", "set") are left alone, and an adverb list is skipped to reach the verb.
+"put", "set") are left alone, and an adverb list is skipped to reach the verb. Inflection and
+the past-tense test are lemminflect's (its lexicon ships in the wheel); the rewrite rules stay
+hand-written, as no library rewrites a sentence from the first person to the third.
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+
+from lemminflect import (  # type: ignore[import-untyped]
+    getAllInflections,
+    getAllLemmas,
+    getInflection,
+)
 
 _ADVERBS_WORDS = """
 just also really still actually usually always never often recently finally already
@@ -24,7 +33,7 @@ just also really still actually usually always never often recently finally alre
 _ADVERBS = frozenset(_ADVERBS_WORDS.split())
 _MODALS_WORDS = "can could will would shall should may might must ought need dare used was were did"
 _MODALS = frozenset(_MODALS_WORDS.split())
-_IRREGULAR_3SG = {"have": "has", "do": "does", "go": "goes", "am": "is", "be": "is"}
+# Contracted negations and "am", whose third person is no inflection of the word itself.
 _NEGATED = {
     "don't": "doesn't",
     "do": "does",
@@ -32,39 +41,36 @@ _NEGATED = {
     "am": "is",
     "ain't": "isn't",
 }
-# Past tense forms that do not end in -ed (left unchanged), plus present=past ambiguities.
-_PAST_WORDS = """
-went got had made took saw bought found came gave told felt left kept met paid ran sent
-    spent thought wore won wrote ate drank began brought built caught chose drove fell flew
-    forgot grew heard held knew lost meant rode sang sat slept sold stood swam taught threw
-    understood woke did said became broke led lent lit shot struck stuck hung hid bit blew
-    dealt drew dug fed fought fled forgave froze hurt laid lay rang rose sank shook shone
-    spoke stole stung swore swept tore wept withdrew wound read put set cut hit let quit cost
-    shut spread bet burst cast fit split upset"""
-_PAST = frozenset(_PAST_WORDS.split())
+
+
+@lru_cache(maxsize=4096)
+def _looks_past(low: str) -> bool:
+    """Whether ``low`` is a past tense of an English verb in lemminflect's lexicon ("went",
+    "moved", and forms that read the same in present and past: "read", "put", "set"). A word
+    the lexicon does not know as a verb counts as past when it ends in -ed."""
+    lemmas = getAllLemmas(low, upos="VERB").get("VERB")
+    if not lemmas:
+        return low.endswith("ed")
+    return any(low in getAllInflections(lemma, upos="VERB").get("VBD", ()) for lemma in lemmas)
 
 
 def conjugate_3sg(verb: str) -> str:
-    """Third person singular present of ``verb`` when it looks like a base form."""
+    """Third person singular present of ``verb`` when it looks like a base form (lemminflect's
+    VBZ: "love" → "loves", "study" → "studies", "go" → "goes"); past forms, modals,
+    contractions and words already ending in -s are returned as they are."""
     low = verb.lower()
     if low in _NEGATED:
         out = _NEGATED[low]
-    elif low in _IRREGULAR_3SG:
-        out = _IRREGULAR_3SG[low]
     elif (
         not low.isalpha()
         or low in _MODALS
-        or low in _PAST
-        or low.endswith(("ed", "n't"))
+        or low.endswith("n't")
         or (low.endswith("s") and not low.endswith("ss"))
+        or _looks_past(low)
     ):
         return verb
-    elif low.endswith(("ss", "sh", "ch", "x", "z", "o")):
-        out = low + "es"
-    elif low.endswith("y") and len(low) > 1 and low[-2] not in "aeiou":
-        out = low[:-1] + "ies"
     else:
-        out = low + "s"
+        out = getInflection(low, tag="VBZ")[0]
     return out.capitalize() if verb[:1].isupper() else out
 
 

@@ -21,6 +21,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
+
+from lemminflect import getLemma  # type: ignore[import-untyped]
 
 from memsvc.text._slotrules import RULES, Rule
 from memsvc.text._slotvocab import CUES, NUMBER_WORDS, SPECIES
@@ -175,12 +178,13 @@ def _normalise(kind: str, raw: str, rule: Rule) -> str | None:
     return value
 
 
+@lru_cache(maxsize=4096)
 def _singular(w: str) -> str:
-    if len(w) > 4 and w.endswith("ies"):
-        return w[:-3] + "y"
-    if len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
-        return w[:-1]
-    return w
+    """The singular of an English noun (lemminflect's lemma: "movies" → "movie", "glasses" →
+    "glass", "series" stays); words with digits or other characters are kept."""
+    if not w.isascii() or not w.isalpha():
+        return w
+    return str(getLemma(w, upos="NOUN")[0])
 
 
 def _attr_key(phrase: str) -> str:

@@ -134,6 +134,13 @@ def test_third_person_for_the_assistant() -> None:
         ("can", "can"),
         ("Love", "Loves"),
         ("3d", "3d"),
+        ("fix", "fixes"),
+        ("cry", "cries"),
+        ("be", "is"),
+        ("read", "read"),  # present = past: left alone
+        ("put", "put"),
+        ("bought", "bought"),
+        ("blorped", "blorped"),  # unknown to the lexicon: -ed reads as past
     ],
 )
 def test_conjugate(verb: str, expected: str) -> None:

@@ -226,3 +226,21 @@ def test_cue_gating_never_changes_the_result() -> None:
     ]
     for text in texts:
         assert _extract(text, "user", gate=True) == _extract(text, "user", gate=False)
+
+
+@pytest.mark.parametrize(
+    ("phrase", "key"),
+    [
+        ("TV shows", "tv_show"),
+        ("movies", "movie"),
+        ("hobbies", "hobby"),
+        ("glasses", "glass"),
+        ("series", "series"),
+        ("board-games", "board_game"),
+        ("3D printers", "3d_printer"),
+    ],
+)
+def test_attribute_keys_are_singular(phrase: str, key: str) -> None:
+    from memsvc.text.slots import _attr_key
+
+    assert _attr_key(phrase) == key
