@@ -107,6 +107,9 @@ class IngestSettings(BaseModel):
     # Index key = content + keywords + tags + context + facts (A-MEM; LongMemEval's merged
     # key expansion). False indexes the content alone (for ablations).
     key_expansion: bool = True
+    # Offline keyphrases (a note's keywords, and so its tags and key): the built-in extractor
+    # or YAKE (the optional `yake` package; memsvc.text.keyphrases.keyphrases reads the name).
+    keyphrases: Literal["builtin", "yake"] = "builtin"
     # Sentence-level parts (the user's sentences of a round) get vectors of their own in a
     # second index; recall scores a note on its best part too. 0 = no parts.
     max_parts: int = Field(16, ge=0, le=64)

@@ -14,6 +14,13 @@
 Output is lowercase unless the phrase is a proper noun or a title. English stop words; other
 scripts pass through as plain candidates.
 
+``keyphrases(text, k, method)`` picks the extractor by the ``ingest.keyphrases`` setting:
+``"builtin"`` (above) or ``"yake"``, the maintained YAKE! package (Campos et al. 2020, the
+optional ``yake`` dependency), filtered and deduplicated like the built-in one. The built-in
+extractor stays the default until YAKE does as well on the dev suites: it knows what YAKE
+does not (speaker role words, quoted titles, proper-noun chains across "of"/"to", amounts
+with units).
+
 ``rerank_keyphrases``: KeyBERT-style Maximal Marginal Relevance (Carbonell & Goldstein 1998)
 with an injected embedding function, to pick relevant and mutually different phrases.
 """
@@ -22,9 +29,11 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
@@ -33,7 +42,16 @@ from memsvc.text.stopwords import FILLER, STOPWORDS
 from memsvc.text.tags import ROLE_WORDS, make_tags
 from memsvc.text.tokenize import sentence_spans, stem
 
-__all__ = ["extract_keyphrases", "make_tags", "rerank_keyphrases"]
+__all__ = [
+    "KeyphraseMethod",
+    "extract_keyphrases",
+    "extract_keyphrases_yake",
+    "keyphrases",
+    "make_tags",
+    "rerank_keyphrases",
+]
+
+KeyphraseMethod = Literal["builtin", "yake"]
 
 _TOKEN = re.compile(r"[$£€]?\w(?:[\w'’&.-]*\w)?%?|\S")
 # Standalone quote tokens (an apostrophe inside a word stays part of the word).
@@ -221,6 +239,67 @@ def extract_keyphrases(text: str, k: int = 8) -> list[str]:
             continue  # a sub-phrase (or plural variant) of a better phrase
         chosen.append(key)
         out.append(surface)
+        if len(out) == k:
+            break
+    return out
+
+
+def keyphrases(text: str, k: int = 8, method: KeyphraseMethod = "builtin") -> list[str]:
+    """Up to ``k`` keyphrases of ``text`` by ``method`` (the ``ingest.keyphrases`` setting)."""
+    if method == "yake":
+        return extract_keyphrases_yake(text, k)
+    if method == "builtin":
+        return extract_keyphrases(text, k)
+    raise ValueError(f"unknown keyphrase method {method!r}")
+
+
+_YAKE_MAX_WORDS = 3
+_yake_local = threading.local()
+
+
+def _yake_extractor() -> Any:
+    """This thread's YAKE extractor (constructed once per thread: it is cheap, but its
+    ``extract_keywords`` is not documented as thread-safe)."""
+    kx = getattr(_yake_local, "extractor", None)
+    if kx is None:
+        try:
+            import yake  # type: ignore[import-untyped]
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RuntimeError(
+                "ingest.keyphrases = 'yake' needs the yake package: pip install 'memsvc[yake]'"
+            ) from exc
+        kx = _yake_local.extractor = yake.KeywordExtractor(
+            lan="en", n=_YAKE_MAX_WORDS, dedup_lim=0.9, top=40
+        )
+    return kx
+
+
+def extract_keyphrases_yake(text: str, k: int = 8) -> list[str]:
+    """Up to ``k`` keyphrases of ``text`` by YAKE (lower score first), then the built-in
+    extractor's output rules: no speaker role words, no phrase of stop/filler words or of
+    numbers alone, lowercase unless every word is capitalised, and a phrase whose stems are
+    contained in a better one's dropped."""
+    if k <= 0 or not text or not text.strip():
+        return []
+    ranked = sorted(_yake_extractor().extract_keywords(text), key=lambda kv: float(kv[1]))
+    chosen: list[set[str]] = []
+    out: list[str] = []
+    for phrase, _ in ranked:
+        ws = [w.strip("\"'“”‘’.,!?:;()") for w in str(phrase).split()]
+        ws = [w for w in ws if w]
+        lows = [w.lower() for w in ws]
+        if not ws or any(w in ROLE_WORDS for w in lows):
+            continue
+        if all(w in STOPWORDS or w in FILLER or _PLAIN_NUMBER.match(w) for w in lows):
+            continue
+        if len(ws) == 1 and (len(lows[0]) <= 2 or lows[0].endswith("ly")):
+            continue  # as the built-in extractor: tiny words and adverbs are rarely topical
+        key = {stem(w) for w in lows}
+        if any(key <= c for c in chosen):
+            continue
+        chosen.append(key)
+        proper = all(w[:1].isupper() or not w[:1].isalpha() for w in ws)
+        out.append(" ".join(ws) if proper else " ".join(lows))
         if len(out) == k:
             break
     return out

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
-from typing import Protocol
+from typing import Protocol, cast
 
 import snowballstemmer  # type: ignore[import-untyped]
 
@@ -74,7 +74,7 @@ def _porter() -> _Stemmer:
     st = getattr(_local, "porter", None)
     if st is None:
         st = _local.porter = snowballstemmer.stemmer("porter")
-    return st
+    return cast("_Stemmer", st)
 
 
 @lru_cache(maxsize=65536)

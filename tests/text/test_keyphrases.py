@@ -5,7 +5,12 @@ import hashlib
 import numpy as np
 import pytest
 
-from memsvc.text.keyphrases import extract_keyphrases, rerank_keyphrases
+from memsvc.text.keyphrases import (
+    extract_keyphrases,
+    extract_keyphrases_yake,
+    keyphrases,
+    rerank_keyphrases,
+)
 from memsvc.text.tags import TOPICS, make_tags
 
 
@@ -139,3 +144,30 @@ def test_rerank_edge_cases_and_validation() -> None:
         rerank_keyphrases("x", ["a"], _hash_embed, diversity=2.0)
     with pytest.raises(ValueError):
         rerank_keyphrases("x", ["a", "b"], lambda ts: np.ones((1, 4)))
+
+
+_ROUND = (
+    "User: I adopted a rescue cat named Luna last month and bought her a cat tree from Petco. "
+    "My vet, Dr. Smith, said Luna needs a microchip.\nAssistant: That sounds great!"
+)
+
+
+def test_keyphrases_by_method() -> None:
+    assert keyphrases(_ROUND, 5) == extract_keyphrases(_ROUND, 5)
+    assert keyphrases(_ROUND, 5, "builtin") == extract_keyphrases(_ROUND, 5)
+    assert keyphrases(_ROUND, 5, "yake") == extract_keyphrases_yake(_ROUND, 5)
+    with pytest.raises(ValueError, match="unknown keyphrase method"):
+        keyphrases(_ROUND, 5, "rake")  # type: ignore[arg-type]
+
+
+def test_yake_keyphrases_follow_the_builtin_output_rules() -> None:
+    out = extract_keyphrases_yake(_ROUND, 8)
+    assert 0 < len(out) <= 8
+    assert out == extract_keyphrases_yake(_ROUND, 8)  # deterministic
+    assert not any(w in {"user", "assistant"} for p in out for w in p.lower().split())
+    assert any("cat" in p for p in out)
+    assert all(p == p.lower() or all(w[:1].isupper() for w in p.split()) for p in out)
+    assert extract_keyphrases_yake(_ROUND, 2) == out[:2]
+    assert extract_keyphrases_yake("", 5) == []
+    assert extract_keyphrases_yake("ok thanks", 5) == []
+    assert extract_keyphrases_yake(_ROUND, 0) == []
