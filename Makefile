@@ -45,6 +45,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check memsvc eval tests bench
 	$(BIN)/lint-imports
 
+# memsvc under --strict, eval/memsvc_eval under the base settings ([tool.mypy] in pyproject.toml).
 typecheck: $(STAMP)
 	$(BIN)/mypy memsvc eval/memsvc_eval
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from memsvc.index.spann.params import SpannParams
 from memsvc.index.spann.postings import PostingStore
 from memsvc.index.spann.search import search_cpu
 from memsvc.index.spann.updates import drain, place
+
+if TYPE_CHECKING:  # imported where used: the GPU path loads only when a search takes it
+    from memsvc.index.spann.gpu import SpannGpuMirror
 
 # Vectors per write-lock hold in `add`: bounds how long a bulk add blocks searches.
 _ADD_CHUNK = 512
@@ -41,7 +44,7 @@ class SpannIndex:
         self._st = st
         # Free-form JSON-able values saved in the manifest (e.g. the service's sync watermark).
         self.user_meta: dict[str, Any] = {}
-        self._gpu: Any = None
+        self._gpu: SpannGpuMirror | None = None
 
     # --- construction -----------------------------------------------------------------------
     @classmethod
@@ -270,7 +273,7 @@ class SpannIndex:
             return False
         return True
 
-    def _gpu_mirror(self) -> Any:
+    def _gpu_mirror(self) -> SpannGpuMirror:
         from memsvc.index.spann.gpu import SpannGpuMirror
 
         mirror = self._gpu

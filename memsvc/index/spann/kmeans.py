@@ -34,13 +34,15 @@ def sq_dists(x: F32, c: F32) -> F32:
     xn = np.einsum("ij,ij->i", x, x)
     cn = np.einsum("ij,ij->i", c, c)
     d = xn[:, None] + cn[None, :] - 2.0 * (x @ c.T)
-    return np.maximum(d, 0.0, out=d).astype(np.float32, copy=False)
+    out: F32 = np.maximum(d, 0.0, out=d).astype(np.float32, copy=False)
+    return out
 
 
 def unit_rows(x: F32) -> F32:
     """Rows scaled to unit length (zero rows stay zero)."""
     norms = np.linalg.norm(x, axis=1, keepdims=True)
-    return (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    out: F32 = (x / np.maximum(norms, 1e-12)).astype(np.float32)
+    return out
 
 
 def balanced_assign(d: F32, weight: float, rounds: int = 6) -> I64:
@@ -51,7 +53,8 @@ def balanced_assign(d: F32, weight: float, rounds: int = 6) -> I64:
     n, k = d.shape
     labels = d.argmin(axis=1)
     if weight <= 0.0 or k < 2 or n <= k:
-        return labels.astype(np.int64)
+        plain: I64 = labels.astype(np.int64)
+        return plain
     part = np.partition(d, 1, axis=1)
     gap = float(np.median(part[:, 1] - part[:, 0])) + 1e-12
     target = n / k
@@ -63,7 +66,8 @@ def balanced_assign(d: F32, weight: float, rounds: int = 6) -> I64:
             break
         price = np.maximum(price + weight * gap * excess, 0.0).astype(np.float32)
         labels = (d + price[None, :]).argmin(axis=1)
-    return labels.astype(np.int64)
+    out: I64 = labels.astype(np.int64)
+    return out
 
 
 def _assign_all(x: F32, c: F32, weight: float) -> I64:
