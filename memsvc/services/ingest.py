@@ -107,13 +107,20 @@ def speaker(ep: Episode) -> str:
     return ep.name or ep.role
 
 
-def _joins(group: list[Episode], ep: Episode) -> bool:
+def _joins(group: list[Episode], ep: Episode, *, replies: bool = False) -> bool:
     """Whether `ep` continues the round `group`: an assistant reply to a user turn, or one
     more message of the same named person (people send several messages in a row). Two
-    people talking (both `user`, different names) stay one unit per message each."""
+    people talking (both `user`, different names) stay one unit per message each, unless
+    `replies`: then a named person's message and the next person's reply make one round,
+    as a user turn and the assistant's reply do."""
     if ep.role == "assistant" and group[0].role == "user":
         return True
-    return ep.name is not None and all(g.name == ep.name and g.role == ep.role for g in group)
+    if ep.name is None:
+        return False
+    who = {(g.role, g.name) for g in group}
+    if (ep.role, ep.name) == (group[-1].role, group[-1].name):
+        return len(who) == 1 or replies  # the same person goes on (or the reply does)
+    return replies and len(who) == 1 and group[0].name is not None
 
 
 def make_units(
@@ -123,6 +130,7 @@ def make_units(
     conversation: bool,
     *,
     names: bool = True,
+    replies: bool = False,
 ) -> list[Unit]:
     """Group episodes into units. "round" joins a user turn with the assistant replies that
     follow it (LongMemEval's best value granularity), and a named person's consecutive
@@ -133,7 +141,12 @@ def make_units(
         return [session_unit(episodes)]
     groups: list[list[Episode]] = []
     for ep in episodes:
-        if conversation and granularity == "round" and groups and _joins(groups[-1], ep):
+        if (
+            conversation
+            and granularity == "round"
+            and groups
+            and _joins(groups[-1], ep, replies=replies)
+        ):
             groups[-1].append(ep)
         else:
             groups.append([ep])
@@ -335,6 +348,7 @@ def add(
         granularity if kind == "turn" else "turn",
         conversation,
         names=settings.ingest.speaker_names,
+        replies=settings.ingest.named_rounds,
     )
     usage = LLMUsage()
     plan = plan_units(scope, units, deps=deps, infer=req.infer, wait=req.wait, usage=usage)

@@ -11,6 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from memsvc import Memory
@@ -21,6 +24,8 @@ from memsvc.db.models import Episode
 from memsvc.embed import CachedEmbedder
 from memsvc.errors import InvalidInput
 from memsvc.schemas import Message
+from memsvc.services.ingest import make_episodes, make_units
+from memsvc.services.scope import Scope
 from tests.conftest import LiveServer, make_settings
 
 T0 = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
@@ -200,3 +205,53 @@ def _speaker_boost(mem: Memory) -> None:
     assert hits[0].memory.startswith("Caroline: ")
     assert hits[0].explain is not None and hits[0].explain["speaker"] == 0.5
     assert hits[1].explain is not None and "speaker" not in hits[1].explain
+
+
+def test_named_rounds_pair_a_message_with_the_reply(
+    settings: Settings, embedder: CachedEmbedder
+) -> None:
+    settings.ingest.named_rounds = True
+    with Memory(settings, embedder=embedder) as m:
+        turns = chat(
+            ("Ada", "I finally adopted a dog named Biscuit last week."),
+            ("Ada", "He is a two year old beagle."),
+            ("Ben", "That is wonderful news, congratulations!"),
+            ("Ben", "What does he like to eat?"),
+            ("Ada", "Chicken, mostly."),
+            ("Cy", "Hi both!"),
+        )
+        res = m.add(turns, user_id="g", session_id="s", infer=False)
+        notes = [m.get(e.id or "", user_id="g") for e in res.results]
+    # A person's messages and the next person's reply make one round; whoever speaks next
+    # starts the next one (a third person too).
+    assert [n.episode_ids for n in notes] == [res.episode_ids[:4], res.episode_ids[4:]]
+    assert notes[1].memory == "Ada: Chicken, mostly.\nCy: Hi both!"
+    assert all(n.kind == "round" for n in notes)
+
+
+SPEAKERS = st.sampled_from(
+    [("user", "Ada"), ("user", "Ben"), ("user", None), ("assistant", None), ("agent", "Bot")]
+)
+
+
+@settings_(max_examples=200, deadline=None)
+@given(who=st.lists(SPEAKERS, min_size=1, max_size=30), replies=st.booleans())
+def test_rounds_cover_every_message_once_in_order(
+    who: list[tuple[str, str | None]], replies: bool
+) -> None:
+    t = datetime(2024, 1, 1, tzinfo=UTC)
+    items = [
+        (role, f"message {i}", t + timedelta(seconds=i), name) for i, (role, name) in enumerate(who)
+    ]
+    episodes = make_episodes(Scope(namespace="n", user_id="u"), items, {}, t)
+    units = make_units(episodes, "turn", "round", True, replies=replies)
+    # No message lost, none twice, order kept; a round holds at most two people besides the
+    # assistant (whose replies join the turn they answer).
+    assert [e for u in units for e in u.episode_ids] == [e.id for e in episodes]
+    by_id = {e.id: (e.role, e.name) for e in episodes}
+    for u in units:
+        assert len({by_id[e] for e in u.episode_ids if by_id[e][0] != "assistant"}) <= 2
+    if not replies:  # without replies, two named people never share a round
+        for u in units:
+            names = {by_id[e][1] for e in u.episode_ids} - {None}
+            assert len(names) <= 1
