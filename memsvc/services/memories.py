@@ -26,6 +26,7 @@ from memsvc.schemas import (
 from memsvc.services import history
 from memsvc.services.planning import parts_of
 from memsvc.services.scope import Scope
+from memsvc.services.units import content_hash
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry, bump_version
 
@@ -109,7 +110,7 @@ def update(
 ) -> MemoryRead:
     """`settings`: the add's limits (api) and how a new text is keyed and split (ingest)."""
     # Imported here: ingest imports this module's helpers.
-    from memsvc.services.ingest import check_limits, content_hash
+    from memsvc.services.ingest import check_limits
 
     if req.text is not None:
         # The add's limits: an edit is no way around them.

@@ -22,6 +22,7 @@ from memsvc.errors import InvalidInput
 from memsvc.services import history
 from memsvc.services.scope import Scope
 from memsvc.services.transfer_format import columns, load, parse_time
+from memsvc.services.units import content_hash
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry, bump_version
 
@@ -179,8 +180,6 @@ class Importer:
         self.graphs.drop(p)  # reloaded with the new links on next use
 
     def _note(self, record: dict[str, Any], p: str, remap: dict[str, str]) -> Note:
-        from memsvc.services.ingest import content_hash
-
         f = load(record, self.note_cols)
         f["id"] = remap.get(f["id"], f["id"])
         f["episode_ids"] = [remap.get(e, e) for e in f.get("episode_ids") or []]

@@ -24,8 +24,9 @@ from memsvc.db.models import Episode
 from memsvc.embed import CachedEmbedder
 from memsvc.errors import InvalidInput
 from memsvc.schemas import Message
-from memsvc.services.ingest import make_episodes, make_units
+from memsvc.services.ingest import make_episodes
 from memsvc.services.scope import Scope
+from memsvc.services.units import make_units
 from tests.conftest import LiveServer, make_settings
 
 T0 = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
