@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from memsvc.db.models import Note
 from memsvc.text.facts import extract_facts
-from memsvc.text.keyphrases import extract_keyphrases, make_tags
+from memsvc.text.keyphrases import KeyphraseMethod, keyphrases, make_tags
 from memsvc.text.slots import extract_slots
 
 MAX_KEYWORDS = 8
@@ -29,12 +29,17 @@ class Attributes:
 
 
 def offline_attributes(
-    content: str, role: str | None, *, previous: str | None = None
+    content: str,
+    role: str | None,
+    *,
+    previous: str | None = None,
+    method: KeyphraseMethod = "builtin",
 ) -> Attributes:
-    """Attributes of one note from its text; `previous` is the turn it answers, if any."""
+    """Attributes of one note from its text; `previous` is the turn it answers, if any;
+    `method` is the keyphrase extractor (the `ingest.keyphrases` setting)."""
     # The agent's own thoughts read like assistant turns ("I recommended..."), not the user's.
     speaker = "assistant" if role in {"assistant", "agent"} else "user"
-    keywords = extract_keyphrases(content, k=MAX_KEYWORDS)
+    keywords = keyphrases(content, k=MAX_KEYWORDS, method=method)
     tags = make_tags(content, keywords, k=MAX_TAGS)
     facts = extract_facts(content, role=speaker, max_facts=MAX_FACTS)
     slots = (
@@ -89,9 +94,15 @@ def refresh_key(note: Note, *, expand: bool = True) -> str:
     return note.search_text
 
 
-def enrich_offline(note: Note, previous: str | None = None, *, expand: bool = True) -> None:
+def enrich_offline(
+    note: Note,
+    previous: str | None = None,
+    *,
+    expand: bool = True,
+    method: KeyphraseMethod = "builtin",
+) -> None:
     """Recompute a note's attributes in place (after its text changed)."""
-    attrs = offline_attributes(note.content, note.role, previous=previous)
+    attrs = offline_attributes(note.content, note.role, previous=previous, method=method)
     note.keywords, note.tags, note.context = attrs.keywords, attrs.tags, attrs.context
     note.facts, note.slots = attrs.facts, attrs.slots
     refresh_key(note, expand=expand)

@@ -127,7 +127,9 @@ def update(
 
             note.content = req.text
             note.content_hash = content_hash(req.text)
-            enrich_offline(note, expand=settings.ingest.key_expansion)
+            enrich_offline(
+                note, expand=settings.ingest.key_expansion, method=settings.ingest.keyphrases
+            )
             parts = parts_of(settings.ingest, req.text, req.text, note.kind)
             vecs = embedder.embed([note.search_text, *parts])
             vec = vecs[0]

@@ -22,6 +22,7 @@ from memsvc.embed import Embedder
 from memsvc.ops import Existing, Incoming, decide
 from memsvc.services.enrich import key_text, offline_attributes
 from memsvc.stores.indexes import IndexRegistry
+from memsvc.text.keyphrases import KeyphraseMethod
 from memsvc.text.parts import MAX_PARTS, key_parts
 
 Vector = np.ndarray
@@ -104,9 +105,9 @@ class Plan:
     evolutions: dict[int, Evolution] = field(default_factory=dict)
 
 
-def add_offline_attributes(units: list[Unit]) -> None:
+def add_offline_attributes(units: list[Unit], method: KeyphraseMethod = "builtin") -> None:
     for unit in units:
-        attrs = offline_attributes(unit.content, unit.role, previous=unit.previous)
+        attrs = offline_attributes(unit.content, unit.role, previous=unit.previous, method=method)
         unit.keywords, unit.tags, unit.context = attrs.keywords, attrs.tags, attrs.context
         unit.facts, unit.slots = attrs.facts, attrs.slots
 

@@ -205,7 +205,7 @@ class Importer:
             if same_space and not self.reembed and note.embedding and not mem0:
                 continue
             if mem0 or not note.search_text:
-                enrich_offline(note, expand=cfg.key_expansion)
+                enrich_offline(note, expand=cfg.key_expansion, method=cfg.keyphrases)
             if mem0 or "part_texts" not in record:
                 note.part_texts = parts_of(cfg, note.content, note.content, note.kind)
             todo.append(note)
