@@ -1,0 +1,60 @@
+"""A probe: eval runs' results.jsonl compared on the questions they share: session
+recall_all@5 / turn recall_all@10 per type (the harness's definitions, eval/README.md) and how
+many questions got identical hits to the first run's.
+
+    python eval/probes/compare_hits.py RUN_DIR:SYSTEM [RUN_DIR:SYSTEM ...]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def load(spec: str) -> dict[str, Row]:
+    run, system = spec.rsplit(":", 1)
+    out: dict[str, Row] = {}
+    with (Path(run) / "results.jsonl").open() as f:
+        for line in f:
+            r = json.loads(line)
+            if r.get("system") == system and not r.get("abstention") and not r.get("error"):
+                out[r["question_id"]] = r
+    return out
+
+
+def hit(r: Row) -> tuple[bool | None, bool | None]:
+    """(session recall_all@5, turn recall_all@10); None where the level has no evidence."""
+    s5 = {t[0] for h in r["hits"][:5] for t in h}
+    t10 = {tuple(t) for h in r["hits"][:10] for t in h}
+    s = set(r["evidence_sessions"]) <= s5 if r["evidence_sessions"] else None
+    t = {tuple(e) for e in r["evidence_turns"]} <= t10 if r["evidence_turns"] else None
+    return s, t
+
+
+def mean(values: list[bool | None]) -> float:
+    kept = [v for v in values if v is not None]
+    return sum(kept) / max(len(kept), 1)
+
+
+def main(specs: list[str]) -> None:
+    runs = [load(s) for s in specs]
+    common = sorted(set.intersection(*[set(r) for r in runs]))
+    print(f"{len(common)} common questions")
+    types: list[str | None] = [*sorted({runs[0][q]["question_type"] for q in common}), None]
+    for spec, rows in zip(specs, runs, strict=True):
+        cells = []
+        for t in types:
+            qs = [q for q in common if t is None or rows[q]["question_type"] == t]
+            s = mean([hit(rows[q])[0] for q in qs])
+            tt = mean([hit(rows[q])[1] for q in qs])
+            cells.append(f"{t or 'ALL'} {s:.3f}/{tt:.3f} ({len(qs)})")
+        same = sum(runs[0][q]["hits"] == rows[q]["hits"] for q in common)
+        print(spec, "| identical hits vs first:", same, "\n   ", " | ".join(cells))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
