@@ -11,23 +11,19 @@ database's (a crash between commit and save, a copied database, ...) is rebuilt 
 
 Several processes (replicas) may share one database: each bump also logs what it changed
 (`change_log`), and a follower thread (`replicas`) brings indexes that another process made
-stale up to date from that log.
+stale up to date from that log. The folders, `state.json` and the rebuild from the database
+are in `index_build`; the catching up in `index_follow`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import re
 import shutil
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
@@ -37,10 +33,18 @@ from sqlalchemy.orm import Session
 
 from memsvc.config import Settings
 from memsvc.db.engine import Database
-from memsvc.db.models import Note, Partition
-from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex, write_atomic
-from memsvc.index.factory import build_index, load_index
+from memsvc.db.models import Partition
+from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex
+from memsvc.index.factory import load_index
 from memsvc.stores import change_log, replicas
+from memsvc.stores.index_build import (
+    kind_for,
+    read_state,
+    rebuild,
+    saved_dir,
+    slot_folder,
+    write_state,
+)
 from memsvc.stores.index_changes import (
     MAX_PARTS,
     PARTS_SUFFIX,
@@ -52,7 +56,6 @@ from memsvc.stores.index_changes import (
 from memsvc.stores.index_follow import Following, _close, _Slot
 
 log = logging.getLogger(__name__)
-STATE = "state.json"
 
 
 def bump_version(session: Session, partition: str, namespace: str) -> int:
@@ -80,6 +83,9 @@ def bump_version(session: Session, partition: str, namespace: str) -> int:
 
 
 class IndexRegistry(Following):
+    """Every partition's two indexes in memory (loaded on first use), their write locks, the
+    switch between flat and SPANN as a partition grows or shrinks, and saving them."""
+
     def __init__(self, settings: Settings, db: Database, dim: int) -> None:
         self.settings = settings
         self.db = db
@@ -95,11 +101,7 @@ class IndexRegistry(Following):
 
     # -- folders --------------------------------------------------------------------------
     def folder(self, name: str) -> Path:
-        partition, parts = split_slot_name(name)
-        slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", partition)[:60]
-        digest = hashlib.sha256(partition.encode()).hexdigest()[:16]
-        base = self.root / f"{slug}-{digest}"
-        return base / "parts" if parts else base
+        return slot_folder(self.root, name)
 
     def _slot(self, partition: str) -> _Slot:
         with self._slots_lock:
@@ -154,7 +156,7 @@ class IndexRegistry(Following):
         version = self._db_version(partition)
         folder = self.folder(partition)
         try:
-            state = json.loads((folder / STATE).read_text())
+            state = read_state(folder)
             saved = state.get("version")
             patch = None
             if state.get("dim") == self.dim and isinstance(saved, int) and saved != version:
@@ -171,55 +173,9 @@ class IndexRegistry(Following):
             log.warning("rebuilding index for %s from the database: %s", partition, exc)
         return self._rebuild(partition, version), version, False
 
-    def _rebuild(self, partition: str, version: int) -> VectorIndex:
-        """Build from the database into a fresh sub-folder; `state.json` switches to it
-        atomically, so a crash mid-build leaves the previous state (or none) in place."""
-        ids, vecs = self._vectors_from_db(partition)
-        kind = self._kind_for(len(ids), current=None)
-        folder = self.folder(partition)
-        sub = f"{kind}-{uuid.uuid4().hex[:10]}"
-        index = build_index(
-            kind, ids, vecs, dim=self.dim, path=folder / sub, settings=self.settings
-        )
-        if kind == "flat":
-            index.save(folder / sub)
-        self._write_state(partition, index, version, sub)
-        for child in folder.iterdir():
-            if child.is_dir() and child.name not in {sub, "parts"}:
-                shutil.rmtree(child, ignore_errors=True)
-        return index
-
-    def _vectors_from_db(self, name: str) -> tuple[IdArray, FloatArray]:
-        ids: list[int] = []
-        blobs: list[bytes] = []
-        row = self.dim * 4
-        partition, parts = split_slot_name(name)
-        column = Note.part_embeddings if parts else Note.embedding
-        with self.db.read() as session:
-            stmt = select(Note.pk, column).where(
-                Note.partition == partition, Note.embedding.is_not(None), column.is_not(None)
-            )
-            for pk, blob in session.execute(stmt.execution_options(yield_per=5000)):
-                if blob is None or not blob or len(blob) % row:
-                    continue
-                if parts:
-                    n = min(len(blob) // row, MAX_PARTS)
-                    ids.extend(part_ids(pk, n))
-                    blobs.append(blob[: n * row])
-                elif len(blob) == row:
-                    ids.append(pk)
-                    blobs.append(blob)
-        vecs = np.frombuffer(b"".join(blobs), dtype=np.float32).reshape(-1, self.dim)
-        return np.asarray(ids, dtype=np.int64), vecs
-
-    def _kind_for(self, n: int, current: str | None) -> str:
-        kind = self.settings.index.kind
-        if kind != "auto":
-            return kind
-        threshold = self.settings.index.spann_threshold
-        if current == "spann":  # hysteresis: deletions near the threshold do not flip-flop
-            return "spann" if n >= threshold // 2 else "flat"
-        return "spann" if n >= threshold else "flat"
+    def _rebuild(self, name: str, version: int) -> VectorIndex:
+        settings, folder = self.settings, self.folder(name)
+        return rebuild(name, version, db=self.db, settings=settings, folder=folder, dim=self.dim)
 
     # -- writing --------------------------------------------------------------------------
     @contextmanager
@@ -315,7 +271,10 @@ class IndexRegistry(Following):
             raise
         slot.version = self._db_version(name) if version is None else version
         slot.dirty = True
-        if self._kind_for(index.count(), index.kind) != index.kind and not slot.promoting:
+        if (
+            kind_for(self.settings.index, index.count(), index.kind) != index.kind
+            and not slot.promoting
+        ):
             self._promote_async(name, slot)
 
     def _promote_async(self, partition: str, slot: _Slot) -> None:
@@ -337,19 +296,6 @@ class IndexRegistry(Following):
         threading.Thread(target=run, name=f"index-promote-{partition[:20]}", daemon=True).start()
 
     # -- persistence ----------------------------------------------------------------------
-    def _write_state(self, partition: str, index: VectorIndex, version: int, sub: str) -> None:
-        folder = self.folder(partition)
-        folder.mkdir(parents=True, exist_ok=True)
-        state: dict[str, Any] = {
-            "partition": partition,
-            "version": version,
-            "kind": index.kind,
-            "dir": sub,
-            "dim": self.dim,
-            "count": index.count(),
-        }
-        write_atomic(folder / STATE, json.dumps(state, indent=2).encode())
-
     def save_dirty(self) -> int:
         saved = 0
         with self._slots_lock:
@@ -360,22 +306,13 @@ class IndexRegistry(Following):
             with slot.lock:
                 if slot.index is None or not slot.dirty:
                     continue
-                sub = self._dir_of(partition, slot.index)
-                slot.index.save(self.folder(partition) / sub)
-                self._write_state(partition, slot.index, slot.version, sub)
+                folder = self.folder(partition)
+                sub = saved_dir(folder, slot.index)
+                slot.index.save(folder / sub)
+                write_state(folder, partition, slot.index, slot.version, sub, self.dim)
                 slot.dirty = False
                 saved += 1
         return saved
-
-    def _dir_of(self, partition: str, index: VectorIndex) -> str:
-        """The sub-folder an index lives in (SPANN keeps its posting lists there)."""
-        try:
-            state = json.loads((self.folder(partition) / STATE).read_text())
-            if state.get("kind") == index.kind and isinstance(state.get("dir"), str):
-                return str(state["dir"])
-        except (OSError, ValueError):
-            pass
-        return f"{index.kind}-{uuid.uuid4().hex[:10]}"
 
     def drop(self, partition: str) -> None:
         """Forget a partition entirely (user erasure): memory and folder."""
