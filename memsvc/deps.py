@@ -3,9 +3,11 @@
 Most use cases take their few collaborators as keyword arguments (a Session, the index
 registry, the link graphs, ...). Storing memories uses nearly every long-lived object, so
 ingest, thoughts and the LLM job queue (which finishes an ingest later) take one `IngestDeps`
-instead of six arguments; recall, which reads through six, takes one `RecallDeps`. The
-composition root builds them (`memsvc.runtime.Runtime.ingest_deps`, `.recall_deps`); they
-live below the runtime so that services can name them without importing the runtime.
+instead of six arguments; recall, which reads through six, takes one `RecallDeps`; editing
+and deleting one memory, which three front doors call, take one `MemoryDeps`. The
+composition root builds them (`memsvc.runtime.Runtime.ingest_deps`, `.recall_deps`,
+`.memory_deps`); they live below the runtime so that services can name them without
+importing the runtime.
 """
 
 from __future__ import annotations
@@ -48,3 +50,15 @@ class RecallDeps:
     graphs: GraphStore
     reinforcer: Reinforcer
     reranker: Reranker | None
+
+
+@dataclass(frozen=True)
+class MemoryDeps:
+    """What editing or deleting one memory uses: settings (the add's limits, how a new text
+    is keyed and split), vector indexes, the embedder for a new text and link graphs (a
+    deleted note's edges)."""
+
+    settings: Settings
+    indexes: IndexRegistry
+    embedder: Embedder
+    graphs: GraphStore

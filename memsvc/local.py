@@ -126,26 +126,18 @@ class Memory(SyncMemoryAPI):
 
     def _run_update(self, call: Call[MemoryRead]) -> MemoryRead:
         scope, memory_id, req = self._params_scope(call), call.target, _body(call, MemoryUpdate)
-        rt = self._rt
+        deps = self._rt.memory_deps()
         return self._write(
             lambda s: memories.update(
-                session=s,
-                settings=rt.settings,
-                indexes=rt.indexes,
-                embedder=rt.embedder,
-                scope=scope,
-                memory_id=memory_id,
-                req=req,
+                session=s, deps=deps, scope=scope, memory_id=memory_id, req=req
             )
         )
 
     def _run_delete(self, call: Call[DeleteResult]) -> DeleteResult:
         scope, memory_id = self._params_scope(call), call.target
-        indexes, graphs = self._rt.indexes, self._rt.graphs
+        deps = self._rt.memory_deps()
         return self._write(
-            lambda s: memories.delete_one(
-                session=s, indexes=indexes, graphs=graphs, scope=scope, memory_id=memory_id
-            )
+            lambda s: memories.delete_one(session=s, deps=deps, scope=scope, memory_id=memory_id)
         )
 
     def _run_delete_all(self, call: Call[DeleteResult]) -> DeleteResult:

@@ -22,7 +22,7 @@ from memsvc.config import EmbedSettings, Settings
 from memsvc.db.engine import Database
 from memsvc.db.migrate import upgrade
 from memsvc.db.models import Meta
-from memsvc.deps import IngestDeps, RecallDeps
+from memsvc.deps import IngestDeps, MemoryDeps, RecallDeps
 from memsvc.embed import CachedEmbedder, Embedder, Vectors, load_embedder
 from memsvc.errors import ConfigurationError
 from memsvc.llm import LLMClient
@@ -102,6 +102,15 @@ class Runtime:
             graphs=self.graphs,
             reinforcer=self.reinforcer,
             reranker=self.reranker,
+        )
+
+    def memory_deps(self) -> MemoryDeps:
+        """What editing and deleting one memory use; made per call, like `ingest_deps`."""
+        return MemoryDeps(
+            settings=self.settings,
+            indexes=self.indexes,
+            embedder=self.embedder,
+            graphs=self.graphs,
         )
 
     def with_settings(self, settings: Settings, *, embedder: Embedder | None = None) -> Runtime:

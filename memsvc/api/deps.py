@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from memsvc.auth import namespace_for
 from memsvc.config import Settings
 from memsvc.db.engine import Database
-from memsvc.deps import IngestDeps, RecallDeps
+from memsvc.deps import IngestDeps, MemoryDeps, RecallDeps
 from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
 from memsvc.stores.graphs import GraphStore
@@ -79,6 +79,10 @@ def get_recall_deps(rt: RuntimeDep) -> RecallDeps:
     return rt.recall_deps()
 
 
+def get_memory_deps(rt: RuntimeDep) -> MemoryDeps:
+    return rt.memory_deps()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 IndexesDep = Annotated[IndexRegistry, Depends(get_indexes)]
@@ -86,3 +90,4 @@ GraphsDep = Annotated[GraphStore, Depends(get_graphs)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 IngestDep = Annotated[IngestDeps, Depends(get_ingest_deps)]
 RecallDep = Annotated[RecallDeps, Depends(get_recall_deps)]
+MemoryDep = Annotated[MemoryDeps, Depends(get_memory_deps)]

@@ -205,13 +205,7 @@ def build_server(get_runtime: Callable[[], Runtime], *, namespace: str = "defaul
         scope = scope_of(ctx, user_id, agent_id, session_id)
         with session(write=True) as (s, rt):
             return memories.update(
-                session=s,
-                settings=rt.settings,
-                indexes=rt.indexes,
-                embedder=rt.embedder,
-                scope=scope,
-                memory_id=memory_id,
-                req=req,
+                session=s, deps=rt.memory_deps(), scope=scope, memory_id=memory_id, req=req
             )
 
     @server.tool()
@@ -227,7 +221,7 @@ def build_server(get_runtime: Callable[[], Runtime], *, namespace: str = "defaul
         scope = scope_of(ctx, user_id, agent_id, session_id)
         with session(write=True) as (s, rt):
             return memories.delete_one(
-                session=s, indexes=rt.indexes, graphs=rt.graphs, scope=scope, memory_id=memory_id
+                session=s, deps=rt.memory_deps(), scope=scope, memory_id=memory_id
             )
 
     @server.tool()

@@ -11,9 +11,9 @@ import numpy as np
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from memsvc.config import ApiSettings, Settings
+from memsvc.config import ApiSettings
 from memsvc.db.models import Episode, Job, Note, NoteHistory, NoteLink, Partition
-from memsvc.embed import Embedder
+from memsvc.deps import MemoryDeps
 from memsvc.errors import InvalidInput, NotFound
 from memsvc.schemas import (
     DeleteResult,
@@ -99,16 +99,11 @@ def list_page(
 
 
 def update(
-    *,
-    session: Session,
-    settings: Settings,
-    indexes: IndexRegistry,
-    embedder: Embedder,
-    scope: Scope,
-    memory_id: str,
-    req: MemoryUpdate,
+    *, session: Session, deps: MemoryDeps, scope: Scope, memory_id: str, req: MemoryUpdate
 ) -> MemoryRead:
-    """`settings`: the add's limits (api) and how a new text is keyed and split (ingest)."""
+    """`deps.settings`: the add's limits (api) and how a new text is keyed and split (ingest);
+    a new text is embedded with `deps.embedder`."""
+    settings, indexes, embedder = deps.settings, deps.indexes, deps.embedder
     # Imported here: ingest imports this module's helpers.
     from memsvc.services.ingest import check_limits
 
@@ -165,15 +160,8 @@ def update(
     return history.to_read(note)
 
 
-def delete_one(
-    *,
-    session: Session,
-    indexes: IndexRegistry,
-    graphs: GraphStore,
-    scope: Scope,
-    memory_id: str,
-) -> DeleteResult:
-    partition = scope.partition
+def delete_one(*, session: Session, deps: MemoryDeps, scope: Scope, memory_id: str) -> DeleteResult:
+    partition, indexes, graphs = scope.partition, deps.indexes, deps.graphs
     load_note(session, scope, memory_id)
     session.rollback()
     with indexes.writing(partition) as changes:

@@ -7,10 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 
 from memsvc.api.deps import (
-    EmbedderDep,
     GraphsDep,
     IndexesDep,
     IngestDep,
+    MemoryDep,
     NamespaceDep,
     ReadSessionDep,
     RecallDep,
@@ -117,32 +117,16 @@ def get_memory(memory_id: str, session: ReadSessionDep, scope: OwnerDep) -> Memo
 
 @router.patch("/{memory_id}", response_model=MemoryRead, summary="Update text, metadata or status")
 def update_memory(
-    memory_id: str,
-    body: MemoryUpdate,
-    session: SessionDep,
-    settings: SettingsDep,
-    indexes: IndexesDep,
-    embedder: EmbedderDep,
-    scope: OwnerDep,
+    memory_id: str, body: MemoryUpdate, session: SessionDep, deps: MemoryDep, scope: OwnerDep
 ) -> MemoryRead:
-    return memories.update(
-        session=session,
-        settings=settings,
-        indexes=indexes,
-        embedder=embedder,
-        scope=scope,
-        memory_id=memory_id,
-        req=body,
-    )
+    return memories.update(session=session, deps=deps, scope=scope, memory_id=memory_id, req=body)
 
 
 @router.delete("/{memory_id}", response_model=DeleteResult, summary="Delete one memory")
 def delete_memory(
-    memory_id: str, session: SessionDep, indexes: IndexesDep, graphs: GraphsDep, scope: OwnerDep
+    memory_id: str, session: SessionDep, deps: MemoryDep, scope: OwnerDep
 ) -> DeleteResult:
-    return memories.delete_one(
-        session=session, indexes=indexes, graphs=graphs, scope=scope, memory_id=memory_id
-    )
+    return memories.delete_one(session=session, deps=deps, scope=scope, memory_id=memory_id)
 
 
 @router.get(
