@@ -1,5 +1,6 @@
 """Shared fixtures: the real embedding model (loaded once), fresh stores on SQLite and on the
-real PostgreSQL, apps over ASGI and over real HTTP (uvicorn on 127.0.0.1)."""
+real PostgreSQL, in-process `Memory`s over them, apps over ASGI and over real HTTP (uvicorn on
+127.0.0.1)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,18 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import sqlalchemy as sa
 
 from memsvc.config import Settings
 from memsvc.embed import CachedEmbedder, load_embedder
+
+if TYPE_CHECKING:
+    from memsvc import Memory
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -97,6 +101,25 @@ def make_settings(tmp_path: Path, db_url: str | None = None, **overrides: Any) -
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return make_settings(tmp_path, db_url)
+
+
+@pytest.fixture
+def memory_factory(tmp_path: Path, embedder: CachedEmbedder) -> Iterator[Callable[..., Memory]]:
+    """Open `Memory`s over one store in `tmp_path`: `memory_factory(db_url=None, **overrides)`
+    with the settings of `make_settings` and the shared embedder. Several calls are views of
+    the same store with other settings; every one is closed at teardown."""
+    from memsvc import Memory  # here: runs that open no Memory never load memsvc.local
+
+    opened: list[Memory] = []
+
+    def open_(db_url: str | None = None, **overrides: Any) -> Memory:
+        mem = Memory(make_settings(tmp_path, db_url, **overrides), embedder=embedder)
+        opened.append(mem)
+        return mem
+
+    yield open_
+    for mem in opened:
+        mem.close()
 
 
 def free_port() -> int:

@@ -9,7 +9,7 @@ as the model scores it (so a wrong wiring fails), keeps scopes apart, and fails 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -112,21 +112,13 @@ def _add(mem: Memory, user: str, texts: list[str]) -> None:
 
 
 @pytest.fixture
-def store(
-    tmp_path: Path, embedder: CachedEmbedder, cross_encoder_folder: Path
-) -> Iterator[Callable[..., Memory]]:
+def store(memory_factory: Callable[..., Memory]) -> Callable[..., Memory]:
     """Memory over one store, as a factory of views with other rerank settings."""
-    opened: list[Memory] = []
 
     def open_(**rerank: Any) -> Memory:
-        settings = make_settings(tmp_path, rerank=rerank, recall={"session_diversity": 0.0})
-        mem = Memory(settings, embedder=embedder)
-        opened.append(mem)
-        return mem
+        return memory_factory(rerank=rerank, recall={"session_diversity": 0.0})
 
-    yield open_
-    for mem in opened:
-        mem.close()
+    return open_
 
 
 def test_recall_orders_its_head_as_the_model_scores(

@@ -4,7 +4,7 @@ the query's filters, and never around a round (which already holds its reply).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 
 from memsvc import Memory
-from memsvc.embed import CachedEmbedder
-from tests.conftest import make_settings
 
 T0 = datetime(2023, 5, 8, 13, 0, tzinfo=UTC)
 QUERY = "Which breed of puppy did Melanie's sister Anna get?"
@@ -64,23 +62,14 @@ def _fill(mem: Memory, user: str = "u") -> None:
 
 
 @pytest.fixture
-def open_mem(
-    tmp_path: Path, db_url: str, embedder: CachedEmbedder
-) -> Iterator[Callable[..., Memory]]:
+def open_mem(memory_factory: Callable[..., Memory], db_url: str) -> Callable[..., Memory]:
     """Memory over one store (SQLite and PostgreSQL), as a factory of recall settings."""
-    opened: list[Memory] = []
 
     def open_(**recall: Any) -> Memory:
-        settings = make_settings(
-            tmp_path, db_url, recall={"session_diversity": 0.0, "graph_hops": 0, **recall}
-        )
-        mem = Memory(settings, embedder=embedder)
-        opened.append(mem)
-        return mem
+        base = {"session_diversity": 0.0, "graph_hops": 0}
+        return memory_factory(db_url, recall={**base, **recall})
 
-    yield open_
-    for mem in opened:
-        mem.close()
+    return open_
 
 
 def _rank(hits: list[Any], text: str) -> int | None:
