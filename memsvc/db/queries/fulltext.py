@@ -1,6 +1,8 @@
 """Full-text matches from the database's own index: SQLite FTS5 ranked by `bm25()`, or
 PostgreSQL full-text search ranked by `ts_rank_cd`. Both index `notes.search_text` and are
 maintained by the database (triggers / a generated column, migrations 0005 and later).
+Both stem with Porter, as `memsvc.text.tokenize.stem` does: FTS5's ``porter`` tokenizer, and
+on PostgreSQL the ``memsvc_porter`` configuration (migration 0011), `TS_CONFIG`.
 
 Written by hand because the ORM has no expression for either: an FTS5 virtual table with its
 MATCH syntax and auxiliary `bm25()` function, a tsquery with `@@` and `ts_rank_cd`. Terms
@@ -14,9 +16,18 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+# The PostgreSQL text search configuration of `notes.search_tsv` (migration 0011): a query
+# must stem as the indexed documents were.
+TS_CONFIG = "memsvc_porter"
+
 _FTS5 = text(
     "SELECT rowid, bm25(notes_fts, 1.0, 0.0) AS s FROM notes_fts "
     "WHERE notes_fts MATCH :m ORDER BY s LIMIT :n"
+)
+_TSQUERY = text(
+    "SELECT pk, ts_rank_cd(search_tsv, q, 1) AS s "
+    f"FROM notes, to_tsquery('{TS_CONFIG}', :q) AS q "
+    "WHERE partition = :p AND search_tsv @@ q ORDER BY s DESC, pk LIMIT :n"
 )
 
 
@@ -43,13 +54,6 @@ def matches(
         rows = session.execute(_FTS5, {"m": match, "n": limit}).all()
         return [(int(pk), -float(s)) for pk, s in rows]  # FTS5 bm25(): lower is better
     if dialect == "postgresql":
-        rows = session.execute(
-            text(
-                "SELECT pk, ts_rank_cd(search_tsv, q, 1) AS s "
-                "FROM notes, to_tsquery('english', :q) AS q "
-                "WHERE partition = :p AND search_tsv @@ q ORDER BY s DESC, pk LIMIT :n"
-            ),
-            {"q": " | ".join(terms), "p": partition, "n": limit},
-        ).all()
+        rows = session.execute(_TSQUERY, {"q": " | ".join(terms), "p": partition, "n": limit}).all()
         return [(int(pk), float(s)) for pk, s in rows]
     return []
