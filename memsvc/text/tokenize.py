@@ -90,9 +90,11 @@ def stem(word: str) -> str:
     ``-logi``→``-log`` in step 2 ("possibly", "technology") and the undoubling of any double
     consonant in step 1b (Snowball lists bb dd ff gg mm nn pp rr tt: "trekking"). About one
     word in 700 of real chat text hits them (tests/text/test_stem_agreement.py pins the
-    agreement). PostgreSQL's Snowball ``porter`` dictionary is this exact stemmer
-    (``CREATE TEXT SEARCH DICTIONARY ... (TEMPLATE = snowball, Language = porter)``), while
-    the ``english`` configuration the PostgreSQL index uses today is Snowball's Porter2.
+    agreement). On PostgreSQL the full-text index and its queries use the ``memsvc_porter``
+    configuration (migration 0011: Snowball's ``porter`` dictionary, this exact stemmer,
+    instead of ``english``, which is Porter2; tests/db/test_fulltext_porter.py). PostgreSQL
+    also stems words of two letters ("us" → "u"), which only matters between PostgreSQL's
+    own query and document sides, and those agree.
     """
     w = word.lower()
     if not _MIN_STEM <= len(w) <= _MAX_STEM or not w.isascii() or not w.isalpha():
