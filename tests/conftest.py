@@ -122,6 +122,15 @@ def memory_factory(tmp_path: Path, embedder: CachedEmbedder) -> Iterator[Callabl
         mem.close()
 
 
+@pytest.fixture
+def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
+    """A `Memory` over the `settings` store (SQLite and PostgreSQL), closed afterwards."""
+    from memsvc import Memory
+
+    with Memory(settings, embedder=embedder) as m:
+        yield m
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

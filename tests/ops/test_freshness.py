@@ -4,14 +4,9 @@ stays in the hits and `as_of` still finds it alone."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from memsvc import Memory
-from memsvc.config import Settings
-from memsvc.embed import CachedEmbedder
 from memsvc.services.freshness import updates
 
 T0 = datetime(2023, 8, 11, 21, tzinfo=UTC)
@@ -26,12 +21,6 @@ NEW = (
     "and engaged. I've set up her cat tree, and she loves climbing up and down it. I've also "
     "been rotating her toys every week to keep things fresh for her."
 )
-
-
-@pytest.fixture
-def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
-    with Memory(settings, embedder=embedder) as m:
-        yield m
 
 
 def test_sentence_level_update_is_seen_and_unrelated_turns_are_not() -> None:

@@ -8,14 +8,12 @@ The invariant is asserted for every case: no acknowledged fact becomes unfindabl
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from memsvc import Memory
-from memsvc.config import Settings
 from memsvc.embed import CachedEmbedder
 from tests.conftest import make_settings
 from tests.ops.report import scripted
@@ -37,12 +35,6 @@ from tests.support.llm_server import FixtureLLMServer, prompt
 CASES = {c.id: c for c in load_cases()}
 # The issue's own examples: son 7 → 8, codes, true duplicates, the five updates.
 ISSUE = ["num-01", "num-02", "num-03", "dup-01", "upd-01", "upd-02", "upd-03", "upd-04", "neg-01"]
-
-
-@pytest.fixture
-def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
-    with Memory(settings, embedder=embedder) as m:
-        yield m
 
 
 def _explain(failed: list[Outcome]) -> str:

@@ -9,20 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from memsvc import Memory
-from memsvc.config import Settings
-from memsvc.embed import CachedEmbedder
 from memsvc.services.scope import Scope
 from memsvc.stores import clock
 
 T0 = datetime(2024, 1, 10, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=45)
-
-
-@pytest.fixture
-def mem(settings: Settings, embedder: CachedEmbedder) -> Memory:
-    m = Memory(settings, embedder=embedder)
-    yield m  # type: ignore[misc]
-    m.close()
 
 
 def _clock(mem: Memory, user: str) -> datetime | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -11,12 +10,6 @@ from memsvc import Memory
 from memsvc.config import Settings
 from memsvc.embed import CachedEmbedder
 from memsvc.errors import InvalidInput, NotFound, ScopeRequired
-
-
-@pytest.fixture
-def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
-    with Memory(settings, embedder=embedder) as m:
-        yield m
 
 
 @pytest.mark.parametrize("granularity", ["turn", "round"])

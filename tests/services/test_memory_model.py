@@ -3,24 +3,15 @@ decay, thoughts — with no LLM (offline heuristics) on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from memsvc import Memory
-from memsvc.config import Settings
-from memsvc.embed import CachedEmbedder
 from memsvc.errors import InvalidInput
 
 T0 = datetime(2023, 3, 1, 10, tzinfo=UTC)
 MOVE = T0 + timedelta(days=120)
-
-
-@pytest.fixture
-def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
-    with Memory(settings, embedder=embedder) as m:
-        yield m
 
 
 def _texts(hits: list) -> list[str]:  # type: ignore[type-arg]

@@ -3,7 +3,6 @@ link expansion — on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -25,12 +24,6 @@ FILLER = [
     "I have been reading a novel about a lighthouse keeper.",
     "The printer at the office keeps jamming.",
 ]
-
-
-@pytest.fixture
-def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
-    with Memory(settings, embedder=embedder) as m:
-        yield m
 
 
 def test_query_terms_drop_stopwords_and_punctuation() -> None:

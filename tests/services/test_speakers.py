@@ -4,7 +4,6 @@ PostgreSQL, real HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,12 +45,6 @@ CONVERSATION = chat(
     ("Caroline", "The agencies that support LGBTQ parents looked great."),
     ("Melanie", "I went camping with my family in the mountains."),
 )
-
-
-@pytest.fixture
-def mem(settings: Settings, embedder: CachedEmbedder) -> Iterator[Memory]:
-    with Memory(settings, embedder=embedder) as m:
-        yield m
 
 
 def test_name_is_validated_like_other_short_strings() -> None:
