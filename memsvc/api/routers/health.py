@@ -15,10 +15,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from sqlalchemy import text
 
 from memsvc.api import metrics
 from memsvc.api.deps import RuntimeDep
+from memsvc.db.queries import health as db_health
 from memsvc.runtime import Runtime
 
 router = APIRouter(tags=["health"])
@@ -50,7 +50,7 @@ class _DatabaseCheck:
         def run() -> None:
             try:
                 with rt.db.read() as session:
-                    session.execute(text("SELECT 1"))
+                    db_health.ping(session=session)
                 future.set_result(None)
             except BaseException as exc:
                 future.set_exception(exc)

@@ -10,4 +10,5 @@ bench/README.md; otherwise a database feature the ORM does not express):
   result processing, keys as one parameter);
 * `fulltext`: SQLite FTS5 `bm25()` and PostgreSQL `ts_rank_cd` matches;
 * `conversations`: the neighbour stage's seeks for the units next to a seed;
-* `locks`: PostgreSQL advisory locks (the decay sweep's one-sweeper-per-database lock)."""
+* `locks`: PostgreSQL advisory locks (the decay sweep's one-sweeper-per-database lock);
+* `health`: the readiness probe's `SELECT 1`."""
