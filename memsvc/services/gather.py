@@ -17,7 +17,8 @@ import faiss
 import numpy as np
 from sqlalchemy.orm import Session
 
-from memsvc.services.candidates import NoteRow, by_pk, in_time_range
+from memsvc.db.queries import notes
+from memsvc.db.queries.notes import NoteRow
 from memsvc.services.lexical import lexical_matches
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
@@ -72,7 +73,7 @@ def dense(session: Session, indexes: IndexRegistry, q: Query) -> Pool:
         if fresh:
             kept += [
                 Candidate(note=n, similarity=fresh[n.pk])
-                for n in by_pk(session, fresh, partition=q.partition, vector=vector)
+                for n in notes.rows_by_pk(session, pks=fresh, partition=q.partition, vector=vector)
                 if q.passes(n)
             ]
             seen.update(fresh)
@@ -120,7 +121,7 @@ def parts_and_lexical(session: Session, indexes: IndexRegistry, q: Query, pool: 
     for pk, _ in hits:
         via.setdefault(pk, "lexical")
     missing = [pk for pk in via if pk not in pool]
-    rows = by_pk(session, missing, partition=q.partition, vector=True)
+    rows = notes.rows_by_pk(session, pks=missing, partition=q.partition, vector=True)
     for c in with_similarity(rows, q, via):
         pool[c.note.pk] = c
     for pk, (s, j) in best.items():
@@ -137,7 +138,7 @@ def time_range(session: Session, q: Query, pool: Pool) -> None:
     if q.span is None:
         return
     start, end = q.span.start - TIME_SLACK_BEFORE, q.span.end + TIME_SLACK_AFTER
-    rows = in_time_range(
+    rows = notes.rows_in_time_range(
         session,
         partition=q.partition,
         start=start,
@@ -166,6 +167,6 @@ def links(
     reached = {pk: v for pk, v in reached.items() if pk not in pool}
     if not reached:
         return
-    for n in by_pk(session, reached, partition=q.partition):
+    for n in notes.rows_by_pk(session, pks=reached, partition=q.partition):
         if q.passes(n):
             pool[n.pk] = Candidate(note=n, similarity=0.0, via="link", graph=reached[n.pk][0])

@@ -50,5 +50,5 @@ def lexical_matches(
 def spoken_by(session: Session, partition: str, pks: list[int], names: list[str]) -> set[int]:
     """Of the notes `pks`, those a named person said: their text starts "Name: " (how a named
     speaker's words are stored, `ingest.speaker_names`). One query, the notes looked up by
-    primary key (the keys as one parameter, as `candidates.by_pk` passes them)."""
+    primary key (the keys as one parameter, as `notes.rows_by_pk` passes them)."""
     return notes.said_by(session, partition=partition, pks=pks, names=names)

@@ -13,8 +13,7 @@ from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
-from memsvc.db.queries import conversations
-from memsvc.services.candidates import by_pk
+from memsvc.db.queries import conversations, notes
 from memsvc.services.gather import Pool, with_similarity
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
@@ -37,7 +36,7 @@ def gather(session: Session, q: Query, seeds: list[Candidate], pool: Pool) -> Ad
             if pk is not None:
                 near[pk].append(seed)
     missing = [pk for pk in near if pk not in pool]
-    rows = by_pk(session, missing, partition=q.partition, vector=True)
+    rows = notes.rows_by_pk(session, pks=missing, partition=q.partition, vector=True)
     for c in with_similarity(rows, q, "neighbour"):
         pool[c.note.pk] = c
     return dict(near)

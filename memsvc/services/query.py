@@ -16,9 +16,9 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from memsvc.config import Settings
+from memsvc.db.queries.notes import NoteRow
 from memsvc.embed import Embedder
 from memsvc.schemas import SearchRequest
-from memsvc.services.candidates import NoteRow
 from memsvc.services.lexical import query_terms
 from memsvc.services.scope import Scope
 from memsvc.stores import clock

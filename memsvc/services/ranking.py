@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from memsvc.config import Settings
+from memsvc.db.queries.notes import NoteRow
 from memsvc.decay import retention
-from memsvc.services.candidates import NoteRow
 
 
 @dataclass

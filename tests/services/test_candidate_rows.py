@@ -1,4 +1,4 @@
-"""Candidate rows (`memsvc.services.candidates`) are fetched with plain SQL and converted by
+"""Candidate rows (`memsvc.db.queries.notes`) are fetched with plain SQL and converted by
 hand instead of through the ORM's column types. They must hold exactly what the ORM returns
 for the same notes, on SQLite and PostgreSQL: every attribute (aware UTC datetimes with their
 microseconds, a set `valid_to`, metadata, the key embedding), in primary-key order, never a
@@ -15,8 +15,9 @@ from sqlalchemy import select, update
 
 from memsvc import Memory
 from memsvc.db.models import Note
+from memsvc.db.queries import notes as note_rows
+from memsvc.db.queries.notes import NoteRow
 from memsvc.embed import CachedEmbedder
-from memsvc.services.candidates import NoteRow, by_pk, in_time_range
 from tests.conftest import make_settings
 
 T0 = datetime(2023, 5, 8, 13, 0, 7, 123456, tzinfo=UTC)
@@ -79,12 +80,12 @@ def test_rows_equal_the_orm(tmp_path: Path, db_url: str, embedder: CachedEmbedde
         keys = [*sorted(notes, reverse=True), foreign, 10**9]
         with mem.runtime.db.read() as session:
             for vector in (False, True):
-                rows = by_pk(session, keys, partition=partition, vector=vector)
+                rows = note_rows.rows_by_pk(session, pks=keys, partition=partition, vector=vector)
                 assert [r.pk for r in rows] == sorted(notes)  # pk order, no foreign row
                 for r in rows:
                     _same(r, notes[r.pk], vector)
-            assert by_pk(session, [], partition=partition) == []
-            assert by_pk(session, [foreign], partition=partition) == []
+            assert note_rows.rows_by_pk(session, pks=[], partition=partition) == []
+            assert note_rows.rows_by_pk(session, pks=[foreign], partition=partition) == []
 
 
 def test_time_range_equals_the_orm(tmp_path: Path, db_url: str, embedder: CachedEmbedder) -> None:
@@ -101,15 +102,17 @@ def test_time_range_equals_the_orm(tmp_path: Path, db_url: str, embedder: Cached
                 .limit(3)
             ).all()
             assert len(want) == 3  # days 3, 6, 9: the bounds' microseconds matter
-            rows = in_time_range(session, partition=partition, start=start, end=end, limit=3)
+            rows = note_rows.rows_in_time_range(
+                session, partition=partition, start=start, end=end, limit=3
+            )
             assert [r.pk for r in rows] == want
             for r in rows:
                 _same(r, notes[r.pk], False)
-            skipped = in_time_range(
+            skipped = note_rows.rows_in_time_range(
                 session, partition=partition, start=start, end=end, limit=3, skip={want[0]}
             )
             assert [r.pk for r in skipped] == want[1:]
-            vec = in_time_range(
+            vec = note_rows.rows_in_time_range(
                 session, partition=partition, start=start, end=end, limit=1, vector=True
             )
             assert vec[0].embedding == notes[want[0]].embedding is not None

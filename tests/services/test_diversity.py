@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from memsvc.services.candidates import NoteRow
+from memsvc.db.queries.notes import NoteRow
 from memsvc.services.ranking import Candidate, diversify
 
 T = datetime(2024, 1, 1, tzinfo=UTC)

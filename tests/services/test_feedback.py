@@ -14,9 +14,9 @@ from sqlalchemy import select
 from memsvc import Memory
 from memsvc.config import Settings
 from memsvc.db.models import Note
+from memsvc.db.queries.notes import NoteRow
 from memsvc.embed import CachedEmbedder
 from memsvc.services import feedback
-from memsvc.services.candidates import NoteRow
 from memsvc.services.ranking import Candidate
 
 T = datetime(2024, 1, 1, tzinfo=UTC)

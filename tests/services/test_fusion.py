@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from memsvc.config import Settings
-from memsvc.services.candidates import NoteRow
+from memsvc.db.queries.notes import NoteRow
 from memsvc.services.planning import Unit, add_context
 from memsvc.services.ranking import Candidate, fuse
 
