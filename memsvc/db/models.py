@@ -60,7 +60,11 @@ class Episode(Base):
     meta: Mapped[dict[str, Any]] = mapped_column("metadata", JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
-    __table_args__ = (Index("ix_episodes_partition_session", "partition", "session_id"),)
+    __table_args__ = (
+        Index("ix_episodes_partition_session", "partition", "session_id"),
+        # Is a name a speaker in this partition? (recall's speaker-free query, migration 0012)
+        Index("ix_episodes_partition_name", "partition", "name"),
+    )
 
 
 class Note(Base):

@@ -16,19 +16,23 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from memsvc.config import Settings
+from memsvc.db.queries import conversations
 from memsvc.db.queries.notes import NoteRow
 from memsvc.embed import Embedder
 from memsvc.schemas import SearchRequest
 from memsvc.services.lexical import query_terms
 from memsvc.services.scope import Scope
 from memsvc.stores import clock
-from memsvc.text.names import named_people
+from memsvc.text.names import named_people, without_names
 from memsvc.text.timeexpr import TimeRange, parse_time_range, wants_latest
 
 
 @dataclass(frozen=True)
 class Query:
     text: str
+    # What the dense stages embedded: the text without the names of people who speak in the
+    # partition (`recall.speaker_free_query`), else the text itself.
+    dense_text: str
     vector: np.ndarray
     scope: Scope
     # One time base (memsvc.stores.clock): without the request's `as_of`, the partition's
@@ -88,9 +92,11 @@ def build(
     cfg = settings.recall
     as_of = req.as_of or clock.now(session, scope.partition)
     text = req.query
+    dense_text = speaker_free(session, scope.partition, text) if cfg.speaker_free_query else text
     return Query(
         text=text,
-        vector=embedder.embed_query(text),
+        dense_text=dense_text,
+        vector=embedder.embed_query(dense_text),
         scope=scope,
         as_of=as_of,
         top_k=req.top_k,
@@ -108,3 +114,13 @@ def build(
         terms=tuple(query_terms(text)) if cfg.lexical else (),
         settings=settings,
     )
+
+
+def speaker_free(session: Session, partition: str, text: str) -> str:
+    """`text` without the names of people who speak in the partition. A speaker's short
+    turns ("Melanie: I love it!") sit close to any question that names her, so with the name
+    in the query vector they crowd out what she said about the thing asked; who said it is
+    left to the speaker boost and the full-text terms, which keep the name."""
+    names = named_people(text)
+    said = conversations.speakers(session, partition=partition, names=names) if names else set()
+    return without_names(text, [n for n in names if n in said]) if said else text

@@ -5,6 +5,7 @@ stopword and not an all-caps acronym ("What did Caroline research?" → ["Caroli
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from memsvc.text.stopwords import STOPWORDS
 
@@ -28,3 +29,15 @@ def named_people(text: str) -> list[str]:
             continue
         out.append(word)
     return out[:MAX_NAMES]
+
+
+def without_names(text: str, names: Iterable[str]) -> str:
+    """`text` with each of `names` (and its possessive) taken out, spaces tidied; `text`
+    itself when nothing but stopwords would be left ("Caroline?" stays as it is)."""
+    out = text
+    for name in names:
+        out = re.sub(rf"(?<!\w){re.escape(name)}(?:['’]s?)?(?!\w)", " ", out)
+    out = " ".join(out.split())
+    if not any(w.lower() not in STOPWORDS for w in _WORD.findall(out)):
+        return text
+    return out

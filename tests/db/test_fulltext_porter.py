@@ -207,7 +207,7 @@ def test_upgrade_downgrade_upgrade(engine: sa.Engine) -> None:
         conn.commit()
     assert "'menus':4" in indexed()
 
-    upgrade(engine)
+    upgrade(engine, "0011")
     assert current(engine) == "0011"
     with engine.connect() as conn:
         assert TS_CONFIG in _column_expression(conn)
@@ -240,11 +240,11 @@ def test_sqlite_is_left_alone(db_url: str) -> None:
         upgrade(eng, "0010")
         with eng.connect() as conn:
             before = conn.execute(sa.text(schema)).all()
-        upgrade(eng)
+        upgrade(eng, "0011")
         with eng.connect() as conn:
             assert conn.execute(sa.text(schema)).all() == before
         downgrade(eng, "0010")
-        upgrade(eng)
+        upgrade(eng, "0011")
         assert current(eng) == "0011"
     finally:
         eng.dispose()

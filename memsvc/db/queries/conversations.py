@@ -1,6 +1,7 @@
-"""The conversation units next to given ones: recall's neighbour stage asks, for each of its
-seeds (a hit that is a single message), which unit of the same conversation was said just
-before it and which just after.
+"""Conversations as recall reads them: which of the names a query mentions are speakers in
+the partition (`speakers`), and the units next to given ones: recall's neighbour stage asks,
+for each of its seeds (a hit that is a single message), which unit of the same conversation
+was said just before it and which just after.
 
 Plain SQL, built once per seed count and cached: a VALUES list of the seeds and two
 correlated seeks each on ix_notes_partition_session (migration 0010), in (event time, pk)
@@ -14,10 +15,24 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import TextClause, bindparam, text
+from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from memsvc.db.base import UTCDateTime
+from memsvc.db.models import Episode
+
+
+def speakers(session: Session, *, partition: str, names: Sequence[str]) -> set[str]:
+    """Those of `names` that speak (an episode's `name`) in `partition`: one seek per name
+    on ix_episodes_partition_name (migration 0012)."""
+    if not names:
+        return set()
+    stmt = (
+        select(Episode.name)
+        .where(Episode.partition == partition, Episode.name.in_(list(names)))
+        .distinct()
+    )
+    return {n for n in session.scalars(stmt) if n is not None}
 
 
 def adjacent(
