@@ -3,7 +3,9 @@ the store a finished eval run left, without ingesting again, written as results.
 that eval/probes/compare_hits.py reads. The harness does the same within one run (rows that
 differ only in search settings share a store); this reuses a store across runs.
 
-    PYTHONPATH=.:eval python eval/probes/search_only.py locomo|lme RUN SYSTEM OUT CONFIGS
+    PYTHONPATH=.:eval python eval/probes/search_only.py locomo|lme RUN SYSTEM OUT CONFIGS [TOP_K]
+
+TOP_K (default 10, the harness's) deeper shows where missed evidence ranks.
 
 Caveat: SQLite FTS5's bm25 statistics cover the whole table, every scope of the store, so a
 store read while (or after) other conversations were ingested scores lexical matches a
@@ -28,7 +30,14 @@ from memsvc import Memory
 CACHE = Path(".cache/memsvc_eval/embed")
 
 
-def main(suite: str, run: Path, system: str, out: Path, configs: list[dict[str, Any]]) -> None:
+def main(
+    suite: str,
+    run: Path,
+    system: str,
+    out: Path,
+    configs: list[dict[str, Any]],
+    top_k: int = 10,
+) -> None:
     records = load_locomo(default_file())[0] if suite == "locomo" else dev_suite(None).records
 
     def settings(name: str, overrides: dict[str, Any]) -> Any:
@@ -51,7 +60,7 @@ def main(suite: str, run: Path, system: str, out: Path, configs: list[dict[str, 
                 res = view.search(
                     r.question,
                     user_id=scope_id(system, r.haystack_hash()),
-                    top_k=10,
+                    top_k=top_k,
                     as_of=utc(r.as_of),
                     reinforce=False,
                 )
@@ -73,4 +82,5 @@ def main(suite: str, run: Path, system: str, out: Path, configs: list[dict[str, 
 
 if __name__ == "__main__":
     suite, run, system, out, path = sys.argv[1:6]
-    main(suite, Path(run), system, Path(out), json.loads(Path(path).read_text()))
+    top_k = int(sys.argv[6]) if len(sys.argv) > 6 else 10
+    main(suite, Path(run), system, Path(out), json.loads(Path(path).read_text()), top_k)
