@@ -51,7 +51,7 @@ def main(
     out.mkdir(parents=True, exist_ok=True)
     with (out / "results.jsonl").open("a") as f:
         for cfg in configs:
-            view = base.search_view(settings(cfg["name"], cfg["overrides"]))
+            view = base.search_view(settings(cfg["name"], cfg.get("overrides", {})))
             t0 = time.perf_counter()
             for r in records:
                 eps = store.load(system, r.haystack_hash())
