@@ -35,10 +35,12 @@ import argparse
 import json
 import os
 import platform
+import sqlite3
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -122,7 +124,11 @@ def model_path(model: str | None) -> str:
 
 
 def memsvc_store(
-    data_dir: Path, model: str | None = None, device: str = "cpu", threads: int | None = None
+    data_dir: Path,
+    model: str | None = None,
+    device: str = "cpu",
+    threads: int | None = None,
+    granularity: str = "round",
 ) -> Any:
     from memsvc import Memory
     from memsvc.config import Settings
@@ -134,7 +140,14 @@ def memsvc_store(
         embed["torch_threads"] = threads
     if device != "cpu":  # building: documents only, no ONNX export for queries
         embed.update({"query_engine": "torch", "batch_size": 256})
-    return Memory(Settings(data_dir=data_dir, llm={"model": "none"}, embed=embed))
+    ingest = {"granularity": granularity}
+    return Memory(Settings(data_dir=data_dir, llm={"model": "none"}, embed=embed, ingest=ingest))
+
+
+def note_count(data_dir: Path) -> int:
+    """Active notes in a closed memsvc store (the 'notes' of '100k notes')."""
+    with closing(sqlite3.connect(data_dir / "memsvc.db")) as db:
+        return int(db.execute("SELECT count(*) FROM notes WHERE status = 'active'").fetchone()[0])
 
 
 def mem0_store(data_dir: Path, model: str | None = None, device: str = "cpu") -> Any:
@@ -217,7 +230,9 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     print(f"data: {json.dumps(info)}", flush=True)
     out: dict[str, Any] = {"data": info}
     if "memsvc" in args.systems:
-        mem = memsvc_store(work / "memsvc", args.model, args.build_device)
+        mem = memsvc_store(
+            work / "memsvc", args.model, args.build_device, granularity=args.granularity
+        )
         where_ms, memsvc_s = ingest_memsvc(mem, msgs, args.batch)
         t = time.perf_counter()
         mem.close()
@@ -226,7 +241,12 @@ def build(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             f"memsvc: {len(msgs)} messages in {memsvc_s:.1f}s (+{close_s:.1f}s close)", flush=True
         )
         (work / "memsvc-ids.json").write_text(json.dumps(where_ms))
-        out["memsvc"] = {"ingest_s": round(memsvc_s, 2), "close_s": round(close_s, 2)}
+        out["memsvc"] = {
+            "ingest_s": round(memsvc_s, 2),
+            "close_s": round(close_s, 2),
+            "granularity": args.granularity,
+            "notes": note_count(work / "memsvc"),
+        }
     if "mem0" in args.systems:
         m0 = mem0_store(work, args.model, args.build_device)
         where_m0, mem0_s, mem0_encode_s = ingest_mem0(m0, msgs, args.batch)
@@ -260,7 +280,7 @@ def search(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 
         torch.set_num_threads(args.threads)
     t = time.perf_counter()
-    mem = memsvc_store(work / "memsvc", args.model, "cpu", args.threads)
+    mem = memsvc_store(work / "memsvc", args.model, "cpu", args.threads, args.granularity)
     open_ms = time.perf_counter() - t
     t = time.perf_counter()
     m0 = mem0_store(work, args.model, "cpu")
@@ -340,6 +360,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--batch", type=int, default=BATCH, help="messages per add")
     ap.add_argument("--model", default=None, help="sentence-transformers folder for both")
     ap.add_argument("--threads", type=int, default=None, help="search: torch / ONNX threads")
+    ap.add_argument(
+        "--granularity",
+        default="round",
+        choices=("round", "turn"),
+        help="memsvc's ingest.granularity (turn: one note per message)",
+    )
     ap.add_argument("--label", default=None, help="where the numbers were taken, for the JSON")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args(argv)
