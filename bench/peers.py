@@ -141,7 +141,13 @@ def memsvc_store(
     if device != "cpu":  # building: documents only, no ONNX export for queries
         embed.update({"query_engine": "torch", "batch_size": 256})
     ingest = {"granularity": granularity}
-    return Memory(Settings(data_dir=data_dir, llm={"model": "none"}, embed=embed, ingest=ingest))
+    # Nothing is forgotten: the benchmark searches all n messages, as mem0 does. The filler is
+    # dated before LongMemEval, so MemoryBank's sweep would soft-forget most of it (it did:
+    # 74,456 of 100,000 notes in the first 100k build). Retention still weighs the ranking.
+    decay = {"threshold": 0.0}
+    return Memory(
+        Settings(data_dir=data_dir, llm={"model": "none"}, embed=embed, ingest=ingest, decay=decay)
+    )
 
 
 def note_count(data_dir: Path) -> int:
