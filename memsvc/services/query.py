@@ -6,7 +6,7 @@ stage of `memsvc.services.recall` takes one `Query` instead of seven loose value
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -92,7 +92,10 @@ def build(
     cfg = settings.recall
     as_of = req.as_of or clock.now(session, scope.partition)
     text = req.query
-    dense_text = speaker_free(session, scope.partition, text) if cfg.speaker_free_query else text
+    people = named_people(text) if cfg.speaker_boost > 0 or cfg.speaker_free_query else []
+    dense_text = (
+        speaker_free(session, scope.partition, text, people) if cfg.speaker_free_query else text
+    )
     return Query(
         text=text,
         dense_text=dense_text,
@@ -110,17 +113,16 @@ def build(
         include_episodes=req.include_episodes,
         span=parse_time_range(text, as_of) if cfg.time_aware else None,
         latest=cfg.time_aware and wants_latest(text),
-        names=tuple(named_people(text)) if cfg.speaker_boost > 0 else (),
+        names=tuple(people) if cfg.speaker_boost > 0 else (),
         terms=tuple(query_terms(text)) if cfg.lexical else (),
         settings=settings,
     )
 
 
-def speaker_free(session: Session, partition: str, text: str) -> str:
-    """`text` without the names of people who speak in the partition. A speaker's short
-    turns ("Melanie: I love it!") sit close to any question that names her, so with the name
-    in the query vector they crowd out what she said about the thing asked; who said it is
-    left to the speaker boost and the full-text terms, which keep the name."""
-    names = named_people(text)
-    said = conversations.speakers(session, partition=partition, names=names) if names else set()
+def speaker_free(session: Session, partition: str, text: str, names: Sequence[str]) -> str:
+    """`text` without those of `names` (the people it names) who speak in the partition. A
+    speaker's short turns ("Melanie: I love it!") sit close to any question that names her,
+    so with the name in the query vector they crowd out what she said about the thing asked;
+    who said it is left to the speaker boost and the full-text terms, which keep the name."""
+    said = conversations.speakers(session, partition=partition, names=names)
     return without_names(text, [n for n in names if n in said]) if said else text

@@ -19,7 +19,7 @@ from memsvc import Memory
 from memsvc.config import DatabaseSettings
 from memsvc.db.engine import make_engine
 from memsvc.db.migrate import current, downgrade, upgrade
-from memsvc.services.query import speaker_free
+from memsvc.services import query
 from memsvc.services.scope import Scope
 from memsvc.text.names import named_people, without_names
 from memsvc.text.stopwords import STOPWORDS
@@ -75,6 +75,10 @@ def test_the_name_in_the_query_vector_is_what_fails(mem: Memory) -> None:
     mem.add(_messages(), user_id="u", session_id="s1")
     top = _top(mem, "What instrument does Melanie play?", speaker_free_query=False)
     assert not top[0].startswith(ANSWER) and all(m.startswith("Melanie: ") for m in top), top
+
+
+def speaker_free(session: Any, partition: str, text: str) -> str:
+    return query.speaker_free(session, partition, text, named_people(text))
 
 
 def test_only_speakers_leave_the_dense_query(mem: Memory) -> None:
