@@ -20,6 +20,8 @@ ABLATIONS: list[SystemConfig] = [
     # Contextual keys for short turns are on by default: the row switches them off.
     SystemConfig("no-context-keys", {"ingest": {"context_keys": False}}),
     SystemConfig("no-neighbours", {"recall": {"neighbour_weight": 0.0}}),
+    # The reply to a hit that asks something gains no more than any other neighbour.
+    SystemConfig("no-answer-boost", {"recall": {"answer_weight": 0.0}}),
     SystemConfig("no-key-expansion", {"ingest": {"key_expansion": False}}),
     SystemConfig("turn-granularity", {"ingest": {"granularity": "turn"}}),
     SystemConfig("session-granularity", {"ingest": {"granularity": "session"}}),

@@ -139,3 +139,38 @@ def test_rounds_get_no_neighbours(open_mem: Callable[..., Memory]) -> None:
     hits = mem.search("Which breed is the puppy?", user_id="r", top_k=5, explain=True).results
     assert hits and all(h.kind == "round" for h in hits)
     assert all("neighbour" not in (h.explain or {}) and h.via != "neighbour" for h in hits)
+
+
+def test_the_answer_to_a_question_gains_more_than_other_neighbours(
+    open_mem: Callable[..., Memory],
+) -> None:
+    """The message after a hit that asks something gains `answer_weight` of its relevance;
+    after a hit that asks nothing, and before any hit, only `neighbour_weight`."""
+    mem = open_mem(neighbour_weight=0.1, answer_weight=0.4)
+    asked = "My sister Anna got a new puppy last week! Can you guess which breed?"
+    told = "My sister Anna got a new puppy last week, a breed I had never heard of."
+    for sid, seed in (("ask", asked), ("tell", told)):
+        mem.add(
+            _turns(
+                ("Caroline", "My brother is repainting his kitchen this month."),
+                ("Melanie", seed),
+                ("Caroline", ANSWER),
+            ),
+            user_id="u",
+            session_id=sid,
+            infer=False,
+        )
+    hits = mem.search(QUERY, user_id="u", top_k=6, explain=True).results
+    by = {(h.session_id, h.memory.split(": ", 1)[-1]): h.explain or {} for h in hits}
+    assert len(by) == 6, [h.memory for h in hits]
+
+    def before_smoothing(part: dict[str, float]) -> float:
+        return part["relevance"] - part.get("neighbour", 0.0)
+
+    for sid, seed, share in (("ask", asked, 0.4), ("tell", told, 0.1)):
+        reply, question = by[(sid, ANSWER)], by[(sid, seed)]
+        # The seed is the reply's best neighbour: the kitchen line scores far lower.
+        assert reply["neighbour"] == pytest.approx(share * before_smoothing(question), abs=1e-5)
+    first = by[("ask", "My brother is repainting his kitchen this month.")]
+    assert first["neighbour"] <= 0.1 * before_smoothing(by[("ask", asked)]) + 1e-5
+    assert by[("ask", ANSWER)]["score"] > by[("tell", ANSWER)]["score"]

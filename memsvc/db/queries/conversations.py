@@ -1,7 +1,8 @@
 """Conversations as recall reads them: which of the names a query mentions are speakers in
 the partition (`speakers`), and the units next to given ones: recall's neighbour stage asks,
 for each of its seeds (a hit that is a single message), which unit of the same conversation
-was said just before it and which just after.
+was said just before it and which just after (`adjacent`), and which seeds ask something
+(`asking`).
 
 Plain SQL, built once per seed count and cached: a VALUES list of the seeds and two
 correlated seeks each on ix_notes_partition_session (migration 0010), in (event time, pk)
@@ -19,7 +20,7 @@ from sqlalchemy import TextClause, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from memsvc.db.base import UTCDateTime
-from memsvc.db.models import Episode
+from memsvc.db.models import Episode, Note
 
 
 def speakers(session: Session, *, partition: str, names: Sequence[str]) -> set[str]:
@@ -33,6 +34,19 @@ def speakers(session: Session, *, partition: str, names: Sequence[str]) -> set[s
         .distinct()
     )
     return {n for n in session.scalars(stmt) if n is not None}
+
+
+def asking(session: Session, *, partition: str, pks: Sequence[int]) -> set[int]:
+    """Those of the notes `pks` whose text asks something (holds a question mark): what is
+    said right after them is likely the answer. One statement by primary key."""
+    if not pks:
+        return set()
+    stmt = select(Note.pk).where(
+        Note.partition == partition,
+        Note.pk.in_(list(pks)),
+        Note.content.contains("?", autoescape=True),
+    )
+    return set(session.scalars(stmt))
 
 
 def adjacent(
