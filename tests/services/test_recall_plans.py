@@ -1,8 +1,8 @@
 """No statement a search runs walks a whole table of notes: on SQLite, every statement recall
 executes (dense rows by key, full text, the time range a query names, the neighbour stage's
-conversations, links, the hits) is explained with EXPLAIN QUERY PLAN and must neither scan
-notes, episodes or parts nor read a whole partition of them: either costs time in proportion
-to the store (issue 16: search at 100k notes)."""
+conversations and questions, links, the hits) is explained with EXPLAIN QUERY PLAN and must
+neither scan notes, episodes or parts nor read a whole partition of them: either costs time
+in proportion to the store (issue 16: search at 100k notes)."""
 
 from __future__ import annotations
 
@@ -79,6 +79,7 @@ def test_search_statements_use_indexes(tmp_path: Path, embedder: CachedEmbedder)
             event.remove(engine, "before_cursor_execute", record)
         assert any("event_time >=" in s for s, _ in seen)  # the time stage ran
         assert any("WITH seeds" in s for s, _ in seen)  # the neighbour stage ran
+        assert any("notes.content LIKE" in s for s, _ in seen)  # and which of its seeds ask
         with engine.connect() as conn:
             raw = conn.connection.driver_connection
             assert raw is not None
