@@ -24,6 +24,7 @@ from memsvc.services.enrich import key_text, offline_attributes
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.text.keyphrases import KeyphraseMethod
 from memsvc.text.parts import MAX_PARTS, key_parts
+from memsvc.text.tokenize import words
 
 Vector = np.ndarray
 
@@ -116,6 +117,8 @@ def parts_of(cfg: IngestSettings, source: str, content: str, kind: str) -> list[
     """A note's sentence-level parts (ingest and updates alike)."""
     # A session summary stands for a whole conversation: it may use every part slot.
     limit = MAX_PARTS if kind == "summary" and cfg.max_parts else cfg.max_parts
+    if kind != "summary" and cfg.parts_min_words and len(words(content)) < cfg.parts_min_words:
+        return []
     return key_parts(source, max_parts=limit, whole=content)
 
 

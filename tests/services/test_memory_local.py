@@ -234,6 +234,7 @@ def test_a_growing_partition_switches_to_spann_transparently(
 
     settings.index.spann_threshold = 150
     settings.index.spann = {"posting_size": 16}
+    settings.ingest.parts_min_words = 0  # short notes with parts: the parts index grows too
     topics = ["hiking", "baking", "chess", "sailing", "pottery", "jazz", "running", "knitting"]
     texts = [
         f"Note {i}: I spent the weekend {t} with friend number {i}. It was fun. "
@@ -272,6 +273,7 @@ def test_a_failed_index_update_rebuilds_both_indexes_from_the_database(
     from memsvc.index.flat import FlatIndex
     from memsvc.services.scope import Scope
 
+    mem.runtime.settings.ingest.parts_min_words = 0  # a short note with parts (both indexes)
     mem.add("I keep my passport in the blue folder. It expires next year.", user_id="f")
     real_add = FlatIndex.add
     calls = {"n": 0}
