@@ -1,0 +1,123 @@
+"""The lexical stage alone at scale (issue 16 item 2): SQLite FTS5 as memsvc builds it
+(migration 0012's table: porter tokenizer, the partition as an indexed token) holding N
+messages in one partition beside a small one, queried with the LongMemEval questions' terms
+as recall sends them (`services.lexical.query_terms`, OR-ed, bm25, top 50). Also: dropping
+the query's most common terms (document frequency over a share of the table), to see what
+pruning would save and what it changes in the top 10.
+
+    python -m bench.fts_scale --n 100000 --out bench/results/fts-100k.json     # ~1 min
+
+Texts: LongMemEval's 28,986 distinct sentences (`bench.peers.load`) and sentences of this
+machine (`bench.corpus.collect`) up to N. Times are single-threaded wall times of the
+statement, in ms, after one warm-up pass."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.corpus import collect, longmemeval_questions
+from bench.peers import load
+from memsvc.db.queries.fulltext import partition_token
+from memsvc.services.lexical import query_terms
+from memsvc.text.tokenize import stem
+
+_SQL = (
+    "SELECT rowid, bm25(notes_fts, 1.0, 0.0) AS s FROM notes_fts "
+    "WHERE notes_fts MATCH ? ORDER BY s LIMIT 50"
+)
+SMALL = 3000
+
+
+def build(db: sqlite3.Connection, texts: list[str]) -> None:
+    db.execute(
+        "CREATE VIRTUAL TABLE notes_fts USING fts5(search_text, ptoken, content='', "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
+    big, small = partition_token("big"), partition_token("small")
+    rows = [(i + 1, t, big) for i, t in enumerate(texts)]
+    rows += [(len(texts) + i + 1, t, small) for i, t in enumerate(texts[:SMALL])]
+    db.executemany("INSERT INTO notes_fts(rowid, search_text, ptoken) VALUES (?, ?, ?)", rows)
+    db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(notes_fts, 'row')")
+    db.commit()
+
+
+def top(db: sqlite3.Connection, partition: str, terms: list[str]) -> tuple[list[int], float]:
+    words = " OR ".join(f'"{t}"' for t in terms)  # as memsvc.db.queries.fulltext.matches
+    match = f"ptoken : {partition_token(partition)} AND ({words})"
+    t0 = time.perf_counter()
+    rows = db.execute(_SQL, (match,)).fetchall()
+    return [r[0] for r in rows], (time.perf_counter() - t0) * 1000
+
+
+def stats(ms: list[float]) -> dict[str, float]:
+    return {
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "max_ms": round(max(ms), 2),
+    }
+
+
+def run(n: int) -> dict[str, Any]:
+    texts = [m["content"] for m in load(n)[0]]
+    texts += collect(n - len(texts))
+    queries = [t for t in (query_terms(q) for q in longmemeval_questions()) if t]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = sqlite3.connect(Path(tmp) / "fts.db")
+        t0 = time.perf_counter()
+        build(db, texts)
+        build_s = time.perf_counter() - t0
+        for terms in queries:  # warm-up: pages into the cache
+            top(db, "big", terms)
+        out: dict[str, Any] = {"messages": len(texts), "small_partition": SMALL}
+        out["build_s"] = round(build_s, 1)
+        out["queries"] = len(queries)
+        out["terms_per_query"] = round(float(np.mean([len(t) for t in queries])), 1)
+        for part in ("big", "small"):
+            out[part] = stats([top(db, part, t)[1] for t in queries])
+        total = len(texts) + SMALL
+
+        def df(term: str) -> int:
+            row = db.execute("SELECT doc FROM vocab WHERE term = ?", (stem(term),)).fetchone()
+            return int(row[0]) if row else 0
+
+        pruned = {}
+        for share in (0.05, 0.02, 0.01):
+            ms, overlap, dropped = [], [], 0
+            for terms in queries:
+                dfs = {t: df(t) for t in terms}
+                keep = [t for t in terms if dfs[t] <= share * total] or [min(terms, key=dfs.get)]
+                dropped += len(terms) - len(keep)
+                full, _ = top(db, "big", terms)
+                got, t_ms = top(db, "big", keep)
+                ms.append(t_ms)
+                overlap.append(len(set(full[:10]) & set(got[:10])) / max(1, min(10, len(full))))
+            pruned[str(share)] = {
+                **stats(ms),
+                "terms_dropped": dropped,
+                "top10_overlap": round(float(np.mean(overlap)), 3),
+            }
+        out["pruned_by_df_share"] = pruned
+        db.close()
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    res = run(args.n)
+    args.out.write_text(json.dumps(res, indent=1) + "\n")
+    print(json.dumps(res, indent=1))
+
+
+if __name__ == "__main__":
+    main()
