@@ -141,13 +141,14 @@ def test_rounds_get_no_neighbours(open_mem: Callable[..., Memory]) -> None:
     assert all("neighbour" not in (h.explain or {}) and h.via != "neighbour" for h in hits)
 
 
+@pytest.mark.parametrize("mark", ["?", "\uff1f"])  # ASCII, and full-width as in Chinese
 def test_the_answer_to_a_question_gains_more_than_other_neighbours(
-    open_mem: Callable[..., Memory],
+    open_mem: Callable[..., Memory], mark: str
 ) -> None:
     """The message after a hit that asks something gains `answer_weight` of its relevance;
     after a hit that asks nothing, and before any hit, only `neighbour_weight`."""
     mem = open_mem(neighbour_weight=0.1, answer_weight=0.4)
-    asked = "My sister Anna got a new puppy last week! Can you guess which breed?"
+    asked = "My sister Anna got a new puppy last week! Can you guess which breed" + mark
     told = "My sister Anna got a new puppy last week, a breed I had never heard of."
     for sid, seed in (("ask", asked), ("tell", told)):
         mem.add(

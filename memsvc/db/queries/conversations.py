@@ -16,7 +16,7 @@ import functools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import TextClause, bindparam, select, text
+from sqlalchemy import TextClause, bindparam, or_, select, text
 from sqlalchemy.orm import Session
 
 from memsvc.db.base import UTCDateTime
@@ -36,15 +36,20 @@ def speakers(session: Session, *, partition: str, names: Sequence[str]) -> set[s
     return {n for n in session.scalars(stmt) if n is not None}
 
 
+QUESTION_MARKS = ("?", "\uff1f")  # "？": full-width, as Chinese and Japanese write it
+
+
 def asking(session: Session, *, partition: str, pks: Sequence[int]) -> set[int]:
-    """Those of the notes `pks` whose text asks something (holds a question mark): what is
-    said right after them is likely the answer. One statement by primary key."""
+    """Those of the notes `pks` whose text asks something (holds a question mark, ASCII or
+    the full-width one of Chinese and Japanese): what is said right after them is likely the
+    answer. One statement by primary key."""
     if not pks:
         return set()
     # The partition is checked on the rows, not in the statement: given both, SQLite walks
     # the partition's index instead of looking the keys up (tests/services/test_recall_plans).
     stmt = select(Note.pk, Note.partition).where(
-        Note.pk.in_(list(pks)), Note.content.contains("?", autoescape=True)
+        Note.pk.in_(list(pks)),
+        or_(*(Note.content.contains(mark, autoescape=True) for mark in QUESTION_MARKS)),
     )
     return {pk for pk, part in session.execute(stmt) if part == partition}
 
