@@ -234,8 +234,8 @@ class RecallSettings(BaseModel):
     # The message right after one of those hits that asks something (its text holds a "?",
     # or a full-width one) gains this share instead (when larger): the answer to a matching
     # question ("How long have you been married?" -> "5 years already!") shares no words with
-    # the query. 0.3: LoCoMo dev5 turn recall@10 +2.9, session -0.2; 0.2-0.5 within a point of
-    # it; LongMemEval (rounds) unchanged (eval/README.md).
+    # the query. 0.3: LoCoMo dev5 turn recall@10 +2.9, session -0.2; 0.4-0.5 within a point of
+    # it, 0.2 1.4 turn points under; LongMemEval (rounds) unchanged (eval/README.md).
     answer_weight: float = Field(0.3, ge=0.0)
     feedback_weight: float = Field(0.0, ge=0.0)
     feedback_seeds: int = Field(3, ge=0)
