@@ -1,60 +1,59 @@
-"""The lexical stage alone at scale (issue 16 item 2): SQLite FTS5 as memsvc builds it
-(migration 0012's table: porter tokenizer, the partition as an indexed token) holding N
-messages in one partition beside a small one, queried with the LongMemEval questions' terms
-as recall sends them (`services.lexical.query_terms`, OR-ed, bm25, top 50). Also: dropping
-the query's most common terms (document frequency over a share of the table), to see what
-pruning would save and what it changes in the top 10.
+"""The lexical stage alone at scale (issue 16 item 2): memsvc's SQLite schema (the migrations
+up to head: FTS5 with the porter tokenizer, the partition as an indexed token) holding N
+messages in one partition beside a small one, searched by recall's own full-text call
+(`memsvc.db.queries.fulltext.matches`, top 50) with the LongMemEval questions' terms as recall
+takes them (`services.lexical.query_terms`). Also: dropping the query's most common terms
+(document frequency over a share of the table), to see what pruning would save and what it
+changes in the top 10.
 
     python -m bench.fts_scale --n 100000 --out bench/results/fts-100k.json     # ~1 min
 
 Texts: LongMemEval's 28,986 distinct sentences (`bench.peers.load`) and sentences of this
 machine (`bench.corpus.collect`) up to N. Times are single-threaded wall times of the
-statement, in ms, after one warm-up pass."""
+call, in ms, after one warm-up pass. Messages go straight into the full-text table (no
+notes, no embeddings): only the lexical stage is measured."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from bench.corpus import collect, longmemeval_questions
 from bench.peers import load
-from memsvc.db.queries.fulltext import partition_token
+from memsvc.config import DatabaseSettings
+from memsvc.db.engine import make_engine
+from memsvc.db.migrate import upgrade
+from memsvc.db.queries.fulltext import matches, partition_token
 from memsvc.services.lexical import query_terms
 from memsvc.text.tokenize import stem
 
-_SQL = (
-    "SELECT rowid, bm25(notes_fts, 1.0, 0.0) AS s FROM notes_fts "
-    "WHERE notes_fts MATCH ? ORDER BY s LIMIT 50"
-)
 SMALL = 3000
+LIMIT = 50  # recall.lexical_candidates' default
 
 
-def build(db: sqlite3.Connection, texts: list[str]) -> None:
-    db.execute(
-        "CREATE VIRTUAL TABLE notes_fts USING fts5(search_text, ptoken, content='', "
-        "tokenize='porter unicode61 remove_diacritics 2')"
-    )
+def build(db: Session, texts: list[str]) -> None:
+    """The messages into the migrated full-text table under two partitions' tokens."""
     big, small = partition_token("big"), partition_token("small")
-    rows = [(i + 1, t, big) for i, t in enumerate(texts)]
-    rows += [(len(texts) + i + 1, t, small) for i, t in enumerate(texts[:SMALL])]
-    db.executemany("INSERT INTO notes_fts(rowid, search_text, ptoken) VALUES (?, ?, ?)", rows)
-    db.execute("CREATE VIRTUAL TABLE vocab USING fts5vocab(notes_fts, 'row')")
+    rows = [{"r": i + 1, "t": t, "p": big} for i, t in enumerate(texts)]
+    rows += [{"r": len(texts) + i + 1, "t": t, "p": small} for i, t in enumerate(texts[:SMALL])]
+    insert = "INSERT INTO notes_fts(rowid, search_text, ptoken) VALUES (:r, :t, :p)"
+    db.execute(text(insert), rows)
+    db.execute(text("CREATE VIRTUAL TABLE vocab USING fts5vocab(notes_fts, 'row')"))
     db.commit()
 
 
-def top(db: sqlite3.Connection, partition: str, terms: list[str]) -> tuple[list[int], float]:
-    words = " OR ".join(f'"{t}"' for t in terms)  # as memsvc.db.queries.fulltext.matches
-    match = f"ptoken : {partition_token(partition)} AND ({words})"
+def top(db: Session, partition: str, terms: list[str]) -> tuple[list[int], float]:
     t0 = time.perf_counter()
-    rows = db.execute(_SQL, (match,)).fetchall()
-    return [r[0] for r in rows], (time.perf_counter() - t0) * 1000
+    hits = matches(db, partition=partition, terms=terms, limit=LIMIT)
+    return [pk for pk, _ in hits], (time.perf_counter() - t0) * 1000
 
 
 def stats(ms: list[float]) -> dict[str, float]:
@@ -70,7 +69,9 @@ def run(n: int) -> dict[str, Any]:
     texts += collect(n - len(texts))
     queries = [t for t in (query_terms(q) for q in longmemeval_questions()) if t]
     with tempfile.TemporaryDirectory() as tmp:
-        db = sqlite3.connect(Path(tmp) / "fts.db")
+        engine = make_engine(DatabaseSettings(url=f"sqlite:///{Path(tmp) / 'fts.db'}"))
+        upgrade(engine)
+        db = Session(engine)
         t0 = time.perf_counter()
         build(db, texts)
         build_s = time.perf_counter() - t0
@@ -85,8 +86,9 @@ def run(n: int) -> dict[str, Any]:
         total = len(texts) + SMALL
 
         def df(term: str) -> int:
-            row = db.execute("SELECT doc FROM vocab WHERE term = ?", (stem(term),)).fetchone()
-            return int(row[0]) if row else 0
+            row = db.execute(text("SELECT doc FROM vocab WHERE term = :t"), {"t": stem(term)})
+            found = row.first()
+            return int(found[0]) if found else 0
 
         pruned = {}
         for share in (0.05, 0.02, 0.01):
@@ -106,6 +108,7 @@ def run(n: int) -> dict[str, Any]:
             }
         out["pruned_by_df_share"] = pruned
         db.close()
+        engine.dispose()
     return out
 
 
