@@ -138,6 +138,14 @@ class IngestSettings(BaseModel):
     # points of session and +4.0 of turn recall, LongMemEval dev identical; on every unit
     # LongMemEval lost a point (eval/README.md, "Both dev suites").
     context_max_words: int | None = Field(30, ge=1)
+    # Offline attributes (keyphrases, tags, facts, slots: pure-Python heuristics, ~2 ms a turn)
+    # computed in this many worker processes, so concurrent adds are not serialised by the
+    # interpreter lock; 0 computes them on the add's own thread. Worth it with cores to spare
+    # beside the embedder, e.g. the embedder on a GPU (bench/README.md, "GPU ingest").
+    cpu_workers: int = Field(0, ge=0, le=256)
+    # Attributes of the last this-many distinct (text, role, previous message) kept: the same
+    # message ingested again (another scope, a re-import, "ok thanks!") is not analysed twice.
+    attribute_memo: int = Field(4096, ge=0)
 
 
 class LLMSettings(BaseModel):

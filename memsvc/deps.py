@@ -22,13 +22,14 @@ from memsvc.rerank import Reranker
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.stores.reinforce import Reinforcer
+from memsvc.text.attributes import AttributeWorkers
 
 
 @dataclass(frozen=True)
 class IngestDeps:
     """The write path's collaborators: settings (api limits, ingest, llm), the database (read
     sessions for planning, outside the caller's write session), vector indexes, the embedder,
-    link graphs and the LLM client."""
+    link graphs, the LLM client and the offline-attribute workers."""
 
     settings: Settings
     db: Database
@@ -36,6 +37,7 @@ class IngestDeps:
     embedder: Embedder
     graphs: GraphStore
     llm: LLMClient
+    attributes: AttributeWorkers
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from memsvc.rerank import load_reranker
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.stores.reinforce import Reinforcer
+from memsvc.text.attributes import AttributeWorkers
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ class Runtime:
             self.llm = LLMClient(settings.llm)
             self.reinforcer = Reinforcer()
             self.reranker = load_reranker(settings.rerank, device=settings.embed.device)
+            self.attributes = AttributeWorkers(
+                settings.ingest.cpu_workers, memo=settings.ingest.attribute_memo
+            )
         except Exception:
             self.db.dispose()
             raise
@@ -91,6 +95,7 @@ class Runtime:
             embedder=self.embedder,
             graphs=self.graphs,
             llm=self.llm,
+            attributes=self.attributes,
         )
 
     def recall_deps(self) -> RecallDeps:
@@ -115,7 +120,8 @@ class Runtime:
 
     def with_settings(self, settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
         """A shallow copy reading `settings` (and `embedder`, if given) while sharing the
-        database, indexes, graphs, LLM client and reinforcement buffer; it starts and owns
+        database, indexes, graphs, LLM client, reinforcement buffer and attribute workers (the
+        original's `ingest.cpu_workers` and memo, whatever the view's say); it starts and owns
         nothing, so only the original may be closed."""
         view = copy.copy(self)
         view.settings = settings
@@ -136,6 +142,7 @@ class Runtime:
         except Exception:  # reinforcement is best effort; never block shutdown on it
             log.exception("could not write pending reinforcements")
         self.llm.close()
+        self.attributes.close()
         try:
             self.indexes.close()
         finally:

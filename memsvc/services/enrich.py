@@ -6,58 +6,18 @@ heuristics are the fallback and the `llm = none` behaviour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from memsvc.db.models import Note
-from memsvc.text.facts import extract_facts
-from memsvc.text.keyphrases import KeyphraseMethod, keyphrases, make_tags
-from memsvc.text.slots import extract_slots
+from memsvc.text.attributes import Attributes, offline_attributes
+from memsvc.text.keyphrases import KeyphraseMethod
 
-MAX_KEYWORDS = 8
-MAX_TAGS = 5
-MAX_FACTS = 5
-REPLY_CONTEXT_CHARS = 160
-
-
-@dataclass
-class Attributes:
-    keywords: list[str] = field(default_factory=list)
-    tags: list[str] = field(default_factory=list)
-    context: str = ""
-    facts: list[str] = field(default_factory=list)
-    slots: list[list[str]] = field(default_factory=list)
-
-
-def offline_attributes(
-    content: str,
-    role: str | None,
-    *,
-    previous: str | None = None,
-    method: KeyphraseMethod = "builtin",
-) -> Attributes:
-    """Attributes of one note from its text; `previous` is the turn it answers, if any;
-    `method` is the keyphrase extractor (the `ingest.keyphrases` setting)."""
-    # The agent's own thoughts read like assistant turns ("I recommended..."), not the user's.
-    speaker = "assistant" if role in {"assistant", "agent"} else "user"
-    keywords = keyphrases(content, k=MAX_KEYWORDS, method=method)
-    tags = make_tags(content, keywords, k=MAX_TAGS)
-    facts = extract_facts(content, role=speaker, max_facts=MAX_FACTS)
-    slots = (
-        [[s.name, s.value] for s in extract_slots(content, role=speaker)]
-        if speaker == "user"
-        else []
-    )
-    context = ""
-    if role == "assistant" and previous:
-        # Assistant replies are rarely self-contained ("Yes, about 7 days."): the question
-        # they answer is what makes them findable.
-        context = "Reply to: " + _clip(previous, REPLY_CONTEXT_CHARS)
-    return Attributes(keywords=keywords, tags=tags, context=context, facts=facts, slots=slots)
-
-
-def _clip(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+__all__ = [
+    "Attributes",
+    "enrich_offline",
+    "key_text",
+    "key_text_of",
+    "offline_attributes",
+    "refresh_key",
+]
 
 
 def key_text(

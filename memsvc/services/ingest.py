@@ -108,7 +108,7 @@ def plan_units(
     cfg, embedder, llm = deps.settings.ingest, deps.embedder, deps.llm
     plan = Plan(units=units)
     if infer:
-        add_offline_attributes(units, cfg.keyphrases)
+        add_offline_attributes(units, cfg.keyphrases, deps.attributes)
     split_parts(units, cfg=cfg)
     embed_units(units, cfg=cfg, embedder=embedder, parts=True)
     if not infer:

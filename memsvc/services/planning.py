@@ -20,8 +20,9 @@ from memsvc.config import IngestSettings
 from memsvc.db.models import Note, NoteSlot
 from memsvc.embed import Embedder
 from memsvc.ops import Existing, Incoming, decide
-from memsvc.services.enrich import key_text, offline_attributes
+from memsvc.services.enrich import key_text
 from memsvc.stores.indexes import IndexRegistry
+from memsvc.text.attributes import AttributeWorkers
 from memsvc.text.keyphrases import KeyphraseMethod
 from memsvc.text.parts import MAX_PARTS, key_parts
 from memsvc.text.tokenize import words
@@ -106,9 +107,11 @@ class Plan:
     evolutions: dict[int, Evolution] = field(default_factory=dict)
 
 
-def add_offline_attributes(units: list[Unit], method: KeyphraseMethod = "builtin") -> None:
-    for unit in units:
-        attrs = offline_attributes(unit.content, unit.role, previous=unit.previous, method=method)
+def add_offline_attributes(
+    units: list[Unit], method: KeyphraseMethod, workers: AttributeWorkers
+) -> None:
+    reqs = [(u.content, u.role, u.previous, method) for u in units]
+    for unit, attrs in zip(units, workers.compute_many(reqs), strict=True):
         unit.keywords, unit.tags, unit.context = attrs.keywords, attrs.tags, attrs.context
         unit.facts, unit.slots = attrs.facts, attrs.slots
 
