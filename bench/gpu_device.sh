@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # One call on the lent GPU machine (see bench/README.md, "GPU ingest"): needs .carry/gpu
-# (bench/make_gpu_carry.sh). Stages, each bounded so the call ends inside its 10 minutes:
-#   ann     bench/ann.py at 100k on the 16 CPU cores: SPANN (batch path and the old per-query
-#           loop, profiled), IVF-Flat, HNSW; the first 80k vectors come back (fp16) so the
-#           same comparison can run on the 2-core machine
-#   ingest  bench/gpu_ingest.py: the dev suites' turns through Memory on CUDA
-# Results under $OUT (at most 8 files come back): vec/ (6 files), ann-100k-h200.json,
-# gpu-ingest.json.
+# (bench/make_gpu_carry.sh). Phases, each bounded so the call ends inside its 10 minutes:
+#   ann       bench/ann.py at 100k on the 16 CPU cores: SPANN (batch path and the old
+#             per-query loop, profiled), IVF-Flat, HNSW; the first 80k vectors come back (fp16)
+#   before    bench/gpu_ingest.py with the baseline's memsvc package (BASE of make_gpu_carry.sh)
+#   profile-before  the same under py-spy (see profile)
+#   ingest    bench/gpu_ingest.py: the dev suites' turns through Memory on CUDA, this tree
+#   profile   the same under py-spy (all threads and the attribute worker processes, on-CPU
+#             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
+#   distinct  this tree, each distinct session once (--distinct)
+#   eval      both dev suites' eval (LongMemEval dev, LoCoMo dev5) on CUDA, timed
+# Env: INGEST_SECONDS (ingest stops starting sessions after it), WORKERS (threads),
+# CPU_WORKERS (ingest.cpu_workers of this tree's runs). Results under $OUT (at most 8 files).
 set -uo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=true
 OUT=${OUT:-/tmp/out}
@@ -14,9 +19,36 @@ C=.carry/gpu
 mkdir -p "$OUT" /tmp/bench
 tar -C /tmp -xJf "$C/site.tar.xz"
 python3 -m bench.carry unpack-model "$C/minilm-fp16.tar.xz" /tmp/model >/dev/null
+xz -dc "$C/locomo10_dev5.json.xz" >/tmp/locomo10_dev5.json
 export PYTHONPATH=/tmp/site:$PWD MEMSVC_BENCH_MODEL=/tmp/model/minilm-fp16
 NCPU=$(nproc)
+SECONDS_=${INGEST_SECONDS:-60}
+W=${WORKERS:-16}
+CW=${CPU_WORKERS:-12}
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
+lscpu | grep -E "Model name|^CPU\(s\)"
+ingest() {  # ingest OUTFILE [gpu_ingest args...]
+  local out=$1
+  shift
+  timeout 240 python3 -m bench.gpu_ingest --device cuda --seconds "$SECONDS_" --workers "$W" \
+    --batch 256 --locomo /tmp/locomo10_dev5.json --out "$out" "$@" 2>&1 |
+    grep --line-buffered -v "Loading weights" | tail -4
+}
+profile() {  # profile OUTFILE [gpu_ingest args...]: the ingest phase under py-spy
+  local out=$1
+  shift
+  /tmp/site/bin/py-spy record --subprocesses --threads --rate 50 --format raw --output "$out" \
+    -- python3 -m bench.gpu_ingest --device cuda --seconds "$SECONDS_" --workers "$W" \
+    --batch 256 --locomo /tmp/locomo10_dev5.json --out /tmp/bench/profiled.json "$@" 2>&1 |
+    grep -v "Loading weights" | tail -3
+}
+before_tree() {  # this tree's bench and eval with the baseline's memsvc package, once
+  if [ ! -d /tmp/before/memsvc ]; then
+    mkdir -p /tmp/before && cp -r bench eval /tmp/before/ &&
+      tar -C /tmp/before -xJf "$C/before-memsvc.tar.xz"
+  fi
+  echo /tmp/before
+}
 for phase in "$@"; do
   echo "== $phase at $(date +%T)"
   case "$phase" in
@@ -29,12 +61,37 @@ for phase in "$@"; do
         | grep --line-buffered -v "Loading weights"
       cp /tmp/bench/ann-100k-h200.json "$OUT/" || true
       ;;
+    before)
+      (cd "$(before_tree)" && export PYTHONPATH=/tmp/site:/tmp/before &&
+        ingest "$OUT/gpu-ingest-before.json")
+      ;;
+    profile-before)
+      (cd "$(before_tree)" && export PYTHONPATH=/tmp/site:/tmp/before &&
+        profile "$OUT/pyspy-before.txt")
+      ;;
     ingest)
-      timeout "${INGEST_S:-240}" python3 -m bench.gpu_ingest --device cuda \
-        --seconds "${INGEST_SECONDS:-120}" --workers "${WORKERS:-16}" --batch 256 \
-        --locomo "$C/locomo10_dev5.json" --out "$OUT/gpu-ingest.json" 2>&1 \
-        | grep --line-buffered -v "Loading weights"
+      ingest "$OUT/gpu-ingest-after.json" --set "ingest.cpu_workers=$CW"
+      ;;
+    profile)
+      profile "$OUT/pyspy-after.txt" --set "ingest.cpu_workers=$CW"
+      ;;
+    distinct)
+      ingest "$OUT/gpu-ingest-distinct.json" --distinct --set "ingest.cpu_workers=$CW"
+      ;;
+    eval)
+      for suite in longmemeval locomo; do
+        args=(--suite dev)
+        [ "$suite" = locomo ] && args=(--data /tmp/locomo10_dev5.json)
+        start=$(date +%s)
+        PYTHONPATH=$PYTHONPATH:$PWD/eval timeout "${EVAL_S:-280}" python3 -m memsvc_eval \
+          "$suite" "${args[@]}" --out "/tmp/ev-$suite" --device cuda --workers "$W" \
+          --cache /tmp/evcache --no-progress --no-plots \
+          --set "embed.model=/tmp/model/minilm-fp16" --set "embed.batch_size=256" \
+          --set "ingest.cpu_workers=$CW" 2>&1 | grep -v "Loading weights" | tail -6
+        echo "eval $suite wall $(($(date +%s) - start)) s"
+        cp "/tmp/ev-$suite/report.json" "$OUT/eval-$suite-report.json" 2>/dev/null || true
+      done
       ;;
   esac
 done
-ls -la "$OUT" "$OUT/vec" 2>/dev/null
+ls -la "$OUT"
