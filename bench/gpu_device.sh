@@ -6,6 +6,7 @@
 #   before    bench/gpu_ingest.py with the baseline's memsvc package (BASE of make_gpu_carry.sh)
 #   profile-before  the same under py-spy (see profile)
 #   ingest    bench/gpu_ingest.py: the dev suites' turns through Memory on CUDA, this tree
+#   ingest-b1024  the same with document batches of 1,024 (embed.batch_size, micro_batch_max)
 #   profile   the same under py-spy (all threads and the attribute worker processes, on-CPU
 #             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
 #   distinct  this tree, each distinct session once (--distinct)
@@ -71,6 +72,10 @@ for phase in "$@"; do
       ;;
     ingest)
       ingest "$OUT/gpu-ingest-after.json" --set "ingest.cpu_workers=$CW"
+      ;;
+    ingest-b1024)  # larger document batches on the GPU (encode and micro-batcher)
+      ingest "$OUT/gpu-ingest-b1024.json" --batch 1024 \
+        --set "ingest.cpu_workers=$CW" embed.micro_batch_max=1024
       ;;
     profile)
       profile "$OUT/pyspy-after.txt" --set "ingest.cpu_workers=$CW"

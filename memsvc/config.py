@@ -66,6 +66,12 @@ class EmbedSettings(BaseModel):
     # default: under 30 closed-loop clients on 2 cores it took search p99 from 158 to 125 ms
     # at the same admission limits (bench/README, "Load benchmark"); alone, ingest is as fast.
     micro_batch_nice: int = Field(10, ge=0, le=19)
+    # How documents are encoded: "encode" is SentenceTransformer.encode; "direct" tokenises
+    # with the `tokenizers` library and runs transformer + mean pooling itself (memsvc.embed.
+    # direct: the same vectors, checked against encode at load, with far less Python around
+    # each batch); "auto" is direct on a GPU, encode on a CPU (where the forward pass
+    # dominates anyway). Models other than transformer + mean pooling always use encode.
+    documents_engine: Literal["auto", "encode", "direct"] = "auto"
 
 
 class IndexSettings(BaseModel):

@@ -29,6 +29,9 @@ import numpy as np
 from memsvc.config import EmbedSettings
 from memsvc.embed.base import Vectors
 from memsvc.embed.batching import MicroBatcher
+from memsvc.embed.direct import MAX_DIFF as DIRECT_MAX_DIFF
+from memsvc.embed.direct import DirectEncoder
+from memsvc.embed.direct import max_difference as direct_max_difference
 
 if TYPE_CHECKING:
     from memsvc.embed.onnx_query import OnnxQueryEncoder
@@ -79,6 +82,7 @@ class SentenceTransformerEmbedder:
         # chunk, so a query on the PyTorch path waits for one chunk, never a whole request.
         self._lock = threading.Lock()
         self._model: Any = None
+        self._direct: DirectEncoder | None = None  # set with the model (`_load_direct`)
         self._loaded = threading.Event()
         self._load_error: BaseException | None = None
         self._loader: threading.Thread | None = None
@@ -167,6 +171,23 @@ class SentenceTransformerEmbedder:
         # sentence-transformers 5.2+ renamed tokenize() to preprocess().
         self._prepare = getattr(model, "preprocess", None) or model.tokenize
         self._model = model
+        self._direct = self._load_direct(model)
+
+    def _load_direct(self, model: Any) -> DirectEncoder | None:
+        """The direct document path (`embed.documents_engine`), once it has encoded the
+        probe texts as `encode` does; None keeps `encode`."""
+        engine = self._settings.documents_engine
+        if engine == "encode" or (engine == "auto" and not self._device.startswith("cuda")):
+            return None
+        direct = DirectEncoder.for_model(model, self._settings.max_seq_length)
+        if direct is None:
+            log.info("documents stay on encode: the model is not transformer + mean pooling")
+            return None
+        diff = direct_max_difference(direct, self._encode_batch)
+        if diff > DIRECT_MAX_DIFF:
+            log.error("direct document vectors differ from encode's by %.2g: using encode", diff)
+            return None
+        return direct
 
     def _model_dim(self) -> int:
         model = self._model
@@ -299,19 +320,34 @@ class SentenceTransformerEmbedder:
         """Documents, encoded on this thread at once (no micro-batching)."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        model = self._document_model()
+        self._document_model()
         out = np.empty((len(texts), self._dim), dtype=np.float32)
-        for chunk in length_buckets([len(t) for t in texts], self._settings.batch_size):
+        chunks = length_buckets([len(t) for t in texts], self._settings.batch_size)
+        direct = self._direct
+        if direct is not None:
+            # Every chunk is launched before any is copied back: the GPU works through them
+            # while this thread tokenises the next.
+            pending = []
+            for chunk in chunks:
+                with self._lock:
+                    pending.append((chunk, direct.start([texts[i] for i in chunk])))
+            for chunk, rows in pending:
+                out[chunk] = direct.finish(rows)
+            return out
+        for chunk in chunks:
             with self._lock:
-                vecs = model.encode(
-                    [texts[i] for i in chunk],
-                    batch_size=len(chunk),
-                    normalize_embeddings=True,
-                    convert_to_numpy=True,
-                    show_progress_bar=False,
-                )
-                out[chunk] = vecs
+                out[chunk] = self._encode_batch([texts[i] for i in chunk])
         return out
+
+    def _encode_batch(self, texts: list[str]) -> Vectors:
+        vecs = self._model.encode(
+            texts,
+            batch_size=len(texts),
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vecs, dtype=np.float32)
 
     def close(self) -> None:
         """Stop the batching worker; later calls encode on the caller's thread."""
