@@ -121,6 +121,11 @@ def decide(
             reason=f"new value for {', '.join(names)}",
             superseded=replaced,
         )
+    # merge_similarity > 1 turns merging off; below it, a restatement merges from 0.8.
+    merge_floor = min(RESTATE_SIMILARITY, merge_similarity) + (merge_similarity > 1)
+    # Below both thresholds neither branch can fire: the text comparison is skipped (it was
+    # a fifth of an add's CPU time, run against every earlier message of the same request).
+    floor = min(merge_floor, UPDATE_SIMILARITY)
     for e in sorted(current, key=lambda e: -e.similarity):
         if e.role != new.role:
             continue
@@ -133,11 +138,10 @@ def decide(
             if same and e.similarity >= RESTATE_SIMILARITY:
                 return Decision("MERGE", e.key, reason=f"restates {', '.join(same)}")
             continue
+        if e.similarity < floor:
+            continue
         rel = relation(new.content, e.content)
-        # merge_similarity > 1 turns merging off; below it, a restatement merges from 0.8.
-        if rel == SAME and e.similarity >= min(RESTATE_SIMILARITY, merge_similarity) + (
-            merge_similarity > 1
-        ):
+        if rel == SAME and e.similarity >= merge_floor:
             return Decision("MERGE", e.key, reason=f"adds nothing (cosine {e.similarity:.3f})")
         if rel == UPDATE and e.similarity >= UPDATE_SIMILARITY:
             return Decision(
