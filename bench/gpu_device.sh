@@ -6,6 +6,8 @@
 #   before    bench/gpu_ingest.py with the baseline's memsvc package (BASE of make_gpu_carry.sh)
 #   profile-before  the same under py-spy (see profile)
 #   ingest    bench/gpu_ingest.py: the dev suites' turns through Memory on CUDA, this tree
+#   ingest-proc   the same with documents embedded in a child process
+#   ingest-w4     the same with 4 ingest threads instead of WORKERS
 #   ingest-b1024  the same with document batches of 1,024 (embed.batch_size, micro_batch_max)
 #   profile   the same under py-spy (all threads and the attribute worker processes, on-CPU
 #             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
@@ -72,6 +74,12 @@ for phase in "$@"; do
       ;;
     ingest)
       ingest "$OUT/gpu-ingest-after.json" --set "ingest.cpu_workers=$CW"
+      ;;
+    ingest-proc)  # documents embedded in a child process (embed.documents_process=on)
+      ingest "$OUT/gpu-ingest-proc.json" --set "ingest.cpu_workers=$CW" embed.documents_process=on
+      ;;
+    ingest-w4)  # four ingest threads instead of 16: less contention for the interpreter lock
+      W=4 ingest "$OUT/gpu-ingest-w4.json" --set "ingest.cpu_workers=$CW"
       ;;
     ingest-b1024)  # larger document batches on the GPU (encode and micro-batcher)
       ingest "$OUT/gpu-ingest-b1024.json" --batch 1024 \

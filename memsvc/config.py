@@ -72,6 +72,10 @@ class EmbedSettings(BaseModel):
     # each batch); "auto" is direct on a GPU, encode on a CPU (where the forward pass
     # dominates anyway). Models other than transformer + mean pooling always use encode.
     documents_engine: Literal["auto", "encode", "direct"] = "auto"
+    # Documents embedded in a child process of their own (memsvc.embed.process), so its
+    # forward passes never wait for the ingest threads' interpreter lock: "on", "off", or
+    # "auto" (on with a GPU). Off by default until measured on a GPU (bench/README.md).
+    documents_process: Literal["auto", "on", "off"] = "off"
 
 
 class IndexSettings(BaseModel):

@@ -35,6 +35,7 @@ from memsvc.embed.direct import max_difference as direct_max_difference
 
 if TYPE_CHECKING:
     from memsvc.embed.onnx_query import OnnxQueryEncoder
+    from memsvc.embed.process import DocumentProcess
 
 log = logging.getLogger(__name__)
 BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
@@ -101,6 +102,12 @@ class SentenceTransformerEmbedder:
             self._loaded.set()
             if self._wants_onnx():
                 self._onnx = self._load_onnx(path)
+        self._process: DocumentProcess | None = None
+        mode = settings.documents_process
+        if mode == "on" or (mode == "auto" and self._device.startswith("cuda")):
+            from memsvc.embed.process import DocumentProcess
+
+            self._process = DocumentProcess(settings, SentenceTransformerEmbedder)
         self._batcher: MicroBatcher | None = None
         if settings.micro_batch:
             self._batcher = MicroBatcher(
@@ -320,6 +327,10 @@ class SentenceTransformerEmbedder:
         """Documents, encoded on this thread at once (no micro-batching)."""
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
+        if self._process is not None:
+            vecs = self._process.encode(texts)
+            if vecs is not None:  # None: the child is gone, embed here
+                return vecs
         self._document_model()
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         chunks = length_buckets([len(t) for t in texts], self._settings.batch_size)
@@ -350,9 +361,12 @@ class SentenceTransformerEmbedder:
         return np.asarray(vecs, dtype=np.float32)
 
     def close(self) -> None:
-        """Stop the batching worker; later calls encode on the caller's thread."""
+        """Stop the batching worker (later calls encode on the caller's thread) and the
+        embedding process, if any."""
         if self._batcher is not None:
             self._batcher.close()
+        if self._process is not None:
+            self._process.close()
 
     def embed_query(self, text: str) -> Vectors:
         if self._onnx is not None:
