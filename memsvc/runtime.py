@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from typing import Protocol
 
 from sqlalchemy import select
 
-from memsvc.config import EmbedSettings, Settings
+from memsvc.config import EmbedSettings, Settings, attribute_workers
 from memsvc.db.engine import Database
 from memsvc.db.migrate import upgrade
 from memsvc.db.models import Meta
@@ -58,7 +59,8 @@ class Runtime:
             self.reinforcer = Reinforcer()
             self.reranker = load_reranker(settings.rerank, device=settings.embed.device)
             self.attributes = AttributeWorkers(
-                settings.ingest.cpu_workers, memo=settings.ingest.attribute_memo
+                attribute_workers(settings.ingest, settings.embed.device, os.cpu_count()),
+                memo=settings.ingest.attribute_memo,
             )
         except Exception:
             self.db.dispose()

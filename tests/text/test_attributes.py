@@ -153,3 +153,24 @@ def test_an_add_stores_the_same_notes_with_workers(
         mem.add(messages, user_id=user, session_id="s1")
         got.append(_notes(mem, user))
     assert got[0] and got[0] == got[1]
+
+
+@pytest.mark.parametrize(
+    ("setting", "device", "cores", "expected"),
+    [
+        (None, "cpu", 16, 0),  # on a CPU the cores embed
+        (None, "cuda", 16, 12),
+        (None, "cuda:1", 64, 12),
+        (None, "cuda", 4, 2),
+        (None, "cuda", 2, 0),
+        (None, "cuda", None, 0),
+        (3, "cpu", 2, 3),  # a set value always wins
+        (0, "cuda", 16, 0),
+    ],
+)
+def test_the_default_worker_count(
+    setting: int | None, device: str, cores: int | None, expected: int
+) -> None:
+    from memsvc.config import IngestSettings, attribute_workers
+
+    assert attribute_workers(IngestSettings(cpu_workers=setting), device, cores) == expected
