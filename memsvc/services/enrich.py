@@ -1,23 +1,14 @@
-"""Note attributes without an LLM (keyphrases, tags, facts, slots, context) and the A-MEM key.
+"""A note's A-MEM key, and its offline attributes recomputed in place after an edit.
 
-The LLM path (`memsvc.llm.tasks.memorize`) fills the same fields when configured; these
-heuristics are the fallback and the `llm = none` behaviour.
+The attributes themselves (keyphrases, tags, facts, slots, context) come from
+`memsvc.text.attributes`; the LLM path (`memsvc.llm.tasks.memorize`) fills the same fields.
 """
 
 from __future__ import annotations
 
 from memsvc.db.models import Note
-from memsvc.text.attributes import Attributes, offline_attributes
+from memsvc.text.attributes import offline_attributes
 from memsvc.text.keyphrases import KeyphraseMethod
-
-__all__ = [
-    "Attributes",
-    "enrich_offline",
-    "key_text",
-    "key_text_of",
-    "offline_attributes",
-    "refresh_key",
-]
 
 
 def key_text(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from memsvc.services.enrich import offline_attributes
+from memsvc.text.attributes import offline_attributes
 
 
 @pytest.mark.parametrize(
