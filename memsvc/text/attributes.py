@@ -95,6 +95,13 @@ def _compute_many(reqs: list[Request]) -> list[Attributes]:
     return [compute(r) for r in reqs]
 
 
+def _canonical(req: Request) -> Request:
+    """The request as the memo keys it: the previous message only shapes an assistant
+    reply's context, so a user's message is the same request whatever came before it."""
+    content, role, previous, method = req
+    return (content, role, previous if role == "assistant" else None, method)
+
+
 def _warm() -> None:
     """Loads a worker's lazily read tables (inflections, lemmas) before real work comes."""
     compute(("I moved to Lisbon and started running every morning.", "user", None, "builtin"))
@@ -131,6 +138,7 @@ class AttributeWorkers:
         self.sent = 0
 
     def compute_many(self, reqs: list[Request]) -> list[Attributes]:
+        reqs = [_canonical(r) for r in reqs]
         found: dict[Request, Attributes] = {}
         with self._lock:
             for r in reqs:

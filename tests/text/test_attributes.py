@@ -104,6 +104,19 @@ def test_what_a_caller_changes_does_not_change_the_memo() -> None:
     assert pool.hits == 1
 
 
+def test_a_users_message_is_one_request_whatever_came_before() -> None:
+    pool = AttributeWorkers(processes=0, memo=8)
+    text = "I moved to Lisbon with my dog Rex last spring."
+    first = pool.compute_many([(text, "user", "Where do you live?", "builtin")])
+    again = pool.compute_many([(text, "user", "Any pets?", "builtin")])
+    assert asdict(first[0]) == asdict(again[0]) == asdict(compute((text, "user", None, "builtin")))
+    assert pool.hits == 1
+    # An assistant reply's context is the message it answers: those stay apart.
+    reply = pool.compute_many([("Yes, about 7 days.", "assistant", q, "builtin") for q in "ab"])
+    assert reply[0].context != reply[1].context
+    assert pool.hits == 1
+
+
 def test_the_memo_is_bounded() -> None:
     pool = AttributeWorkers(processes=0, memo=3)
     reqs = [(f"Note number {i} about tea.", "user", None, "builtin") for i in range(10)]
