@@ -19,12 +19,15 @@ else. The embedder checks it against `encode` on probe texts when it loads and k
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from memsvc.embed.base import Vectors
+
+log = logging.getLogger(__name__)
 
 # Texts the loaded model encodes both ways before this path is trusted.
 PROBES = (
@@ -127,3 +130,19 @@ def max_difference(direct: DirectEncoder, reference: Any, texts: Sequence[str] =
     ours = direct.encode(list(texts), batch_size=len(texts))
     theirs = np.asarray(reference(list(texts)), dtype=np.float32)
     return float(np.abs(ours - theirs).max())
+
+
+def load_checked(
+    model: Any, max_seq_length: int, reference: Callable[[list[str]], Vectors]
+) -> DirectEncoder | None:
+    """The direct encoder for `model` once it has encoded the probe texts as `reference`
+    (`encode`) does; None (keep `encode`) for another kind of model or any disagreement."""
+    direct = DirectEncoder.for_model(model, max_seq_length)
+    if direct is None:
+        log.info("documents stay on encode: the model is not transformer + mean pooling")
+        return None
+    diff = max_difference(direct, reference)
+    if diff > MAX_DIFF:
+        log.error("direct document vectors differ from encode's by %.2g: using encode", diff)
+        return None
+    return direct

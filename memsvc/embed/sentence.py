@@ -29,9 +29,7 @@ import numpy as np
 from memsvc.config import EmbedSettings
 from memsvc.embed.base import Vectors
 from memsvc.embed.batching import MicroBatcher
-from memsvc.embed.direct import MAX_DIFF as DIRECT_MAX_DIFF
-from memsvc.embed.direct import DirectEncoder
-from memsvc.embed.direct import max_difference as direct_max_difference
+from memsvc.embed.direct import DirectEncoder, load_checked
 
 if TYPE_CHECKING:
     from memsvc.embed.onnx_query import OnnxQueryEncoder
@@ -186,15 +184,7 @@ class SentenceTransformerEmbedder:
         engine = self._settings.documents_engine
         if engine == "encode" or (engine == "auto" and not self._device.startswith("cuda")):
             return None
-        direct = DirectEncoder.for_model(model, self._settings.max_seq_length)
-        if direct is None:
-            log.info("documents stay on encode: the model is not transformer + mean pooling")
-            return None
-        diff = direct_max_difference(direct, self._encode_batch)
-        if diff > DIRECT_MAX_DIFF:
-            log.error("direct document vectors differ from encode's by %.2g: using encode", diff)
-            return None
-        return direct
+        return load_checked(model, self._settings.max_seq_length, self._encode_batch)
 
     def _model_dim(self) -> int:
         model = self._model
