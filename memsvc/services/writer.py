@@ -101,19 +101,45 @@ class Writer:
         self.out = Written()
         self.removed: list[int] = []
         self.created: set[int] = set()  # notes inserted here: no stored links to check
+        # Stored notes read by `preload` (held here: the session's identity map is weak).
+        self.stored: dict[int, Note] = {}
+        self.absent: set[int] = set()  # stored keys read and not found in this partition
+
+    def preload(self, plan: Plan) -> None:
+        """Read every stored note the plan refers to (targets, superseded notes, link targets,
+        evolved neighbours) in one statement, inside this transaction: `resolve` then finds
+        them here instead of one SELECT (and one autoflush) per reference, which was a third
+        of an add's time with links on."""
+        keys = {evo.pk for evo in plan.evolutions.values()}
+        for unit in plan.units:
+            keys.update(unit.superseded)
+            keys.update(key for key, _, _ in unit.links)
+            if unit.target is not None:
+                keys.add(unit.target)
+        wanted = sorted(k for k in keys if k >= 0)
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i : i + 500]
+            rows = self.session.scalars(
+                select(Note).where(Note.pk.in_(chunk), Note.partition == self.scope.partition)
+            )
+            self.stored.update((note.pk, note) for note in rows)
+        self.absent.update(k for k in wanted if k not in self.stored)
 
     def resolve(self, key: int | None) -> Note | None:
         if key is None:
             return None
         if key < 0:
             return self.resolved.get(key)
-        note = self.session.get(Note, key)
+        if key in self.absent:
+            return None
+        note = self.stored.get(key) or self.session.get(Note, key)
         return note if note is not None and note.partition == self.scope.partition else None
 
     def apply(self, plan: Plan, meta: dict[str, Any], actor: str) -> Written:
         # New notes are inserted in one flush (one batched INSERT ... RETURNING) rather than
         # one flush per unit, which was three quarters of the write's time; what needs their
         # primary keys (index rows, parts, slots, links) follows that flush, in unit order.
+        self.preload(plan)
         created: list[tuple[Note, Unit]] = []
         for unit in plan.units:
             note = self._unit(unit, meta, actor)
@@ -287,6 +313,8 @@ class Writer:
         )
         self.changes.remove([note.pk])
         self.removed.append(note.pk)
+        self.stored.pop(note.pk, None)
+        self.absent.add(note.pk)
         self.session.delete(note)
 
     def link(self, source: Note, target: Note, kind: str, reason: str, weight: float = 1.0) -> None:
