@@ -21,6 +21,7 @@ from memsvc.index.base import (
     write_atomic,
     write_manifest,
 )
+from memsvc.index.threads import threads_for
 
 _DATA = "flat.faiss"
 
@@ -64,7 +65,8 @@ class FlatIndex:
             n = self._index.ntotal
             if n == 0:
                 return empty_result(q.shape[0], k)
-            scores, ids = self._index.search(q, min(k, n))
+            with threads_for(q.shape[0] * n):
+                scores, ids = self._index.search(q, min(k, n))
         if scores.shape[1] < k:
             pad_s, pad_i = empty_result(q.shape[0], k - scores.shape[1])
             scores = np.hstack([scores, pad_s])

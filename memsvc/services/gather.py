@@ -9,16 +9,15 @@ costs more but is never wrong."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import timedelta
 
-import faiss
 import numpy as np
 from sqlalchemy.orm import Session
 
 from memsvc.db.queries import notes
 from memsvc.db.queries.notes import NoteRow
+from memsvc.index.threads import faiss_single_thread
 from memsvc.services.lexical import lexical_matches
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
@@ -26,21 +25,6 @@ from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 
 Pool = dict[int, Candidate]
-
-
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """FAISS single-threaded for one query, in this thread only (OpenMP's thread count is a
-    per-thread setting, as memsvc.index.spann.scan relies on too). A flat search of one
-    query runs on one core anyway, but its OpenMP team still wakes every thread and waits
-    at a barrier for all of them; on a busy 2-core machine that wait took 10 ms a search
-    for 622 vectors (0.05 ms on one thread; bench/README.md, "Search latency")."""
-    prev = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(prev)
 
 
 # People mention events a few days after they happen: a range from the query is widened
@@ -63,7 +47,7 @@ def dense(session: Session, indexes: IndexRegistry, q: Query) -> Pool:
     kept: list[Candidate] = []
     k = min(want, total)
     while True:
-        with _one_thread():
+        with faiss_single_thread():
             scores, ids = indexes.search(q.partition, q.vector, k)
         fresh = {
             int(i): float(s)
@@ -110,7 +94,7 @@ def parts_and_lexical(session: Session, indexes: IndexRegistry, q: Query, pool: 
     best: dict[int, tuple[float, int]] = {}
     if cfg.recall.part_weight > 0:
         k = max(q.top_k * cfg.index.oversample, cfg.index.min_candidates) * 2
-        with _one_thread():
+        with faiss_single_thread():
             scores, pks, nums = indexes.search_parts(q.partition, q.vector, k)
         for s, pk, j in zip(scores.tolist(), pks.tolist(), nums.tolist(), strict=True):
             best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best

@@ -31,8 +31,8 @@ import numpy.typing as npt
 
 from memsvc.index.spann import inplace
 from memsvc.index.spann.core import Core
-from memsvc.index.spann.scan import faiss_single_thread
 from memsvc.index.spann.search import probe, search_loop
+from memsvc.index.threads import faiss_single_thread
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]

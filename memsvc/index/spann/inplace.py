@@ -32,7 +32,7 @@ import numpy.typing as npt
 
 from memsvc.index.spann.core import Core
 from memsvc.index.spann.postings import PostingStore
-from memsvc.index.spann.scan import faiss_single_thread
+from memsvc.index.threads import faiss_single_thread
 
 F32 = npt.NDArray[np.float32]
 I64 = npt.NDArray[np.int64]

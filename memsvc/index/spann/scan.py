@@ -6,8 +6,6 @@ conversion runs ~2 ns/element here (no F16C), about 10x slower than the whole FA
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import faiss
@@ -46,18 +44,6 @@ def _fp16_index(dim: int) -> Any:
         )
         cache[dim] = index
     return index
-
-
-@contextmanager
-def faiss_single_thread() -> Iterator[None]:
-    """Run FAISS calls of this thread without an OpenMP team: for one query the team's start-up
-    costs more than the work (up to ~1 ms on a busy machine). The setting is per thread."""
-    prev = faiss.omp_get_max_threads()
-    faiss.omp_set_num_threads(1)
-    try:
-        yield
-    finally:
-        faiss.omp_set_num_threads(prev)
 
 
 def top_candidates(query: F32, codes: U8, dtype: str, width: int) -> tuple[F32, I64]:
