@@ -228,6 +228,13 @@ def _reverse_favourites(sentence: str) -> list[tuple[str, str, int, int]]:
     return out
 
 
+# Each rule's cue words as one pattern: "does the sentence hold any cue" in one scan instead of
+# a Python-level `in` per cue and rule (the commonest step of ingest's attribute work).
+_CUE_PATTERNS: dict[str, re.Pattern[str]] = {
+    name: re.compile("|".join(re.escape(c) for c in cues)) for name, cues in CUES.items() if cues
+}
+
+
 def extract_slots(text: str, role: str = "user") -> list[Slot]:
     """First-person attribute statements in ``text`` as slots, in text order."""
     return _extract(text, role, gate=True)
@@ -244,8 +251,8 @@ def _extract(text: str, role: str, *, gate: bool) -> list[Slot]:
             continue
         low = sentence.lower()
         for rule in RULES:
-            cues = CUES.get(rule.name, ()) if gate else ()
-            if cues and not any(c in low for c in cues):
+            cue = _CUE_PATTERNS.get(rule.name) if gate else None
+            if cue is not None and cue.search(low) is None:
                 continue
             for m in rule.pattern.finditer(sentence):
                 if _hedged(sentence, m.start()):
@@ -259,7 +266,9 @@ def _extract(text: str, role: str, *, gate: bool) -> list[Slot]:
                     if value is not None:
                         span = (a + m.start(), a + m.end())
                         found.append(Slot(name, value, span, text[span[0] : span[1]]))
-        for name, value, s, e in _reverse_favourites(sentence):
+        # The pattern needs the word; its lazy value group makes it slow to fail without it.
+        reverse = _reverse_favourites(sentence) if "favo" in low else []
+        for name, value, s, e in reverse:
             if not _hedged(sentence, s):
                 found.append(Slot(name, value, (a + s, a + e), text[a + s : a + e]))
     return _dedupe(found)

@@ -78,6 +78,13 @@ TOPICS: dict[str, frozenset[str]] = {
 _AMBIGUOUS_WORDS = """work book order park train shop play watch date show drive fly raise study
 class plant paint store deal sale run match goal code rent series fall"""
 _AMBIGUOUS = frozenset(stem(w) for w in _AMBIGUOUS_WORDS.split())
+# stem -> (topic's position in TOPICS, weight): a text's topic scores from its own terms,
+# not from every trigger of every topic.
+_TRIGGERS: dict[str, list[tuple[int, float]]] = {}
+for _order, _stems in enumerate(TOPICS.values()):
+    for _s in _stems:
+        _TRIGGERS.setdefault(_s, []).append((_order, 0.5 if _s in _AMBIGUOUS else 1.0))
+_TOPIC_NAMES = list(TOPICS)
 _MAX_TOPICS = 3
 _SHORT_TEXT_TERMS = 40
 
@@ -88,11 +95,11 @@ def make_tags(text: str, keyphrases: list[str], k: int = 5) -> list[str]:
         return []
     counts = Counter(terms(text))
     min_hits = 1 if sum(counts.values()) < _SHORT_TEXT_TERMS else 2
-    hits = []
-    for order, (topic, stems) in enumerate(TOPICS.items()):
-        n = sum(counts[s] * (0.5 if s in _AMBIGUOUS else 1.0) for s in stems)
-        if n >= min_hits:
-            hits.append((-n, order, topic))
+    scores: dict[int, float] = {}
+    for term, count in counts.items():
+        for order, weight in _TRIGGERS.get(term, ()):
+            scores[order] = scores.get(order, 0.0) + count * weight  # halves: exact in any order
+    hits = [(-n, order, _TOPIC_NAMES[order]) for order, n in scores.items() if n >= min_hits]
     hits.sort()
     tags = [topic for _, _, topic in hits[: min(_MAX_TOPICS, k)]]
     for phrase in keyphrases:
