@@ -6,9 +6,12 @@
 #   before    bench/gpu_ingest.py with the baseline's memsvc package (BASE of make_gpu_carry.sh)
 #   profile-before  the same under py-spy (see profile)
 #   ingest    bench/gpu_ingest.py: the dev suites' turns through Memory on CUDA, this tree
+#   ingest-encode the same with documents through SentenceTransformer.encode (not the direct path)
 #   ingest-proc   the same with documents embedded in a child process
 #   ingest-w4     the same with 4 ingest threads instead of WORKERS
 #   ingest-b1024  the same with document batches of 1,024 (embed.batch_size, micro_batch_max)
+#   pN        N ingest processes on one database (--processes N), each PW threads (default 4)
+#             and PCW attribute workers (default 0); pN-distinct: the same with --distinct
 #   profile   the same under py-spy (all threads and the attribute worker processes, on-CPU
 #             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
 #   distinct  this tree, each distinct session once (--distinct)
@@ -75,6 +78,9 @@ for phase in "$@"; do
     ingest)
       ingest "$OUT/gpu-ingest-after.json" --set "ingest.cpu_workers=$CW"
       ;;
+    ingest-encode)  # documents through SentenceTransformer.encode: the direct path's baseline
+      ingest "$OUT/gpu-ingest-encode.json" --set "ingest.cpu_workers=$CW" embed.documents_engine=encode
+      ;;
     ingest-proc)  # documents embedded in a child process (embed.documents_process=on)
       ingest "$OUT/gpu-ingest-proc.json" --set "ingest.cpu_workers=$CW" embed.documents_process=on
       ;;
@@ -84,6 +90,14 @@ for phase in "$@"; do
     ingest-b1024)  # larger document batches on the GPU (encode and micro-batcher)
       ingest "$OUT/gpu-ingest-b1024.json" --batch 1024 \
         --set "ingest.cpu_workers=$CW" embed.micro_batch_max=1024
+      ;;
+    p[0-9]*)  # pN or pN-distinct: N ingest processes, one database
+      n=${phase#p}
+      n=${n%%-*}
+      extra=()
+      [ "${phase#*-}" = distinct ] && extra=(--distinct)
+      W=${PW:-4} ingest "$OUT/gpu-ingest-$phase.json" --processes "$n" --no-alone "${extra[@]}" \
+        --set "ingest.cpu_workers=${PCW:-0}"
       ;;
     profile)
       profile "$OUT/pyspy-after.txt" --set "ingest.cpu_workers=$CW"

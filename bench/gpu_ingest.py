@@ -7,8 +7,10 @@ Turns: the LongMemEval dev suite (`eval/data`, every distinct haystack) and LoCo
 (`--locomo`, default ../shared/data/locomo/locomo10_dev5.json), one scope per haystack, every
 session one `add(messages=..., wait=True)` as the eval sends it. `--workers` threads ingest
 different scopes at once (their embedding calls share forward passes through the embedder's
-micro-batcher). Ingest stops starting new sessions after `--seconds`; the rate is the turns
-finished over the wall time.
+micro-batcher). `--processes N` runs N such processes on one database, each its own `Memory`
+(its own index folder and model: the several-replicas setup of the README) with the scopes
+dealt between them, so that Python's work is spread over N interpreter locks. Ingest stops
+starting new sessions after `--seconds`; the rate is the turns finished over the wall time.
 
 Stages (seconds summed over worker threads, so they can exceed the wall time): the
 functions below are wrapped in this process only (nothing in memsvc changes):
@@ -125,9 +127,10 @@ def haystacks(locomo: Path | None) -> list[tuple[str, Record]]:
     return list(out.values())
 
 
-def settings_for(data_dir: Path, device: str, batch: int, extra: dict[str, Any]) -> Any:
-    from memsvc.config import Settings
-
+def settings_values(
+    data_dir: Path, device: str, batch: int, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """The benchmark's settings as plain values (they travel to spawned processes)."""
     embed: dict[str, Any] = {"device": device, "batch_size": batch, "query_engine": "torch"}
     model = os.environ.get("MEMSVC_BENCH_MODEL")
     if model:
@@ -140,6 +143,12 @@ def settings_for(data_dir: Path, device: str, batch: int, extra: dict[str, Any])
     for key, val in extra.items():
         section, _, field = key.partition(".")
         values.setdefault(section, {})[field] = val
+    return values
+
+
+def make_settings(values: dict[str, Any]) -> Any:
+    from memsvc.config import Settings
+
     return Settings(**values)
 
 
@@ -171,32 +180,45 @@ def instrumented(mem: Any, stages: Stages) -> Iterator[None]:
     yield
 
 
-def run(args: argparse.Namespace) -> dict[str, Any]:
+def shard(stacks: list[tuple[str, Record]], n: int) -> list[list[tuple[str, Record]]]:
+    """`stacks` dealt over `n` processes, largest first to the least loaded (by turns)."""
+    shards: list[list[tuple[str, Record]]] = [[] for _ in range(n)]
+    load = [0] * n
+    for item in sorted(stacks, key=lambda it: -sum(len(s.turns) for s in it[1].sessions)):
+        i = load.index(min(load))
+        shards[i].append(item)
+        load[i] += sum(len(s.turns) for s in item[1].sessions)
+    return shards
+
+
+def ingest_part(
+    args: argparse.Namespace,
+    settings: Any,
+    stacks: list[tuple[str, Record]],
+    ready: Callable[[], float],
+) -> dict[str, Any]:
+    """Ingest `stacks` with `args.workers` threads through one `Memory` on `settings`;
+    `ready()` is called once warm and returns the wall-clock start (`time.time()`) that the
+    run's deadline counts from (other processes wait on the same start)."""
     import torch
 
     from memsvc import Memory
 
     sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
-    stacks = haystacks(args.locomo)
-    if args.distinct:
-        stacks = distinct_sessions(stacks)
-    data_dir = Path(tempfile.mkdtemp(prefix="memsvc-gpu-ingest-"))
-    extra = dict(kv.split("=", 1) for kv in args.set)
     t_load = time.perf_counter()
-    mem = Memory(settings_for(data_dir, args.device, args.batch, extra))
+    mem = Memory(settings)
     load_s = time.perf_counter() - t_load
     stages = Stages(sync)
     texts: list[str] = []
     done_turns = 0
     lock = threading.Lock()
-    deadline = time.perf_counter() + args.seconds
 
     def ingest_one(item: tuple[str, Record]) -> int:
         nonlocal done_turns
         scope, rec = item
         n = 0
         for s in rec.sessions:
-            if not s.turns or time.perf_counter() > deadline:
+            if not s.turns or time.time() > deadline:
                 continue
             msgs = [message(t, s.turn_time(i)) for i, t in enumerate(s.turns)]
             mem.add(
@@ -219,29 +241,138 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             {"role": "user" if i % 2 == 0 else "assistant", "content": f"Warm-up {i}: green tea."}
             for i in range(8)
         ],
-        user_id="warmup",
+        user_id=f"warmup-{os.getpid()}",
         wait=True,
     )
+    start = ready()
+    deadline = start + args.seconds
     with instrumented(mem, stages):
-        t0 = time.perf_counter()
         with ThreadPoolExecutor(args.workers) as pool:
             list(pool.map(ingest_one, stacks))
-        wall = time.perf_counter() - t0
+        end = time.time()
     workers = getattr(mem.runtime, "attributes", None)  # absent before ingest.cpu_workers
     attributes = (
         {"computed": workers.computed, "memo_hits": workers.hits, "sent_to_workers": workers.sent}
         if workers is not None
         else None
     )
-    emb = inner(mem.runtime.embedder)
-    # The embedder alone on the same texts, the same batch size, the same (warm) model.
-    sync()
-    t1 = time.perf_counter()
-    for s in range(0, len(texts), args.alone_chunk):
-        emb.encode_now(texts[s : s + args.alone_chunk])
-    sync()
-    alone = time.perf_counter() - t1
+    alone = None
+    if args.alone:
+        # The embedder alone on the same texts, the same batch size, the same (warm) model.
+        emb = inner(mem.runtime.embedder)
+        sync()
+        t1 = time.perf_counter()
+        for s in range(0, len(texts), args.alone_chunk):
+            emb.encode_now(texts[s : s + args.alone_chunk])
+        sync()
+        alone = time.perf_counter() - t1
     mem.close()
+    return {
+        "start": start,
+        "end": end,
+        "turns": done_turns,
+        "texts": texts,
+        "model_load_s": load_s,
+        "embedder_alone_s": alone,
+        "stages": {k: (stages.seconds[k], stages.calls[k]) for k in stages.seconds},
+        "attributes": attributes,
+    }
+
+
+def embedder_alone(args: argparse.Namespace, values: dict[str, Any], texts: list[str]) -> float:
+    """Seconds for this process's own copy of the model to embed `texts` alone."""
+    import torch
+
+    from memsvc import Memory
+
+    sync = torch.cuda.synchronize if args.device.startswith("cuda") else (lambda: None)
+    mem = Memory(make_settings(values))
+    try:
+        emb = inner(mem.runtime.embedder)
+        emb.encode_now(texts[: args.alone_chunk])  # warm: CUDA context and kernels
+        sync()
+        t1 = time.perf_counter()
+        for s in range(0, len(texts), args.alone_chunk):
+            emb.encode_now(texts[s : s + args.alone_chunk])
+        sync()
+        return time.perf_counter() - t1
+    finally:
+        mem.close()
+
+
+def _child(
+    args: argparse.Namespace,
+    values: dict[str, Any],
+    stacks: list[tuple[str, Record]],
+    barrier: Any,
+    start: Any,
+    results: Any,
+) -> None:
+    """One ingest process: waits for every process to be warm, then ingests its shard."""
+    from memsvc.config import Settings
+
+    def ready() -> float:
+        if barrier.wait() == 0:  # one process sets the common start
+            start.value = time.time()
+        barrier.wait()
+        return float(start.value)
+
+    try:
+        results.put(ingest_part(args, Settings(**values), stacks, ready))
+    except BaseException as exc:  # the parent must not wait forever on a failed child
+        results.put({"error": repr(exc)})
+        raise
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import multiprocessing as mp
+
+    import torch
+
+    stacks = haystacks(args.locomo)
+    if args.distinct:
+        stacks = distinct_sessions(stacks)
+    data_dir = Path(tempfile.mkdtemp(prefix="memsvc-gpu-ingest-"))
+    extra = dict(kv.split("=", 1) for kv in args.set)
+    values = settings_values(data_dir, args.device, args.batch, extra)
+    if args.processes <= 1:
+        parts = [ingest_part(args, make_settings(values), stacks, time.time)]
+    else:
+        from memsvc import Memory
+
+        # One database for every process (the replicas' setup: each its own index folder);
+        # migrated once here, before any process opens it.
+        Memory(make_settings(values)).close()
+        ctx = mp.get_context("spawn")
+        barrier, start, results = ctx.Barrier(args.processes), ctx.Value("d", 0.0), ctx.Queue()
+        procs = []
+        for i, part in enumerate(shard(stacks, args.processes)):
+            own = json.loads(json.dumps(values, default=str))
+            own["index"] = {**own.get("index", {}), "path": str(data_dir / f"index-{i}")}
+            own["database"] = {**own.get("database", {}), "auto_migrate": False}
+            child_args = argparse.Namespace(**{**vars(args), "alone": False})
+            proc = ctx.Process(target=_child, args=(child_args, own, part, barrier, start, results))
+            proc.start()
+            procs.append(proc)
+        parts = [results.get() for _ in procs]
+        for proc in procs:
+            proc.join()
+        failed = [p["error"] for p in parts if "error" in p]
+        if failed:
+            raise SystemExit(f"ingest process failed: {failed[0]}")
+    wall = max(p["end"] for p in parts) - min(p["start"] for p in parts)
+    done_turns = sum(p["turns"] for p in parts)
+    texts = [t for p in parts for t in p["texts"]]
+    alone = parts[0]["embedder_alone_s"]
+    if args.processes > 1 and args.alone:  # once every process is done: the GPU is its alone
+        alone = embedder_alone(args, values, texts)
+    stages = Stages(lambda: None)
+    for p in parts:
+        for k, (sec, calls) in p["stages"].items():
+            stages.seconds[k] += sec
+            stages.calls[k] += calls
+    alone_rate = len(texts) / alone if alone else None
+    attrs = [p["attributes"] for p in parts if p["attributes"]]
     n_chars = sum(len(t) for t in texts)
     return {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -252,20 +383,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         },
         "args": {k: str(v) for k, v in vars(args).items()},
+        "processes": max(1, args.processes),
         "haystacks": len(stacks),
         "turns_available": sum(len(s.turns) for _, r in stacks for s in r.sessions),
         "turns": done_turns,
         "mean_chars_per_turn": round(n_chars / max(1, len(texts)), 1),
-        "model_load_s": round(load_s, 2),
+        "model_load_s": round(max(p["model_load_s"] for p in parts), 2),
         "ingest_wall_s": round(wall, 2),
         "ingest_turns_per_s": round(done_turns / wall, 1),
-        "embedder_alone_s": round(alone, 2),
-        "embedder_alone_turns_per_s": round(len(texts) / alone, 1) if alone else None,
-        "ratio_ingest_to_embedder": round((done_turns / wall) / (len(texts) / alone), 3)
-        if alone
+        "embedder_alone_s": round(alone, 2) if alone else None,
+        "embedder_alone_turns_per_s": round(alone_rate, 1) if alone_rate else None,
+        "ratio_ingest_to_embedder": round((done_turns / wall) / alone_rate, 3)
+        if alone_rate
         else None,
         "stages": stages.table(wall),
-        "attributes": attributes,
+        "attributes": {k: sum(a[k] for a in attrs) for k in attrs[0]} if attrs else None,
     }
 
 
@@ -276,6 +408,16 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--seconds", type=float, default=150.0, help="stop starting sessions after")
     ap.add_argument("--workers", type=int, default=8, help="threads, one scope each at a time")
+    ap.add_argument(
+        "--processes",
+        type=int,
+        default=1,
+        help="ingest processes on one database (each its own Memory, index folder, model and "
+        "--workers threads; scopes dealt between them)",
+    )
+    ap.add_argument(
+        "--no-alone", dest="alone", action="store_false", help="skip the embedder-alone run"
+    )
     ap.add_argument("--batch", type=int, default=256, help="embed.batch_size")
     ap.add_argument("--alone-chunk", type=int, default=4096, help="texts per encode_now, alone")
     ap.add_argument("--locomo", type=Path, default=DEFAULT_LOCOMO)
