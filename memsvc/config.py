@@ -213,6 +213,10 @@ class RecallSettings(BaseModel):
     # Lexical candidates from the database's full-text index, fused with the dense ones.
     lexical: bool = True
     lexical_candidates: int = 50
+    # Threads that run a search's full-text query on their own connection while the query is
+    # embedded and the vector indexes searched (0 = in the search's thread): the full-text
+    # stage is the largest of a search at 100k notes (bench/README.md).
+    lexical_threads: int = Field(4, ge=0, le=64)
     # "linear": cosine + weight x lexical/best lexical; "minmax": the same with the dense
     # scores min-max normalised per query (holds when every cosine is low or close);
     # "rrf": reciprocal ranks.

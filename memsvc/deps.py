@@ -19,6 +19,7 @@ from memsvc.db.engine import Database
 from memsvc.embed import Embedder
 from memsvc.llm import LLMClient
 from memsvc.rerank import Reranker
+from memsvc.stores.fulltext import FullTextSearcher
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.stores.reinforce import Reinforcer
@@ -44,7 +45,8 @@ class IngestDeps:
 class RecallDeps:
     """The read path's collaborators: settings (recall, index, rerank, decay), the embedder
     for the query, vector indexes, link graphs, the reinforcement buffer recall writes to and
-    the optional second-stage reranker."""
+    the optional second-stage reranker, and the full-text searcher that starts a query's
+    full-text stage beside its embedding."""
 
     settings: Settings
     embedder: Embedder
@@ -52,6 +54,7 @@ class RecallDeps:
     graphs: GraphStore
     reinforcer: Reinforcer
     reranker: Reranker | None
+    fulltext: FullTextSearcher
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from memsvc.embed import CachedEmbedder, Embedder, Vectors, load_embedder
 from memsvc.errors import ConfigurationError
 from memsvc.llm import LLMClient
 from memsvc.rerank import load_reranker
+from memsvc.stores.fulltext import FullTextSearcher
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.stores.reinforce import Reinforcer
@@ -57,6 +58,7 @@ class Runtime:
             self.graphs = GraphStore(self.db)
             self.llm = LLMClient(settings.llm)
             self.reinforcer = Reinforcer()
+            self.fulltext = FullTextSearcher(self.db, settings.recall.lexical_threads)
             self.reranker = load_reranker(settings.rerank, device=settings.embed.device)
             self.attributes = AttributeWorkers(
                 attribute_workers(settings.ingest, settings.embed.device, os.cpu_count()),
@@ -109,6 +111,7 @@ class Runtime:
             graphs=self.graphs,
             reinforcer=self.reinforcer,
             reranker=self.reranker,
+            fulltext=self.fulltext,
         )
 
     def memory_deps(self) -> MemoryDeps:
@@ -124,7 +127,8 @@ class Runtime:
         """A shallow copy reading `settings` (and `embedder`, if given) while sharing the
         database, indexes, graphs, LLM client, reinforcement buffer and attribute workers (the
         original's `ingest.cpu_workers` and memo, whatever the view's say); it starts and owns
-        nothing, so only the original may be closed."""
+        nothing, so only the original may be closed. The full-text searcher (its threads) is
+        shared too."""
         view = copy.copy(self)
         view.settings = settings
         view.worker = None
@@ -145,6 +149,7 @@ class Runtime:
             log.exception("could not write pending reinforcements")
         self.llm.close()
         self.attributes.close()
+        self.fulltext.close()
         try:
             self.indexes.close()
         finally:

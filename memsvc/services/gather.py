@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from memsvc.db.queries import notes
 from memsvc.db.queries.notes import NoteRow
 from memsvc.index.threads import faiss_single_thread
-from memsvc.services.lexical import lexical_matches
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
+from memsvc.stores.fulltext import PendingHits
 from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 
@@ -86,10 +86,12 @@ def with_similarity(
     return out
 
 
-def parts_and_lexical(session: Session, indexes: IndexRegistry, q: Query, pool: Pool) -> None:
+def parts_and_lexical(
+    session: Session, indexes: IndexRegistry, q: Query, pool: Pool, lexical: PendingHits
+) -> None:
     """Notes whose best sentence-level part is close to the query (see memsvc.text.parts),
-    and full-text matches; those the key index did not find join the pool in one fetch,
-    scored by their key."""
+    and full-text matches (`lexical`, started with the search); those the key index did not
+    find join the pool in one fetch, scored by their key."""
     cfg = q.settings
     best: dict[int, tuple[float, int]] = {}
     if cfg.recall.part_weight > 0:
@@ -100,7 +102,7 @@ def parts_and_lexical(session: Session, indexes: IndexRegistry, q: Query, pool: 
             best.setdefault(int(pk), (float(s), int(j)))  # best first: the first is the best
     hits: list[tuple[int, float]] = []
     if cfg.recall.lexical:
-        hits = lexical_matches(session, q.partition, q.terms, cfg.recall.lexical_candidates)
+        hits = lexical.result(session)
     via = dict.fromkeys(best, "part")
     for pk, _ in hits:
         via.setdefault(pk, "lexical")

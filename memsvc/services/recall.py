@@ -19,7 +19,7 @@ from memsvc.errors import InvalidInput
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
 from memsvc.services import episodes, feedback, freshness, gather, history, neighbours
 from memsvc.services.gather import Pool
-from memsvc.services.lexical import spoken_by
+from memsvc.services.lexical import query_terms, spoken_by
 from memsvc.services.query import Query, build
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
 from memsvc.services.rerank import rerank
@@ -32,9 +32,13 @@ def search(*, session: Session, deps: RecallDeps, scope: Scope, req: SearchReque
     limit = deps.settings.recall.max_top_k
     if req.top_k > limit:
         raise InvalidInput(f"top_k must be <= {limit}", details={"limit": limit})
+    cfg = deps.settings.recall
+    # The full-text stage needs only the query's words: it runs while the query is embedded.
+    terms = query_terms(req.query) if cfg.lexical else []
+    lexical = deps.fulltext.start(scope.partition, terms, cfg.lexical_candidates)
     q = build(session=session, settings=deps.settings, embedder=deps.embedder, scope=scope, req=req)
     pool = gather.dense(session, deps.indexes, q)
-    gather.parts_and_lexical(session, deps.indexes, q, pool)
+    gather.parts_and_lexical(session, deps.indexes, q, pool, lexical)
     gather.time_range(session, q, pool)
     # Links start from the best hits by relevance, so the pool is scored once before them
     # and again after (fusion's ranks and the feedback centroid depend on the whole pool).

@@ -1,0 +1,69 @@
+"""Full-text queries started ahead of the search that needs them (see `FullTextSearcher`).
+The statements are `memsvc.db.queries.fulltext`; `memsvc.services.lexical` picks the terms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from sqlalchemy.orm import Session
+
+from memsvc.db.engine import Database
+from memsvc.db.queries import fulltext
+
+Hits = list[tuple[int, float]]
+
+
+class FullTextSearcher:
+    """Starts a search's full-text query before the rest of the search needs it.
+
+    Ranking a partition's full-text matches is the database's work (SQLite's `sqlite3_step`
+    and PostgreSQL's server both leave Python's interpreter lock free), and it needs only the
+    query's terms: run on its own connection from `threads` worker threads, it overlaps the
+    query's embedding and the vector searches. The hits are primary keys and scores; the rows
+    are read in the search's own session (filtered by partition there), so a write committed
+    between the two reads can only drop a hit, never add another partition's note. With no
+    threads, or an in-memory SQLite database (one database per connection), or when every
+    worker is busy when the hits are wanted, the query runs in the caller's session."""
+
+    def __init__(self, db: Database, threads: int) -> None:
+        self._db = db
+        separate = threads > 0 and db.engine.url.database not in (None, "", ":memory:")
+        self._pool = (
+            ThreadPoolExecutor(threads, thread_name_prefix="memsvc-fulltext") if separate else None
+        )
+
+    def start(self, partition: str, terms: Sequence[str], limit: int) -> PendingHits:
+        if self._pool is None or not terms or limit <= 0:
+            return PendingHits(None, partition, terms, limit)
+        try:
+            future = self._pool.submit(self._run, partition, terms, limit)
+        except RuntimeError:  # shut down (the runtime is closing): the caller runs it
+            future = None
+        return PendingHits(future, partition, terms, limit)
+
+    def _run(self, partition: str, terms: Sequence[str], limit: int) -> Hits:
+        with self._db.read() as session:
+            return fulltext.matches(session, partition=partition, terms=terms, limit=limit)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class PendingHits:
+    """The full-text hits of one search, running or not yet started."""
+
+    def __init__(
+        self, future: Future[Hits] | None, partition: str, terms: Sequence[str], limit: int
+    ) -> None:
+        self._future, self._partition, self._terms, self._limit = future, partition, terms, limit
+
+    def result(self, session: Session) -> Hits:
+        # Not started yet (every worker busy): the caller runs it rather than queue behind
+        # other searches' full-text queries.
+        if self._future is None or self._future.cancel():
+            return fulltext.matches(
+                session, partition=self._partition, terms=self._terms, limit=self._limit
+            )
+        return self._future.result()
