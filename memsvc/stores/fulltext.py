@@ -27,8 +27,13 @@ class FullTextSearcher:
     worker is busy when the hits are wanted, the query runs in the caller's session."""
 
     def __init__(self, db: Database, threads: int) -> None:
-        self._db = db
         separate = threads > 0 and db.engine.url.database not in (None, "", ":memory:")
+        # The workers' connections come from a pool of their own: a search holds its session's
+        # connection while it waits for its hits, so workers drawing from the same pool could
+        # wait for connections held by the very searches waiting for them.
+        self._db = (
+            Database(db.settings.model_copy(update={"pool_size": threads})) if separate else db
+        )
         self._pool = (
             ThreadPoolExecutor(threads, thread_name_prefix="memsvc-fulltext") if separate else None
         )
@@ -49,6 +54,7 @@ class FullTextSearcher:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
+            self._db.dispose()
 
 
 class PendingHits:

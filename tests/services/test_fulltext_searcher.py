@@ -95,3 +95,30 @@ def test_busy_workers_and_closed_searcher(memory_factory: Callable[..., Memory])
     pending = searcher.start(part, terms, 5)
     with db.read() as s:
         assert pending.result(s) == expected  # closed: in the caller's session
+
+
+def test_workers_never_wait_for_the_searches_connections(
+    memory_factory: Callable[..., Memory], db_url: str
+) -> None:
+    """Every connection of the store's pool held (searches waiting for their hits hold
+    theirs): a worker still runs the statement, from a pool of its own."""
+    mem = memory_factory(db_url, database={"pool_size": 1})
+    mem.add(messages=[{"role": "user", "content": t} for t in TURNS], user_id="a", wait=True)
+    db = mem.runtime.db
+    with db.read() as s:
+        part = s.scalar(select(Note.partition).where(Note.user_id == "a"))
+        assert part is not None
+        terms = query_terms("Which bakery does Ana like in Lisbon?")
+        expected = fulltext.matches(s, partition=part, terms=terms, limit=5)
+        pool = db.engine.pool
+        held = [db.engine.connect() for _ in range(pool.size() + pool._max_overflow - 1)]  # type: ignore[attr-defined]
+        try:
+            searcher = FullTextSearcher(db, 2)
+            pending = searcher.start(part, terms, 5)
+            assert pending._future is not None
+            assert pending._future.result(timeout=20) == expected  # ran in a worker
+            assert pending.result(s) == expected
+            searcher.close()
+        finally:
+            for conn in held:
+                conn.close()
