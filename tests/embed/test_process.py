@@ -93,3 +93,14 @@ def test_an_error_on_a_text_reaches_the_caller_and_the_child_lives_on() -> None:
         assert out is not None and out.shape == (2, 3)
     finally:
         proc.close()
+
+
+def test_auto_leaves_documents_in_process_on_a_cpu() -> None:
+    """The default (`auto`) starts a child only with a GPU: on a CPU the cores are the limit
+    either way, and a child would only hold a second copy of the model."""
+    emb = _embedder()
+    try:
+        assert EmbedSettings().documents_process == "auto"
+        assert emb._process is None
+    finally:
+        emb.close()
