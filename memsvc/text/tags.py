@@ -78,12 +78,19 @@ TOPICS: dict[str, frozenset[str]] = {
 _AMBIGUOUS_WORDS = """work book order park train shop play watch date show drive fly raise study
 class plant paint store deal sale run match goal code rent series fall"""
 _AMBIGUOUS = frozenset(stem(w) for w in _AMBIGUOUS_WORDS.split())
-# stem -> (topic's position in TOPICS, weight): a text's topic scores from its own terms,
-# not from every trigger of every topic.
-_TRIGGERS: dict[str, list[tuple[int, float]]] = {}
-for _order, _stems in enumerate(TOPICS.values()):
-    for _s in _stems:
-        _TRIGGERS.setdefault(_s, []).append((_order, 0.5 if _s in _AMBIGUOUS else 1.0))
+
+
+def _triggers() -> dict[str, list[tuple[int, float]]]:
+    """stem -> (topic's position in TOPICS, weight): a text's topic scores come from its own
+    terms, not from every trigger of every topic."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    for order, stems in enumerate(TOPICS.values()):
+        for s in stems:
+            out.setdefault(s, []).append((order, 0.5 if s in _AMBIGUOUS else 1.0))
+    return out
+
+
+_TRIGGERS = _triggers()
 _TOPIC_NAMES = list(TOPICS)
 _MAX_TOPICS = 3
 _SHORT_TEXT_TERMS = 40

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.gpu_ingest import haystacks, shard
+from bench.dev_turns import haystacks, shard
 
 
 def _turns(item: tuple[str, object]) -> int:
