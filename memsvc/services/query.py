@@ -85,10 +85,23 @@ class Query:
         return all(meta.get(key) == value for key, value in self.filters.items())
 
 
+def lexical_terms(settings: Settings, text: str) -> tuple[str, ...]:
+    """The full-text terms of a query (none with the lexical stage off)."""
+    return tuple(query_terms(text)) if settings.recall.lexical else ()
+
+
 def build(
-    *, session: Session, settings: Settings, embedder: Embedder, scope: Scope, req: SearchRequest
+    *,
+    session: Session,
+    settings: Settings,
+    embedder: Embedder,
+    scope: Scope,
+    req: SearchRequest,
+    terms: tuple[str, ...] | None = None,
 ) -> Query:
-    """The query of `req`: its time base, its embedding and its parsed text."""
+    """The query of `req`: its time base, its embedding and its parsed text; `terms`: its
+    `lexical_terms` when the caller already took them (recall starts the full-text stage
+    with them before the query is embedded)."""
     cfg = settings.recall
     as_of = req.as_of or clock.now(session, scope.partition)
     text = req.query
@@ -114,7 +127,7 @@ def build(
         span=parse_time_range(text, as_of) if cfg.time_aware else None,
         latest=cfg.time_aware and wants_latest(text),
         names=tuple(people) if cfg.speaker_boost > 0 else (),
-        terms=tuple(query_terms(text)) if cfg.lexical else (),
+        terms=lexical_terms(settings, text) if terms is None else terms,
         settings=settings,
     )
 

@@ -19,8 +19,8 @@ from memsvc.errors import InvalidInput
 from memsvc.schemas import SearchHit, SearchRequest, SearchResult
 from memsvc.services import episodes, feedback, freshness, gather, history, neighbours
 from memsvc.services.gather import Pool
-from memsvc.services.lexical import query_terms, spoken_by
-from memsvc.services.query import Query, build
+from memsvc.services.lexical import spoken_by
+from memsvc.services.query import Query, build, lexical_terms
 from memsvc.services.ranking import Candidate, diversify, finish, fuse
 from memsvc.services.rerank import rerank
 from memsvc.services.scope import Scope
@@ -32,11 +32,17 @@ def search(*, session: Session, deps: RecallDeps, scope: Scope, req: SearchReque
     limit = deps.settings.recall.max_top_k
     if req.top_k > limit:
         raise InvalidInput(f"top_k must be <= {limit}", details={"limit": limit})
-    cfg = deps.settings.recall
     # The full-text stage needs only the query's words: it runs while the query is embedded.
-    terms = query_terms(req.query) if cfg.lexical else []
-    lexical = deps.fulltext.start(scope.partition, terms, cfg.lexical_candidates)
-    q = build(session=session, settings=deps.settings, embedder=deps.embedder, scope=scope, req=req)
+    terms = lexical_terms(deps.settings, req.query)
+    lexical = deps.fulltext.start(scope.partition, terms, deps.settings.recall.lexical_candidates)
+    q = build(
+        session=session,
+        settings=deps.settings,
+        embedder=deps.embedder,
+        scope=scope,
+        req=req,
+        terms=terms,
+    )
     pool = gather.dense(session, deps.indexes, q)
     gather.parts_and_lexical(session, deps.indexes, q, pool, lexical)
     gather.time_range(session, q, pool)
