@@ -17,27 +17,32 @@ from memsvc.services.ranking import Candidate
 def rerank(
     session: Session, reranker: Reranker | None, q: Query, ranked: list[Candidate]
 ) -> list[Candidate]:
-    """The best `max(rerank.candidates, top_k)` of `ranked` (sorted best first), reordered by
-    `(1 - weight) x recall score + weight x reranker score`, both min-max normalised over
-    them; the rest are dropped, since only the top_k are returned. Each reranked candidate
-    shows the reranker's raw score as `explain`'s `rerank` part."""
+    """The best `max(rerank.candidates, top_k)` of `ranked` (sorted best first) reordered by
+    `(1 - weight) x recall score + weight x reranker score`, the reranker's min-max mapped onto
+    the range recall's scores span over them, so the result stays on recall's scale; the rest
+    follow unchanged (all score at most the head's lowest). Keeping the scale and the tail
+    matters to what comes after: session diversity discounts a score by a share of itself and
+    picks from the whole list. Each reranked candidate shows the reranker's raw score as
+    `explain`'s `rerank` part."""
     if reranker is None or len(ranked) <= 1:
         return ranked
     cfg = q.settings.rerank
-    head = ranked[: max(cfg.candidates, q.top_k)]
+    n = max(cfg.candidates, q.top_k)
+    head, tail = ranked[:n], ranked[n:]
     text = _contents(session, q.partition, [c.note.pk for c in head])
     raw = reranker.score(q.text, [text.get(c.note.pk, "") for c in head])
     if len(raw) != len(head):
         raise RuntimeError(f"{reranker.name} gave {len(raw)} scores for {len(head)} texts")
-    before, after = _minmax([c.score for c in head]), _minmax(raw)
+    lo = min(c.score for c in head)
+    span = max(c.score for c in head) - lo
     w = cfg.weight
-    for c, b, a, r in zip(head, before, after, raw, strict=True):
+    for c, a, r in zip(head, _minmax(raw), raw, strict=True):
         c.parts["rerank"] = r
-        c.score = (1 - w) * b + w * a
+        c.score = (1 - w) * c.score + w * (lo + a * span)
         c.parts["score"] = c.score
     if q.thoughts_first:  # their order is asked for: thoughts stay first
-        return sorted(head, key=lambda c: (c.note.kind != "thought", -c.score, c.note.pk))
-    return sorted(head, key=lambda c: (-c.score, c.note.pk))
+        return sorted(head + tail, key=lambda c: (c.note.kind != "thought", -c.score, c.note.pk))
+    return sorted(head, key=lambda c: (-c.score, c.note.pk)) + tail
 
 
 def _minmax(values: Sequence[float]) -> list[float]:

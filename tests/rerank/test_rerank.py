@@ -157,3 +157,33 @@ def test_head_smaller_than_top_k_still_returns_top_k(
     hits = mem.search("adoption", user_id="alice", top_k=6).results
     assert len(hits) == 6  # the head is max(candidates, top_k)
     assert len({h.id for h in hits}) == 6
+
+
+def test_stage_keeps_recall_scale_and_tail_for_session_diversity(
+    memory_factory: Callable[..., Memory], cross_encoder_folder: Path
+) -> None:
+    """With weight 0 the stage must change nothing, session diversity on: it hands on recall's
+    own scores (diversity discounts a share of a score) and the candidates past its head
+    (diversity may pick them). Min-max scores with the tail dropped reorder this window."""
+
+    def open_(**rerank: Any) -> Memory:
+        return memory_factory(rerank=rerank, recall={"session_diversity": 0.5})
+
+    plain = open_()
+    for s, chunk in enumerate([TEXTS[:4], TEXTS[4:7], TEXTS[7:]]):
+        plain.add(
+            [
+                {"role": "user", "content": t, "timestamp": T0 + timedelta(days=s, minutes=i)}
+                for i, t in enumerate(chunk)
+            ],
+            user_id="alice",
+            session_id=f"s{s}",
+            infer=False,
+        )
+    queries = ["adoption paperwork and agencies", "music lessons", "what happened at the lake"]
+    before = [[h.id for h in plain.search(q, user_id="alice", top_k=6).results] for q in queries]
+    plain.close()
+    mem = open_(model=cross_encoder_folder, candidates=1, weight=0.0)
+    after = [[h.id for h in mem.search(q, user_id="alice", top_k=6).results] for q in queries]
+    assert after == before
+    assert all(len(ids) == 6 for ids in after)
