@@ -11,7 +11,8 @@
 #   ingest-w4     the same with 4 ingest threads instead of WORKERS
 #   ingest-b1024  the same with document batches of 1,024 (embed.batch_size, micro_batch_max)
 #   pN        N ingest processes on one database (--processes N), each PW threads (default 4)
-#             and PCW attribute workers (default 0); pN-distinct: the same with --distinct
+#             and PCW attribute workers (default 0), PSET more settings ("a.b=1 c.d=x");
+#             pN-distinct: the same with --distinct
 #   profile   the same under py-spy (all threads and the attribute worker processes, on-CPU
 #             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
 #   distinct  this tree, each distinct session once (--distinct)
@@ -96,8 +97,9 @@ for phase in "$@"; do
       n=${n%%-*}
       extra=()
       [ "${phase#*-}" = distinct ] && extra=(--distinct)
+      # shellcheck disable=SC2086  # PSET: more settings, space-separated (word-split on purpose)
       W=${PW:-4} ingest "$OUT/gpu-ingest-$phase.json" --processes "$n" --no-alone "${extra[@]}" \
-        --set "ingest.cpu_workers=${PCW:-0}"
+        --set "ingest.cpu_workers=${PCW:-0}" ${PSET:-}
       ;;
     profile)
       profile "$OUT/pyspy-after.txt" --set "ingest.cpu_workers=$CW"
