@@ -34,7 +34,9 @@ def rerank(
     if len(raw) != len(head):
         raise RuntimeError(f"{reranker.name} gave {len(raw)} scores for {len(head)} texts")
     lo = min(c.score for c in head)
-    span = max(c.score for c in head) - lo
+    # A head of equal scores spans nothing: the reranker's order then still decides it (a
+    # unit span; the tail scores at most `lo`, so it stays behind).
+    span = (max(c.score for c in head) - lo) or 1.0
     w = cfg.weight
     for c, a, r in zip(head, _minmax(raw), raw, strict=True):
         c.parts["rerank"] = r
