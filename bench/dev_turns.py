@@ -7,29 +7,15 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "eval"))
 
-from memsvc_eval.data import Record, Turn  # noqa: E402
+from memsvc_eval.data import Record  # noqa: E402
 from memsvc_eval.suites import dev_suite, locomo_suite  # noqa: E402
 
 DEFAULT_LOCOMO = REPO.parent / "shared" / "data" / "locomo" / "locomo10_dev5.json"
-
-
-def utc(d: datetime) -> datetime:
-    return d.replace(tzinfo=UTC) if d.tzinfo is None else d.astimezone(UTC)
-
-
-def message(turn: Turn, when: datetime) -> dict[str, Any]:
-    out: dict[str, Any] = {"role": turn.role, "content": turn.content}
-    if turn.name is not None:
-        out["name"] = turn.name
-    out["timestamp"] = utc(when).isoformat()
-    return out
 
 
 def distinct_sessions(stacks: list[tuple[str, Record]]) -> list[tuple[str, Record]]:

@@ -39,15 +39,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.dev_turns import (
-    DEFAULT_LOCOMO,
-    Record,
-    distinct_sessions,
-    haystacks,
-    message,
-    shard,
-    utc,
-)
+from memsvc_eval.system import message, utc  # the harness's own (bench.dev_turns sets the path)
+
+from bench.dev_turns import DEFAULT_LOCOMO, Record, distinct_sessions, haystacks, shard
 
 
 class Stages:
