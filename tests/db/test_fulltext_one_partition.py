@@ -19,17 +19,9 @@ from memsvc.db.queries import fulltext
 from memsvc.embed import CachedEmbedder
 from memsvc.services.lexical import query_terms
 from tests.conftest import make_settings
+from tests.services.test_fulltext_searcher import TURNS
 
-MINE = [
-    "I adopted a beagle called Max last spring and he loves the park.",
-    "My sister Ana moved to Lisbon for a job at a bakery.",
-    "We watched the marathon in Porto; my cousin finished in four hours.",
-    "I started learning the cello in January, lessons on Tuesdays.",
-    "The bakery near the station sells the best custard tarts.",
-    "Max chewed my running shoes again, so I bought him a rope toy.",
-    "My favorite hike is the trail above the lake near Sintra.",
-    "Ana says the Lisbon bakery opens at six every morning.",
-]
+MINE = TURNS  # one user's conversation, shared with the full-text worker tests
 THEIRS = [
     "The other tenant's beagle is called Rex and lives in Lisbon near the bakery.",
     "Their bakery secret: custard tarts with lemon zest, Max loves them.",
