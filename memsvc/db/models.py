@@ -45,7 +45,7 @@ class Episode(Base):
     __tablename__ = "episodes"
 
     pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(ID, unique=True, default=new_uuid)
+    id: Mapped[str] = mapped_column(ID, unique=True, default=new_uuid, insert_sentinel=True)
     namespace: Mapped[str] = mapped_column(SCOPE)
     partition: Mapped[str] = mapped_column(String(600))
     user_id: Mapped[str | None] = mapped_column(SCOPE)
@@ -71,7 +71,7 @@ class Note(Base):
     __tablename__ = "notes"
 
     pk: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(ID, unique=True, default=new_uuid)
+    id: Mapped[str] = mapped_column(ID, unique=True, default=new_uuid, insert_sentinel=True)
     namespace: Mapped[str] = mapped_column(SCOPE)
     partition: Mapped[str] = mapped_column(String(600))
     user_id: Mapped[str | None] = mapped_column(SCOPE)

@@ -39,6 +39,28 @@ def snapshot(note: Note) -> dict[str, Any]:
     return out
 
 
+def row(
+    note: Note,
+    event: str,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    actor: str = "api",
+    reason: str = "",
+) -> dict[str, Any]:
+    """One history row's values (for a bulk INSERT: `memsvc.services.writer.Rows`)."""
+    return {
+        "note_id": note.id,
+        "namespace": note.namespace,
+        "partition": note.partition,
+        "event": event,
+        "before": before,
+        "after": after,
+        "actor": actor,
+        "reason": reason,
+    }
+
+
 def record(
     session: Session,
     note: Note,
@@ -50,16 +72,7 @@ def record(
     reason: str = "",
 ) -> None:
     session.add(
-        NoteHistory(
-            note_id=note.id,
-            namespace=note.namespace,
-            partition=note.partition,
-            event=event,
-            before=before,
-            after=after,
-            actor=actor,
-            reason=reason,
-        )
+        NoteHistory(**row(note, event, before=before, after=after, actor=actor, reason=reason))
     )
 
 

@@ -182,7 +182,7 @@ def _link_sources(session: Session, writer: Writer, scope: Scope, source_ids: li
     thought = next(iter(writer.resolved.values()), None)
     if thought is not None:
         for src in sources:
-            writer.link(thought, src, "derived_from", "thought drawn from this memory")
+            writer.link(thought, src.pk, "derived_from", "thought drawn from this memory")
 
 
 def add(

@@ -192,9 +192,8 @@ def _apply(writer: Writer, unit: Unit, pk: int) -> None:
     assert unit.vector is not None
     note.embedding = unit.vector.astype("float32").tobytes()
     writer.changes.upsert([note.pk], unit.vector.reshape(1, -1))
-    history.record(
-        session, note, "ENRICH", before=before, after=history.snapshot(note), actor="llm"
-    )
+    # Through the writer's rows, so the ENRICH row precedes the MERGE/DELETE rows that follow.
+    writer.rows.record(note, "ENRICH", before=before, after=history.snapshot(note), actor="llm")
     target = writer.resolve(unit.target) if unit.target is not None and unit.target >= 0 else None
     if (
         unit.op == "MERGE"

@@ -13,11 +13,12 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from memsvc.db.models import Job, Note, NoteLink, NoteSlot, new_uuid
+from memsvc.db.models import Job, Note, NoteSlot, new_uuid
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
 from memsvc.services.planning import Plan, Unit
+from memsvc.services.rows import Rows
 from memsvc.services.scope import Scope
 from memsvc.stores.index_changes import PendingChanges
 
@@ -81,6 +82,10 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
     )
 
 
+def _chunks(keys: list[int], size: int = 500) -> list[list[int]]:
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
+
+
 class Writer:
     def __init__(
         self,
@@ -93,6 +98,7 @@ class Writer:
     ) -> None:
         self.expand = expand
         self.session = session
+        self.rows = Rows(session)  # history and link rows, inserted in bulk at commit
         self.scope = scope
         self.changes = changes
         self.model = model
@@ -104,26 +110,45 @@ class Writer:
         # Stored notes read by `preload` (held here: the session's identity map is weak).
         self.stored: dict[int, Note] = {}
         self.absent: set[int] = set()  # stored keys read and not found in this partition
+        self.linkable: set[int] = set()  # stored keys only linked to, found in this partition
 
     def preload(self, plan: Plan) -> None:
-        """Read every stored note the plan refers to (targets, superseded notes, link targets,
-        evolved neighbours) in one statement, inside this transaction: `resolve` then finds
-        them here instead of one SELECT (and one autoflush) per reference, which was a third
-        of an add's time with links on."""
-        keys = {evo.pk for evo in plan.evolutions.values()}
+        """Read every stored note the plan refers to, inside this transaction: `resolve` then
+        finds them here instead of one SELECT (and one autoflush) per reference, which was a
+        third of an add's time with links on. Notes the plan may change (targets, superseded
+        notes, evolved neighbours) are read whole; notes it only links to are only checked
+        to be in this partition (their keys), which is most of them and saves loading rows."""
+        whole = {evo.pk for evo in plan.evolutions.values()}
+        linked: set[int] = set()
         for unit in plan.units:
-            keys.update(unit.superseded)
-            keys.update(key for key, _, _ in unit.links)
+            whole.update(unit.superseded)
+            linked.update(key for key, _, _ in unit.links)
             if unit.target is not None:
-                keys.add(unit.target)
-        wanted = sorted(k for k in keys if k >= 0)
-        for i in range(0, len(wanted), 500):
-            chunk = wanted[i : i + 500]
+                whole.add(unit.target)
+        wanted = sorted(k for k in whole if k >= 0)
+        for chunk in _chunks(wanted):
             rows = self.session.scalars(
                 select(Note).where(Note.pk.in_(chunk), Note.partition == self.scope.partition)
             )
             self.stored.update((note.pk, note) for note in rows)
         self.absent.update(k for k in wanted if k not in self.stored)
+        keys_only = sorted(k for k in linked - whole if k >= 0)
+        for chunk in _chunks(keys_only):
+            self.linkable.update(
+                self.session.scalars(
+                    select(Note.pk).where(
+                        Note.pk.in_(chunk), Note.partition == self.scope.partition
+                    )
+                )
+            )
+        self.absent.update(k for k in keys_only if k not in self.linkable)
+
+    def link_target(self, key: int) -> int | None:
+        """The key of the note a unit's link points at, if it is in this partition."""
+        if key >= 0 and key in self.linkable:
+            return key
+        note = self.resolve(key)
+        return None if note is None else note.pk
 
     def resolve(self, key: int | None) -> Note | None:
         if key is None:
@@ -169,8 +194,7 @@ class Writer:
         note = new_note(self.scope, unit, meta, self.model, self.now)
         self.session.add(note)
         self.resolved[virtual(unit.position)] = note
-        history.record(
-            self.session,
+        self.rows.record(
             note,
             "ADD",
             before=None,
@@ -227,8 +251,7 @@ class Writer:
         target.episode_ids = list(dict.fromkeys([*(target.episode_ids or []), *unit.episode_ids]))
         target.last_recalled_at = max(target.last_recalled_at, unit.event_time)
         target.updated_at = self.now
-        history.record(
-            self.session,
+        self.rows.record(
             target,
             "MERGE",
             before=before,
@@ -249,8 +272,7 @@ class Writer:
             # so it is the one that was true first and ended when the other began.
             new.valid_to, new.superseded_by = old.valid_from, old.id
         old.updated_at = self.now
-        history.record(
-            self.session,
+        self.rows.record(
             old,
             "SUPERSEDE",
             before=before,
@@ -259,25 +281,13 @@ class Writer:
             reason=reason,
         )
 
-    def _has_link(self, source_pk: int, target_pk: int, kind: str) -> bool:
-        # Inserts are idempotent: enrichment re-plans notes whose offline links already exist
-        # (UNIQUE source/target/kind), and a failed insert would abort the whole job.
-        found = self.session.scalar(
-            select(NoteLink.pk).where(
-                NoteLink.source_pk == source_pk,
-                NoteLink.target_pk == target_pk,
-                NoteLink.kind == kind,
-            )
-        )
-        return found is not None
-
     def add_links(self, note: Note, unit: Unit) -> None:
         seen: set[int] = set()
         for key, reason, weight in unit.links:
-            other = self.resolve(key)
-            if other is None or other.pk == note.pk or other.pk in seen:
+            other = self.link_target(key)
+            if other is None or other == note.pk or other in seen:
                 continue
-            seen.add(other.pk)
+            seen.add(other)
             self.link(note, other, "related", reason, weight)
 
     def fold(self, note: Note, target: Note, reason: str, *, keep_text: bool = False) -> None:
@@ -293,8 +303,7 @@ class Writer:
         )
         target.last_recalled_at = max(target.last_recalled_at, note.last_recalled_at)
         target.updated_at = self.now
-        history.record(
-            self.session,
+        self.rows.record(
             target,
             "MERGE",
             before=before,
@@ -302,8 +311,7 @@ class Writer:
             actor="llm",
             reason=reason,
         )
-        history.record(
-            self.session,
+        self.rows.record(
             note,
             "DELETE",
             before=history.snapshot(note),
@@ -315,22 +323,16 @@ class Writer:
         self.removed.append(note.pk)
         self.stored.pop(note.pk, None)
         self.absent.add(note.pk)
+        self.rows.flush()  # kept links to or from it first: the delete cascades over them
         self.session.delete(note)
 
-    def link(self, source: Note, target: Note, kind: str, reason: str, weight: float = 1.0) -> None:
-        if source.pk not in self.created and self._has_link(source.pk, target.pk, kind):
+    def link(
+        self, source: Note, target_pk: int, kind: str, reason: str, weight: float = 1.0
+    ) -> None:
+        if source.pk not in self.created and self.rows.has_link(source.pk, target_pk, kind):
             return
-        self.session.add(
-            NoteLink(
-                partition=source.partition,
-                source_pk=source.pk,
-                target_pk=target.pk,
-                kind=kind,
-                reason=reason,
-                weight=weight,
-            )
-        )
-        self.out.edges.append((source.pk, target.pk, weight))
+        self.rows.link(source.partition, source.pk, target_pk, kind, reason, weight)
+        self.out.edges.append((source.pk, target_pk, weight))
 
     def evolve(
         self,
@@ -356,8 +358,7 @@ class Writer:
             note.embedding = np.asarray(vector, dtype=np.float32).tobytes()
             self.changes.upsert([note.pk], np.asarray(vector, dtype=np.float32).reshape(1, -1))
         note.updated_at = self.now
-        history.record(
-            self.session,
+        self.rows.record(
             note,
             "EVOLVE",
             before=before,
