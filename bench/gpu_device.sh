@@ -12,7 +12,7 @@
 #   ingest-b1024  the same with document batches of 1,024 (embed.batch_size, micro_batch_max)
 #   pN        N ingest processes on one database (--processes N), each PW threads (default 4)
 #             and PCW attribute workers (default 0), PSET more settings ("a.b=1 c.d=x");
-#             pN-distinct: the same with --distinct
+#             pN-distinct: the same with --distinct; before-pN[-distinct]: with the baseline
 #   profile   the same under py-spy (all threads and the attribute worker processes, on-CPU
 #             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
 #   distinct  this tree, each distinct session once (--distinct)
@@ -56,6 +56,14 @@ before_tree() {  # this tree's bench and eval with the baseline's memsvc package
   fi
   echo /tmp/before
 }
+processes() {  # processes pN[-distinct] OUTFILE: N ingest processes on one database
+  local n=${1#p} extra=()
+  n=${n%%-*}
+  [ "${1#*-}" = distinct ] && extra=(--distinct)
+  # shellcheck disable=SC2086  # PSET: more settings, space-separated (word-split on purpose)
+  W=${PW:-4} ingest "$2" --processes "$n" --no-alone "${extra[@]}" \
+    --set "ingest.cpu_workers=${PCW:-0}" ${PSET:-}
+}
 for phase in "$@"; do
   echo "== $phase at $(date +%T)"
   case "$phase" in
@@ -93,13 +101,11 @@ for phase in "$@"; do
         --set "ingest.cpu_workers=$CW" embed.micro_batch_max=1024
       ;;
     p[0-9]*)  # pN or pN-distinct: N ingest processes, one database
-      n=${phase#p}
-      n=${n%%-*}
-      extra=()
-      [ "${phase#*-}" = distinct ] && extra=(--distinct)
-      # shellcheck disable=SC2086  # PSET: more settings, space-separated (word-split on purpose)
-      W=${PW:-4} ingest "$OUT/gpu-ingest-$phase.json" --processes "$n" --no-alone "${extra[@]}" \
-        --set "ingest.cpu_workers=${PCW:-0}" ${PSET:-}
+      processes "$phase" "$OUT/gpu-ingest-$phase.json"
+      ;;
+    before-p[0-9]*)  # the same with the baseline's memsvc package
+      (cd "$(before_tree)" && export PYTHONPATH=/tmp/site:/tmp/before &&
+        processes "${phase#before-}" "$OUT/gpu-ingest-$phase.json")
       ;;
     profile)
       profile "$OUT/pyspy-after.txt" --set "ingest.cpu_workers=$CW"

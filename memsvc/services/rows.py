@@ -3,9 +3,10 @@
 Why not `session.add`: the ORM must learn each new row's integer key, and on SQLite it cannot
 match a multi-row INSERT ... RETURNING to its parameters, so it inserts such tables one
 statement per row. History and link rows are never read back by key inside the transaction,
-so they wait here and go in as one executemany per table. Measured over the five LoCoMo dev
-conversations (bench/README, "rows in bulk"): 8,000 link rows and 3,400 history rows were
-11,000 statements a fifth of the write's time; now they are two statements an add.
+so they wait here and go in as one executemany per table. Over the five LoCoMo dev
+conversations that was 11,364 statements in 128 adds; with notes and episodes batched as well
+(their uuid is the insert sentinel), the write took 1.5 x less time (bench/README, "less work
+under the write lock").
 
 The rows are inserted by a `before_commit` listener on the session (and by `flush()` where an
 order matters, before a note they refer to is deleted); a rollback drops them."""
