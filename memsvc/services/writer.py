@@ -145,7 +145,7 @@ class Writer:
 
     def link_target(self, key: int) -> int | None:
         """The key of the note a unit's link points at, if it is in this partition."""
-        if key >= 0 and key in self.linkable:
+        if key in self.linkable and key not in self.absent:  # absent: folded away since
             return key
         note = self.resolve(key)
         return None if note is None else note.pk
