@@ -39,9 +39,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memsvc_eval.system import message, utc  # the harness's own (bench.dev_turns sets the path)
-
 from bench.dev_turns import DEFAULT_LOCOMO, Record, distinct_sessions, haystacks, shard
+
+# isort: split
+from memsvc_eval.system import message, utc  # eval/ is on the path once bench.dev_turns is imported
 
 
 class Stages:

@@ -26,9 +26,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from memsvc_eval.system import message  # the harness's own (bench.dev_turns sets the path)
-
 from bench.dev_turns import DEFAULT_LOCOMO, haystacks
+
+# isort: split
+from memsvc_eval.system import message  # eval/ is on the path once bench.dev_turns is imported
 
 
 @contextmanager
