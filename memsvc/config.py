@@ -29,10 +29,6 @@ class DatabaseSettings(BaseModel):
     auto_migrate: bool = True
     # FULL fsyncs every commit: an acknowledged write survives power loss, not only a crash.
     sqlite_synchronous: Literal["OFF", "NORMAL", "FULL"] = "FULL"
-    # Writers to the SQLite file take turns on a lock that hands over at once (memsvc.db.
-    # write_gate) instead of polling in SQLite's busy handler, which sleeps up to 100 ms
-    # between tries while the lock may already be free. Off: SQLite's handler alone.
-    sqlite_write_gate: bool = True
     pool_size: int = 10
 
 

@@ -18,9 +18,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from memsvc.config import DatabaseSettings
-from memsvc.db.write_gate import GatedConnection, WriteGate, gated
-
-BUSY_TIMEOUT_S = 30.0
 
 
 def is_sqlite(url: str) -> bool:
@@ -36,48 +33,34 @@ def make_engine(settings: DatabaseSettings) -> Engine:
     # every session (every search) and never finds anything.
     sqlite = url.get_backend_name() == "sqlite"
     kwargs: dict[str, Any] = {"echo": settings.echo, "pool_pre_ping": not sqlite}
-    gate: WriteGate | None = None
     if sqlite:
-        # isolation_level=None hands transaction control to our BEGIN listener below.
-        kwargs["connect_args"] = {"check_same_thread": False, "isolation_level": None}
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-            if settings.sqlite_write_gate:
-                gate = WriteGate(Path(url.database), BUSY_TIMEOUT_S)
-                kwargs["connect_args"]["factory"] = GatedConnection
+        # isolation_level=None hands transaction control to our BEGIN listener below.
+        kwargs["connect_args"] = {"check_same_thread": False, "isolation_level": None}
     else:
         kwargs["pool_size"] = settings.pool_size
         kwargs["max_overflow"] = settings.pool_size
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        _configure_sqlite(engine, settings.sqlite_synchronous, gate)
+        _configure_sqlite(engine, settings.sqlite_synchronous)
     return engine
 
 
-def _configure_sqlite(engine: Engine, synchronous: str, gate: WriteGate | None) -> None:
+def _configure_sqlite(engine: Engine, synchronous: str) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        if gate is not None:
-            dbapi_conn.gate = gate
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute(f"PRAGMA synchronous={synchronous}")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-        entered = gated(conn.connection.dbapi_connection) if mode == "IMMEDIATE" else None
-        if entered is not None:
-            entered.enter_gate()  # memsvc.db.write_gate: writers take turns without sleeping
-        try:
-            conn.exec_driver_sql(f"BEGIN {mode}")
-        except BaseException:
-            if entered is not None:
-                entered.leave_gate()
-            raise
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 class Database:
