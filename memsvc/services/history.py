@@ -48,7 +48,7 @@ def row(
     actor: str = "api",
     reason: str = "",
 ) -> dict[str, Any]:
-    """One history row's values (for a bulk INSERT: `memsvc.services.writer.Rows`)."""
+    """One history row's values (for a bulk INSERT: `memsvc.services.rows.Rows`)."""
     return {
         "note_id": note.id,
         "namespace": note.namespace,

@@ -28,7 +28,9 @@ class Rows:
         self._history: list[dict[str, Any]] = []
         self._links: list[dict[str, Any]] = []
         self._link_keys: set[tuple[int, int, str]] = set()
-        event.listen(session, "before_commit", self._before_commit, once=True)
+        # Every commit of the session, not only the first: a writer used across two commits
+        # must not lose what it kept after the first one.
+        event.listen(session, "before_commit", self._before_commit)
         event.listen(session, "after_rollback", self._drop)
 
     def record(

@@ -231,3 +231,21 @@ def test_random_operations_match_one_by_one(
             _one_by_one(m)
             reference = _run(mem, ops, "reference")
     assert bulk == reference
+
+
+def test_rows_of_a_second_commit_are_written(
+    memory_factory: Callable[..., Memory], db_url: str
+) -> None:
+    with memory_factory(db_url) as mem:
+        scope, pks = _stored_notes(mem, 3)
+        history_before, links_before = _counts(mem)
+        with mem.runtime.db.session() as s:
+            w = Writer(s, scope, PendingChanges(), mem.runtime.embedder.model_name)
+            a = s.get(Note, pks[0])
+            assert a is not None
+            w.link(a, pks[1], "related", "first commit")
+            s.commit()
+            w.link(a, pks[2], "related", "second commit")
+            w.evolve(pks[0], ["second"], None, None, "second commit", "test")
+            s.commit()
+        assert _counts(mem) == (history_before + 1, links_before + 2)
