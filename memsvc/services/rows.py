@@ -18,8 +18,7 @@ from typing import Any
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
-from memsvc.db.models import Note, NoteHistory, NoteLink
-from memsvc.services import history
+from memsvc.db.models import NoteHistory, NoteLink
 
 
 class Rows:
@@ -33,20 +32,9 @@ class Rows:
         event.listen(session, "before_commit", self._before_commit)
         event.listen(session, "after_rollback", self._drop)
 
-    def record(
-        self,
-        note: Note,
-        event_name: str,
-        *,
-        before: dict[str, Any] | None,
-        after: dict[str, Any] | None,
-        actor: str,
-        reason: str = "",
-    ) -> None:
-        """`history.record`, kept for the bulk insert (rows stay in call order)."""
-        self._history.append(
-            history.row(note, event_name, before=before, after=after, actor=actor, reason=reason)
-        )
+    def add_history(self, row: dict[str, Any]) -> None:
+        """A history row (`history.row`), kept for the bulk insert in call order."""
+        self._history.append(row)
 
     def has_link(self, source_pk: int, target_pk: int, kind: str) -> bool:
         if (source_pk, target_pk, kind) in self._link_keys:

@@ -194,13 +194,15 @@ class Writer:
         note = new_note(self.scope, unit, meta, self.model, self.now)
         self.session.add(note)
         self.resolved[virtual(unit.position)] = note
-        self.rows.record(
-            note,
-            "ADD",
-            before=None,
-            after=history.snapshot(note),
-            actor=actor,
-            reason=unit.reason,
+        self.rows.add_history(
+            history.row(
+                note,
+                "ADD",
+                before=None,
+                after=history.snapshot(note),
+                actor=actor,
+                reason=unit.reason,
+            )
         )
         replaced: Note | None = None
         for key in unit.superseded if unit.op == "SUPERSEDE" else ():
@@ -251,13 +253,15 @@ class Writer:
         target.episode_ids = list(dict.fromkeys([*(target.episode_ids or []), *unit.episode_ids]))
         target.last_recalled_at = max(target.last_recalled_at, unit.event_time)
         target.updated_at = self.now
-        self.rows.record(
-            target,
-            "MERGE",
-            before=before,
-            after=history.snapshot(target),
-            actor=actor,
-            reason=unit.reason,
+        self.rows.add_history(
+            history.row(
+                target,
+                "MERGE",
+                before=before,
+                after=history.snapshot(target),
+                actor=actor,
+                reason=unit.reason,
+            )
         )
         self.out.events.append(
             MemoryEvent(id=target.id, event="MERGE", memory=target.content, target_id=target.id)
@@ -272,13 +276,15 @@ class Writer:
             # so it is the one that was true first and ended when the other began.
             new.valid_to, new.superseded_by = old.valid_from, old.id
         old.updated_at = self.now
-        self.rows.record(
-            old,
-            "SUPERSEDE",
-            before=before,
-            after=history.snapshot(old),
-            actor=actor,
-            reason=reason,
+        self.rows.add_history(
+            history.row(
+                old,
+                "SUPERSEDE",
+                before=before,
+                after=history.snapshot(old),
+                actor=actor,
+                reason=reason,
+            )
         )
 
     def add_links(self, note: Note, unit: Unit) -> None:
@@ -303,21 +309,25 @@ class Writer:
         )
         target.last_recalled_at = max(target.last_recalled_at, note.last_recalled_at)
         target.updated_at = self.now
-        self.rows.record(
-            target,
-            "MERGE",
-            before=before,
-            after=history.snapshot(target),
-            actor="llm",
-            reason=reason,
+        self.rows.add_history(
+            history.row(
+                target,
+                "MERGE",
+                before=before,
+                after=history.snapshot(target),
+                actor="llm",
+                reason=reason,
+            )
         )
-        self.rows.record(
-            note,
-            "DELETE",
-            before=history.snapshot(note),
-            after=None,
-            actor="llm",
-            reason=f"merged into {target.id}",
+        self.rows.add_history(
+            history.row(
+                note,
+                "DELETE",
+                before=history.snapshot(note),
+                after=None,
+                actor="llm",
+                reason=f"merged into {target.id}",
+            )
         )
         self.changes.remove([note.pk])
         self.removed.append(note.pk)
@@ -358,13 +368,15 @@ class Writer:
             note.embedding = np.asarray(vector, dtype=np.float32).tobytes()
             self.changes.upsert([note.pk], np.asarray(vector, dtype=np.float32).reshape(1, -1))
         note.updated_at = self.now
-        self.rows.record(
-            note,
-            "EVOLVE",
-            before=before,
-            after=history.snapshot(note),
-            actor=actor,
-            reason=reason,
+        self.rows.add_history(
+            history.row(
+                note,
+                "EVOLVE",
+                before=before,
+                after=history.snapshot(note),
+                actor=actor,
+                reason=reason,
+            )
         )
 
     def enqueue_llm(self, note_ids: list[str]) -> None:

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from memsvc import Memory
 from memsvc.db.models import Note, NoteHistory, NoteLink
-from memsvc.services import history
 from memsvc.services.rows import Rows
 from memsvc.services.scope import Scope
 from memsvc.services.writer import Writer
@@ -31,8 +30,8 @@ from tests.services.test_writer_preload import _ingest
 def _one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer as it was: every history and link row added to the session on its own."""
 
-    def record(self: Rows, note: Note, event_name: str, **kw: Any) -> None:
-        history.record(self.session, note, event_name, **kw)
+    def add_history(self: Rows, row: dict[str, Any]) -> None:
+        self.session.add(NoteHistory(**row))
 
     def link(self: Rows, partition: str, source: int, target: int, *rest: Any) -> None:
         kind, reason, weight = rest
@@ -48,7 +47,7 @@ def _one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
         )
         self.session.flush()
 
-    monkeypatch.setattr(Rows, "record", record)
+    monkeypatch.setattr(Rows, "add_history", add_history)
     monkeypatch.setattr(Rows, "link", link)
 
 
@@ -142,6 +141,13 @@ def _stored_notes(mem: Memory, n: int, user: str = "r") -> tuple[Scope, list[int
     return scope, list(pks)
 
 
+def _writer(mem: Memory, s: Session, scope: Scope, pk: int) -> tuple[Writer, Note]:
+    """A writer in session `s` and the stored note `pk`, read in it."""
+    note = s.get(Note, pk)
+    assert note is not None
+    return Writer(s, scope, PendingChanges(), mem.runtime.embedder.model_name), note
+
+
 def _counts(mem: Memory) -> tuple[int, int]:
     with mem.runtime.db.read() as s:
         return (
@@ -170,9 +176,7 @@ def test_link_twice_in_one_transaction(memory_factory: Callable[..., Memory], db
         scope, pks = _stored_notes(mem, 2)
         _, links_before = _counts(mem)
         with mem.runtime.db.session() as s:
-            w = Writer(s, scope, PendingChanges(), mem.runtime.embedder.model_name)
-            a = s.get(Note, pks[0])
-            assert a is not None
+            w, a = _writer(mem, s, scope, pks[0])
             w.link(a, pks[1], "related", "first")
             w.link(a, pks[1], "related", "again")  # UNIQUE(source, target, kind) if stored twice
             s.commit()
@@ -240,9 +244,7 @@ def test_rows_of_a_second_commit_are_written(
         scope, pks = _stored_notes(mem, 3)
         history_before, links_before = _counts(mem)
         with mem.runtime.db.session() as s:
-            w = Writer(s, scope, PendingChanges(), mem.runtime.embedder.model_name)
-            a = s.get(Note, pks[0])
-            assert a is not None
+            w, a = _writer(mem, s, scope, pks[0])
             w.link(a, pks[1], "related", "first commit")
             s.commit()
             w.link(a, pks[2], "related", "second commit")
