@@ -20,7 +20,7 @@ from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -43,7 +43,7 @@ SessionDep = Annotated[Session, Depends(get_session)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]
 
 
-def get_namespace(request: Request, rt: RuntimeDep) -> str:
+async def get_namespace(request: Request, rt: RuntimeDep) -> str:
     """The API key's namespace; with no keys configured, everyone shares 'default'."""
     return namespace_for(request.headers, rt.settings.api.api_keys)
 
@@ -51,35 +51,35 @@ def get_namespace(request: Request, rt: RuntimeDep) -> str:
 NamespaceDep = Annotated[str, Depends(get_namespace)]
 
 
-def get_settings(rt: RuntimeDep) -> Settings:
+async def get_settings(rt: RuntimeDep) -> Settings:
     return rt.settings
 
 
-def get_database(rt: RuntimeDep) -> Database:
+async def get_database(rt: RuntimeDep) -> Database:
     return rt.db
 
 
-def get_indexes(rt: RuntimeDep) -> IndexRegistry:
+async def get_indexes(rt: RuntimeDep) -> IndexRegistry:
     return rt.indexes
 
 
-def get_graphs(rt: RuntimeDep) -> GraphStore:
+async def get_graphs(rt: RuntimeDep) -> GraphStore:
     return rt.graphs
 
 
-def get_embedder(rt: RuntimeDep) -> Embedder:
+async def get_embedder(rt: RuntimeDep) -> Embedder:
     return rt.embedder
 
 
-def get_ingest_deps(rt: RuntimeDep) -> IngestDeps:
+async def get_ingest_deps(rt: RuntimeDep) -> IngestDeps:
     return rt.ingest_deps()
 
 
-def get_recall_deps(rt: RuntimeDep) -> RecallDeps:
+async def get_recall_deps(rt: RuntimeDep) -> RecallDeps:
     return rt.recall_deps()
 
 
-def get_memory_deps(rt: RuntimeDep) -> MemoryDeps:
+async def get_memory_deps(rt: RuntimeDep) -> MemoryDeps:
     return rt.memory_deps()
 
 

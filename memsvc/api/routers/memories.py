@@ -49,7 +49,7 @@ IdempotencyKeyHeader = Annotated[
 ScopeQuery = Annotated[str | None, Query(min_length=1, max_length=255, pattern=ID_PATTERN)]
 
 
-def owner_scope(
+async def owner_scope(
     ns: NamespaceDep,
     user_id: ScopeQuery = None,
     agent_id: ScopeQuery = None,
