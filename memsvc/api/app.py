@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 import memsvc
 from memsvc import background
 from memsvc.api import docs, errors, openapi
+from memsvc.api.heap import GcPauses, HeapFreezer
 from memsvc.api.limits import BodyLimitMiddleware
 from memsvc.api.metrics import MetricsMiddleware, RequestMetrics
 from memsvc.api.overload import AdmissionMiddleware
@@ -40,10 +41,17 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         runtime = await run_in_threadpool(Runtime, settings, embedder=embedder)
         background.start(runtime)
         app.state.runtime = runtime
+        app.state.gc.install()
+        freezer = HeapFreezer(runtime.embedder) if settings.api.gc_freeze else None
+        if freezer is not None:
+            freezer.start()
         try:
             async with mcp_http.running(app):
                 yield
         finally:
+            if freezer is not None:
+                freezer.close()
+            app.state.gc.uninstall()
             await run_in_threadpool(runtime.close)
 
     app = FastAPI(
@@ -55,6 +63,7 @@ def create_app(settings: Settings | None = None, *, embedder: Embedder | None = 
         redoc_url=None,
     )
     app.state.metrics = RequestMetrics()
+    app.state.gc = GcPauses()
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.api.max_body_bytes)
     # Outside the body limit: an overloaded server answers 429 before reading anything.
     app.add_middleware(AdmissionMiddleware, settings=settings.admission, llm=settings.llm.enabled)

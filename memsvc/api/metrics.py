@@ -1,7 +1,8 @@
 """`/metrics` in the Prometheus text format (0.0.4), with no extra dependency.
 
 Request counts and latency histograms per route template (never per raw path, so ids do not
-explode the label space), LLM usage, loaded index partitions and vectors, the job queue.
+explode the label space), LLM usage, loaded index partitions and vectors, the job queue,
+garbage-collector pauses (`memsvc.api.heap`).
 Nothing here names a tenant: partitions are counted, not listed."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections import defaultdict
 from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from memsvc.api.heap import GcPauses
 from memsvc.db.models import Job
 from memsvc.runtime import Runtime
 
@@ -99,8 +101,8 @@ class MetricsMiddleware:
             self.metrics.observe(scope["method"], route, status, time.perf_counter() - started)
 
 
-def render(metrics: RequestMetrics, rt: Runtime) -> str:
-    lines = metrics.lines()
+def render(metrics: RequestMetrics, rt: Runtime, gc_pauses: GcPauses) -> str:
+    lines = metrics.lines() + gc_pauses.lines()
     usage = rt.llm.totals.snapshot()
     for name, value, help_ in (
         ("memsvc_llm_calls_total", usage.calls, "LLM calls made (litellm)."),

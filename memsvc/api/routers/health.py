@@ -94,8 +94,8 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get(
     "/metrics",
     response_class=PlainTextResponse,
-    summary="Prometheus metrics: requests, latency, LLM usage, indexes, job queue",
+    summary="Prometheus metrics: requests, latency, LLM usage, indexes, job queue, GC pauses",
 )
 def prometheus(request: Request, rt: RuntimeDep) -> PlainTextResponse:
-    body = metrics.render(request.app.state.metrics, rt)
+    body = metrics.render(request.app.state.metrics, rt, request.app.state.gc)
     return PlainTextResponse(body, media_type="text/plain; version=0.0.4; charset=utf-8")
