@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from memsvc import Memory
+from memsvc.api.heap import GcPauses
 from memsvc.api.metrics import RequestMetrics, render
 from memsvc.db.models import Job, NoteLink
 from memsvc.embed import CachedEmbedder
@@ -78,5 +79,5 @@ def test_a_job_that_keeps_raising_is_parked_and_the_queue_moves_on(mem: Memory) 
     with mem.runtime.db.write() as session:
         session.execute(update(Job).values(run_after=datetime.now(UTC)))
     assert jobs.run_pending(deps=deps) == 0 and _jobs(mem)[0] == ("failed", 2)  # not retried
-    text = render(RequestMetrics(), mem.runtime)
+    text = render(RequestMetrics(), mem.runtime, GcPauses())
     assert 'memsvc_jobs{status="failed"} 1' in text
