@@ -10,9 +10,9 @@ counting still frees those objects; only reference cycles that were garbage at t
 the freeze are never collected, and right after a start there are few.
 
 So the server freezes its heap once it has started, and once more when the document model
-(loaded on a background thread, `embed.document_load`) is in. It unfreezes at shutdown, so a
-process that starts and stops several apps (the tests) is left as it was. `GcPauses` counts
-collections and their time per generation for /metrics.
+(loaded on a background thread, or at the first add: `embed.document_load`) is in. It
+unfreezes at shutdown, so a process that starts and stops several apps (the tests) is left
+as it was. `GcPauses` counts collections and their time per generation for /metrics.
 """
 
 from __future__ import annotations
@@ -94,7 +94,9 @@ class HeapFreezer:
             self._thread.start()
 
     def _loading(self) -> bool:
-        return getattr(self._embedder, "documents_state", "loaded") == "loading"
+        # "not loaded": `embed.document_load` lazy, the model comes with the first add.
+        state = getattr(self._embedder, "documents_state", "loaded")
+        return state in ("loading", "not loaded")
 
     def _watch(self) -> None:
         while not self._stop.wait(POLL_S):

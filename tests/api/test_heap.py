@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from memsvc.api import create_app
 from memsvc.api.heap import HeapFreezer
@@ -62,8 +63,10 @@ def _collected(objs: list[list[int]]) -> int:
     return sum(1 for o in gc.get_objects() if id(o) in mine)
 
 
-def test_frozen_again_once_the_document_model_is_in() -> None:
+@pytest.mark.parametrize("first", ["loading", "not loaded"])  # background, lazy
+def test_frozen_again_once_the_document_model_is_in(first: str) -> None:
     emb = _Loading()
+    emb.documents_state = first
     freezer = HeapFreezer(emb)
     try:
         freezer.start()
