@@ -193,9 +193,7 @@ def _apply(writer: Writer, unit: Unit, pk: int) -> None:
     note.embedding = unit.vector.astype("float32").tobytes()
     writer.changes.upsert([note.pk], unit.vector.reshape(1, -1))
     # Through the writer's rows, so the ENRICH row precedes the MERGE/DELETE rows that follow.
-    writer.rows.add_history(
-        history.row(note, "ENRICH", before=before, after=history.snapshot(note), actor="llm")
-    )
+    writer.record(note, "ENRICH", before=before, actor="llm")
     target = writer.resolve(unit.target) if unit.target is not None and unit.target >= 0 else None
     if (
         unit.op == "MERGE"

@@ -194,16 +194,7 @@ class Writer:
         note = new_note(self.scope, unit, meta, self.model, self.now)
         self.session.add(note)
         self.resolved[virtual(unit.position)] = note
-        self.rows.add_history(
-            history.row(
-                note,
-                "ADD",
-                before=None,
-                after=history.snapshot(note),
-                actor=actor,
-                reason=unit.reason,
-            )
-        )
+        self.record(note, "ADD", before=None, actor=actor, reason=unit.reason)
         replaced: Note | None = None
         for key in unit.superseded if unit.op == "SUPERSEDE" else ():
             old = self.resolve(key)
@@ -221,6 +212,16 @@ class Writer:
             )
         )
         return note
+
+    def record(
+        self, note: Note, event: str, *, before: dict[str, Any] | None, actor: str, reason: str = ""
+    ) -> None:
+        """History of a change just made to `note` (its state now is the row's `after`),
+        kept for the bulk insert at commit."""
+        after = history.snapshot(note)
+        self.rows.add_history(
+            history.row(note, event, before=before, after=after, actor=actor, reason=reason)
+        )
 
     def _keyed(self, note: Note, unit: Unit) -> None:
         """A created note's rows and index changes that need its primary key."""
@@ -253,16 +254,7 @@ class Writer:
         target.episode_ids = list(dict.fromkeys([*(target.episode_ids or []), *unit.episode_ids]))
         target.last_recalled_at = max(target.last_recalled_at, unit.event_time)
         target.updated_at = self.now
-        self.rows.add_history(
-            history.row(
-                target,
-                "MERGE",
-                before=before,
-                after=history.snapshot(target),
-                actor=actor,
-                reason=unit.reason,
-            )
-        )
+        self.record(target, "MERGE", before=before, actor=actor, reason=unit.reason)
         self.out.events.append(
             MemoryEvent(id=target.id, event="MERGE", memory=target.content, target_id=target.id)
         )
@@ -276,16 +268,7 @@ class Writer:
             # so it is the one that was true first and ended when the other began.
             new.valid_to, new.superseded_by = old.valid_from, old.id
         old.updated_at = self.now
-        self.rows.add_history(
-            history.row(
-                old,
-                "SUPERSEDE",
-                before=before,
-                after=history.snapshot(old),
-                actor=actor,
-                reason=reason,
-            )
-        )
+        self.record(old, "SUPERSEDE", before=before, actor=actor, reason=reason)
 
     def add_links(self, note: Note, unit: Unit) -> None:
         seen: set[int] = set()
@@ -309,16 +292,7 @@ class Writer:
         )
         target.last_recalled_at = max(target.last_recalled_at, note.last_recalled_at)
         target.updated_at = self.now
-        self.rows.add_history(
-            history.row(
-                target,
-                "MERGE",
-                before=before,
-                after=history.snapshot(target),
-                actor="llm",
-                reason=reason,
-            )
-        )
+        self.record(target, "MERGE", before=before, actor="llm", reason=reason)
         self.rows.add_history(
             history.row(
                 note,
@@ -368,16 +342,7 @@ class Writer:
             note.embedding = np.asarray(vector, dtype=np.float32).tobytes()
             self.changes.upsert([note.pk], np.asarray(vector, dtype=np.float32).reshape(1, -1))
         note.updated_at = self.now
-        self.rows.add_history(
-            history.row(
-                note,
-                "EVOLVE",
-                before=before,
-                after=history.snapshot(note),
-                actor=actor,
-                reason=reason,
-            )
-        )
+        self.record(note, "EVOLVE", before=before, actor=actor, reason=reason)
 
     def enqueue_llm(self, note_ids: list[str]) -> None:
         """Durable: the job row commits with the notes it enriches."""
