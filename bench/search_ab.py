@@ -100,7 +100,7 @@ def worker(args: argparse.Namespace) -> None:
 def _wait_documents(state: Callable[[], str], limit_s: float = 300.0) -> None:
     """Until the document model has loaded: it loads on a background thread after the
     start, and its imports hold the interpreter lock for seconds, which searches measured
-    meanwhile would wait for (every run before 2026-12-06 (fourth) measured some of that)."""
+    meanwhile would wait for (earlier runs of this script measured some of that)."""
     deadline = time.monotonic() + limit_s
     while state() == "loading":
         if time.monotonic() > deadline:
