@@ -96,17 +96,30 @@ def ingest_memsvc(
     return where, time.perf_counter() - t0
 
 
-def ingest_mem0(
-    m0: Any, msgs: list[dict[str, str]], batch: int = BATCH
-) -> tuple[dict[str, int], float, float]:
-    """Memory id -> message index, seconds adding, seconds of the batch pre-encoding."""
+def mem0_table(m0: Any, texts: list[str]) -> tuple[dict[str, list[float]], float]:
+    """The texts' vectors from mem0's own model, encoded in batches, and the seconds it took."""
     emb = m0.embedding_model
-    texts = [m["content"] for m in msgs]
     t0 = time.perf_counter()
     on_gpu = str(emb.model.device) != "cpu"
     vecs = emb.model.encode(texts, batch_size=256 if on_gpu else 64, convert_to_numpy=True)
     table = {t: v.tolist() for t, v in zip(texts, vecs, strict=True)}
-    encode_s = time.perf_counter() - t0
+    return table, time.perf_counter() - t0
+
+
+def ingest_mem0(
+    m0: Any,
+    msgs: list[dict[str, str]],
+    batch: int = BATCH,
+    *,
+    user: str = USER,
+    table: dict[str, list[float]] | None = None,
+) -> tuple[dict[str, int], float, float]:
+    """Memory id -> message index, seconds adding, seconds of the batch pre-encoding (0 when
+    `table` is given: vectors already encoded for these texts)."""
+    emb = m0.embedding_model
+    encode_s = 0.0
+    if table is None:
+        table, encode_s = mem0_table(m0, [m["content"] for m in msgs])
     real = emb.embed
     emb.embed = lambda text, action=None: table[text] if text in table else real(text, action)
     where: dict[str, int] = {}
@@ -114,7 +127,7 @@ def ingest_mem0(
     try:
         for s in range(0, len(msgs), batch):
             chunk = [{"role": m["role"], "content": m["content"]} for m in msgs[s : s + batch]]
-            res = m0.add(chunk, user_id=USER, infer=False)
+            res = m0.add(chunk, user_id=user, infer=False)
             out = res["results"] if isinstance(res, dict) else res
             if len(out) != len(chunk):
                 raise RuntimeError(f"mem0 stored {len(out)} of {len(chunk)} messages")
