@@ -69,9 +69,11 @@ class EmbedSettings(BaseModel):
     # How documents are encoded: "encode" is SentenceTransformer.encode; "direct" tokenises
     # with the `tokenizers` library and runs transformer + mean pooling itself (memsvc.embed.
     # direct: the same vectors, checked against encode at load, with far less Python around
-    # each batch); "auto" is direct on a GPU, encode on a CPU (where the forward pass
-    # dominates anyway). Models other than transformer + mean pooling always use encode.
-    documents_engine: Literal["auto", "encode", "direct"] = "auto"
+    # each batch); "onnx" runs them through the checked ONNX export that queries use (CPU
+    # only; PyTorch is then never loaded once the export is cached); "auto" is onnx on a CPU
+    # where the export can be had (else encode) and direct on a GPU. Models other than
+    # transformer + mean pooling fail the export's check and the direct path's: encode.
+    documents_engine: Literal["auto", "encode", "direct", "onnx"] = "auto"
     # Documents embedded in a child process of their own (memsvc.embed.process), so its
     # forward passes never wait for the ingest threads' interpreter lock: "on", "off", or
     # "auto" (on with a GPU). On an H100 with 16 ingest threads: 288 -> 413 turns/s

@@ -1,8 +1,9 @@
 """Readiness tells the truth about the document model, which loads after startup when a
-checked ONNX export serves queries (embed.document_load). Here its weights are really broken
-(same size and mtime, so the cached export still matches and the server starts): the load
-fails on its thread, /readyz answers 503 naming it, an add is a 503 that stores nothing, and
-searches keep working."""
+checked ONNX export serves queries (embed.document_load) and documents go through PyTorch
+(`embed.documents_engine="encode"`; on the export itself there is no model to load). Here
+its weights are really broken (same size and mtime, so the cached export still matches and
+the server starts): the load fails on its thread, /readyz answers 503 naming it, an add is a
+503 that stores nothing, and searches keep working."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _break_weights(model: Path) -> None:
 def test_a_document_model_that_fails_to_load_makes_the_server_unready(tmp_path: Path) -> None:
     model = tmp_path / "model"
     shutil.copytree(resolve_model_path("all-MiniLM-L6-v2"), model)
-    embed = {"model": str(model), "onnx_dir": str(tmp_path / "onnx")}
+    embed = {"model": str(model), "onnx_dir": str(tmp_path / "onnx"), "documents_engine": "encode"}
     SentenceTransformerEmbedder(EmbedSettings(**embed, document_load="startup")).close()
     _break_weights(model)  # the next start finds a checked export and loads PyTorch later
 

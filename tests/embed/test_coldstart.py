@@ -1,7 +1,11 @@
 """Cold start (issue 16 item 5): with a checked ONNX export cached, the embedder answers
 queries without PyTorch, the document model loads later and gives exactly the vectors it gave
 before, readiness means a search can be served, and a cache that does not match its manifest
-(damaged, other settings) is checked again or rebuilt, never trusted."""
+(damaged, other settings) is checked again or rebuilt, never trusted.
+
+Documents here go through PyTorch (`documents_engine="encode"`): what is checked is its
+deferred load. Documents on the export itself, which need no PyTorch model at all, are
+tests/embed/test_onnx_documents.py."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from hypothesis import strategies as st
 
 from memsvc.api import create_app
 from memsvc.config import EmbedSettings
-from memsvc.embed import CachedEmbedder, onnx_query
+from memsvc.embed import CachedEmbedder, onnx_model
 from memsvc.embed.sentence import DocumentLoad, SentenceTransformerEmbedder
 from tests.conftest import make_settings
 
@@ -45,7 +49,9 @@ DOCS = [
 def eager(tmp_path_factory: pytest.TempPathFactory) -> SentenceTransformerEmbedder:
     """Everything loaded at once (the slow path: export, check, manifest) in its own cache."""
     folder = tmp_path_factory.mktemp("onnx")
-    emb = SentenceTransformerEmbedder(EmbedSettings(onnx_dir=folder, micro_batch=False))
+    emb = SentenceTransformerEmbedder(
+        EmbedSettings(onnx_dir=folder, micro_batch=False, documents_engine="encode")
+    )
     assert emb.query_engine == "onnx" and emb.documents_loaded
     assert len(list(folder.glob("*.json"))) == 2  # the manifest and the tokenizer
     return emb
@@ -60,6 +66,7 @@ def cache(eager: SentenceTransformerEmbedder, tmp_path: Path) -> Path:
 
 
 def quick(folder: Path, load: DocumentLoad = "lazy", **kw: Any) -> SentenceTransformerEmbedder:
+    kw.setdefault("documents_engine", "encode")
     return SentenceTransformerEmbedder(EmbedSettings(onnx_dir=folder, **kw), document_load=load)
 
 
@@ -146,13 +153,13 @@ def test_a_cache_file_that_does_not_match_its_manifest_is_rebuilt(
     data[len(data) // 2] ^= 0xFF  # still parses: only the hash can tell
     target.write_bytes(bytes(data))
     exports: list[Path] = []
-    export = onnx_query._export
+    export = onnx_model._export
 
     def counted(transformer: Any, tokenizer: Any, target: Path) -> None:
         exports.append(target)
         export(transformer, tokenizer, target)
 
-    monkeypatch.setattr(onnx_query, "_export", counted)
+    monkeypatch.setattr(onnx_model, "_export", counted)
     emb = quick(cache, "lazy")
     assert "does not match its manifest" in caplog.text
     assert emb.documents_loaded  # the slow path loaded PyTorch to check the new export
@@ -161,8 +168,8 @@ def test_a_cache_file_that_does_not_match_its_manifest_is_rebuilt(
     assert set(after) == set(before)
     by_suffix = {k.split(".", 1)[1]: v for k, v in after.items()}
     manifest = json.loads(by_suffix["json"])
-    assert manifest["onnx_sha256"] == onnx_query._sha256(by_suffix["onnx"])
-    assert manifest["tokenizer_sha256"] == onnx_query._sha256(by_suffix["tokenizer.json"])
+    assert manifest["onnx_sha256"] == onnx_model._sha256(by_suffix["onnx"])
+    assert manifest["tokenizer_sha256"] == onnx_model._sha256(by_suffix["tokenizer.json"])
     assert not quick(cache, "lazy").documents_loaded  # the next start trusts it again
     torch_path = quick(cache, "startup", query_engine="torch")
     for q in QUERIES:
@@ -175,7 +182,7 @@ def test_a_manifest_for_other_settings_is_checked_again_without_exporting(
     def no_export(*_: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(onnx_query, "_export", no_export)
+    monkeypatch.setattr(onnx_model, "_export", no_export)
     other = quick(cache, "lazy", max_seq_length=128)
     assert other.documents_loaded  # not vouched for at 128 tokens: checked against PyTorch
     again = quick(cache, "lazy", max_seq_length=128)
@@ -192,7 +199,7 @@ def test_the_tokenizers_library_alone_tokenizes_like_sentence_transformers(
 ) -> None:
     model = eager._document_model()
     spec = model[0].tokenizer.backend_tokenizer.to_str().encode()
-    ours = onnx_query._tokenizer(spec, model.max_seq_length).encode(text)
+    ours = onnx_model._tokenizer(spec, model.max_seq_length).encode(text)
     theirs = model.preprocess([text])
     assert ours.ids == theirs["input_ids"][0].tolist()
     assert ours.type_ids == theirs["token_type_ids"][0].tolist()

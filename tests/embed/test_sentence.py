@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from memsvc.config import EmbedSettings
-from memsvc.embed import CachedEmbedder, onnx_query
+from memsvc.embed import CachedEmbedder, onnx_model
 from memsvc.embed.sentence import EmbedderError, SentenceTransformerEmbedder, length_buckets
 
 
@@ -44,7 +44,7 @@ def test_mixed_lengths_embed_as_they_would_alone(embedder: CachedEmbedder) -> No
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-4)
 
 
-# --- single queries through ONNX Runtime (memsvc.embed.onnx_query) ---------------------------
+# --- single queries through ONNX Runtime (memsvc.embed.onnx_model) ---------------------------
 
 QUERIES = [
     "x",
@@ -88,7 +88,7 @@ def test_the_export_is_made_once_and_reused(
     def no_export(*_: object) -> None:
         raise AssertionError("exported again")
 
-    monkeypatch.setattr(onnx_query, "_export", no_export)
+    monkeypatch.setattr(onnx_model, "_export", no_export)
     assert _load(onnx_dir).query_engine == "onnx"
     assert {f: f.stat().st_mtime_ns for f in onnx_dir.glob("*.onnx")} == files
 
@@ -111,7 +111,7 @@ def test_a_damaged_export_falls_back_to_torch_then_is_rebuilt(
 def test_onnx_required_but_missing_fails_clearly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(onnx_query, "available", lambda: False)
+    monkeypatch.setattr(onnx_model, "available", lambda: False)
     assert _load(tmp_path, "auto").query_engine == "torch"
     with pytest.raises(EmbedderError, match="onnxruntime"):
         _load(tmp_path, "onnx")

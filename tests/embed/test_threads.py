@@ -1,7 +1,8 @@
-"""Queries (ONNX Runtime) and documents (PyTorch) embedded at the same time from many threads,
-as a server does under concurrent searches and adds: no call fails and each gets exactly
-the vector it gets alone. Sharing one fast tokenizer between the two paths broke this
-("Unable to create tensor ...": a query's truncation state leaking into a batch's padding)."""
+"""Queries (ONNX Runtime) and documents (ONNX Runtime's own session, or PyTorch) embedded at
+the same time from many threads, as a server does under concurrent searches and adds: no call
+fails and each gets exactly the vector it gets alone. Sharing one fast tokenizer between the
+two paths broke this ("Unable to create tensor ...": a query's truncation state leaking into a
+batch's padding)."""
 
 from __future__ import annotations
 
@@ -10,13 +11,21 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from memsvc.config import EmbedSettings
 from memsvc.embed.sentence import SentenceTransformerEmbedder
 
 
-def test_queries_and_documents_from_many_threads(tmp_path: Path) -> None:
-    enc = SentenceTransformerEmbedder(EmbedSettings(onnx_dir=tmp_path, query_engine="onnx"))
+@pytest.mark.parametrize("documents", ["onnx", "encode"])
+def test_queries_and_documents_from_many_threads(tmp_path: Path, documents: str) -> None:
+    settings = EmbedSettings(
+        onnx_dir=tmp_path,
+        query_engine="onnx",
+        documents_engine=documents,  # type: ignore[arg-type]
+    )
+    enc = SentenceTransformerEmbedder(settings)
+    assert enc.documents_engine == documents
     try:
         rng = random.Random(5)
         words = [

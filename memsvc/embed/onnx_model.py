@@ -1,19 +1,20 @@
-"""Single-query encoding on ONNX Runtime: the same transformer and mean pooling as the loaded
-sentence-transformers model, exported from it once and cached on disk.
+"""The embedding model on ONNX Runtime: the same transformer and mean pooling as the loaded
+sentence-transformers model, exported from it once, checked against it and cached on disk.
 
-Why: a search embeds one short query, and for one short text PyTorch's per-module Python
-overhead is most of the cost (~8 ms for MiniLM on 2 cores, against ~3 ms through ONNX
-Runtime, whose output matches to ~1e-7). Documents keep going through PyTorch in batches,
-where that overhead is amortised. Any failure (no onnxruntime, a read-only cache, a model
-that does not export) leaves queries on PyTorch, which gives the same vectors.
+Why: for one short query PyTorch's per-module Python overhead is most of the cost (~8 ms for
+MiniLM on 2 cores, against ~3 ms through ONNX Runtime, whose output matches to ~1e-7); for
+document batches on a CPU its kernels are faster too (bench/README.md, "Documents on ONNX
+Runtime"). `OnnxEncoder.encode` embeds one text, `encode_batch` several at once, padded to
+the longest. Any failure (no onnxruntime, a read-only cache, a model that does not export)
+leaves the embedder on PyTorch, which gives the same vectors.
 
 The cache, per model files and library versions (`cache_key`): `<key>.onnx` (the graph),
 `<key>.tokenizer.json` (the model's fast tokenizer, saved by the `tokenizers` library) and
 `<key>.json`, a manifest written only after the export's vectors matched PyTorch's on the
-probe texts. It records the sha256 of both files, so a later start (`open_verified`) can
-trust them without PyTorch: it reads the files once, checks their hashes and opens the
-session from those very bytes. Neither torch nor transformers is imported on that path,
-which is most of a cold start (issue 16 item 5)."""
+probe texts, one at a time and as one padded batch. It records the sha256 of both files, so a
+later start (`open_verified`) can trust them without PyTorch: it reads the files once, checks
+their hashes and opens the session from those very bytes. Neither torch nor transformers is
+imported on that path, which is most of a cold start (issue 16 item 5)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,9 @@ PROBES = (
     " ".join(["We talked about the long trip to the coast and the hotel there."] * 60),
 )
 MAX_DIFF = 1e-4  # largest accepted |onnx - torch| of a unit vector's coordinate
-# Names the check a manifest vouches for: other probes or another bound must check again.
-CHECK_ID = hashlib.sha256(repr((PROBES, MAX_DIFF)).encode()).hexdigest()[:16]
+# Names the check a manifest vouches for: other probes, another bound or another way of
+# checking (here: each probe alone and all of them as one padded batch) must check again.
+CHECK_ID = hashlib.sha256(repr((PROBES, MAX_DIFF, "alone+batch")).encode()).hexdigest()[:16]
 
 
 def default_dir() -> Path:
@@ -167,8 +169,8 @@ def _tokenizer(spec: bytes, max_length: int) -> Any:
     return tok
 
 
-class OnnxQueryEncoder:
-    """Encodes one text like the sentence-transformers model it was exported from."""
+class OnnxEncoder:
+    """Encodes texts like the sentence-transformers model it was exported from."""
 
     def __init__(self, session: Any, tokenizer: Any, *, dim: int) -> None:
         self._session = session
@@ -186,7 +188,7 @@ class OnnxQueryEncoder:
         *,
         dim: int,
         threads: int | None = None,
-    ) -> tuple[OnnxQueryEncoder, dict[str, Any]]:
+    ) -> tuple[OnnxEncoder, dict[str, Any]]:
         """Export (once per model and library versions) and open a session; returns the
         encoder and the manifest to `save_manifest` once it has been checked."""
         first = st_model[0]
@@ -222,7 +224,7 @@ class OnnxQueryEncoder:
     @classmethod
     def open_verified(
         cls, model_path: str, folder: Path, *, max_seq_length: int, threads: int | None = None
-    ) -> OnnxQueryEncoder | None:
+    ) -> OnnxEncoder | None:
         """The cached export without PyTorch, if its manifest vouches for exactly these files
         (sha256), this model and library versions, these probes and this max_seq_length;
         None otherwise. Files that do not match their manifest are deleted, so the slow
@@ -242,7 +244,7 @@ class OnnxQueryEncoder:
         if manifest.get("onnx_sha256") != _sha256(model) or manifest.get(
             "tokenizer_sha256"
         ) != _sha256(spec):
-            log.warning("cached ONNX query export %s does not match its manifest: rebuilding", key)
+            log.warning("cached ONNX export %s does not match its manifest: rebuilding", key)
             for f in (manifest_file, target, tok_file):
                 f.unlink(missing_ok=True)
             return None
@@ -261,6 +263,23 @@ class OnnxQueryEncoder:
         out = self._session.run(None, feeds)[0]
         return np.ascontiguousarray(out[0], dtype=np.float32)
 
+    def encode_batch(self, texts: Sequence[str]) -> np.ndarray:
+        """Several texts in one run, each padded to the longest: pads are masked out of the
+        attention and of the mean, so a text's vector is the one it gets alone (checked with
+        the probes as one batch). Callers group texts of similar length (padding costs)."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        encs = self._tokenizer.encode_batch(list(texts))
+        longest = max(len(e.ids) for e in encs)
+        feeds = {name: np.zeros((len(encs), longest), dtype=np.int64) for name in _INPUTS}
+        for row, enc in enumerate(encs):
+            n = len(enc.ids)
+            feeds["input_ids"][row, :n] = enc.ids
+            feeds["attention_mask"][row, :n] = enc.attention_mask
+            feeds["token_type_ids"][row, :n] = enc.type_ids
+        out = self._session.run(None, feeds)[0]
+        return np.ascontiguousarray(out, dtype=np.float32)
+
 
 def save_manifest(folder: Path, manifest: dict[str, Any], max_diff: float) -> None:
     """Records that the export matched PyTorch (largest difference `max_diff`) on PROBES."""
@@ -268,6 +287,10 @@ def save_manifest(folder: Path, manifest: dict[str, Any], max_diff: float) -> No
     _write_atomic(folder / f"{manifest['key']}.json", json.dumps(record, indent=1).encode())
 
 
-def max_difference(enc: OnnxQueryEncoder, reference: Any, texts: Sequence[str] = PROBES) -> float:
-    """Largest |coordinate difference| between the encoder and `reference(text)`."""
-    return max(float(np.abs(enc.encode(t) - reference(t)).max()) for t in texts)
+def max_difference(enc: OnnxEncoder, reference: Any, texts: Sequence[str] = PROBES) -> float:
+    """Largest |coordinate difference| between the encoder and `reference(text)`, over each
+    text alone and all of them as one padded batch (the documents' path)."""
+    want = np.stack([reference(t) for t in texts])
+    alone = np.stack([enc.encode(t) for t in texts])
+    batch = enc.encode_batch(texts)
+    return float(max(np.abs(alone - want).max(), np.abs(batch - want).max()))
