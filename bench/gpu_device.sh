@@ -17,6 +17,12 @@
 #             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
 #   distinct  this tree, each distinct session once (--distinct)
 #   eval      both dev suites' eval (LongMemEval dev, LoCoMo dev5) on CUDA, timed
+#   eval-cpu  both dev suites' eval on the 16 CPU cores (no GPU: embed.device=cpu), a cold
+#             embedding cache, per-question results (results.jsonl) packed into $OUT;
+#             before-eval-cpu: the same with the baseline's memsvc package. For A/B of a
+#             change on the CPU path (eval/probes/compare_hits.py reads the unpacked runs)
+#   ingest-cpu2  bench/ingest_profile.py pinned to 2 cores (taskset, 2 threads), the
+#             baseline's memsvc and this tree alternating, RUNS (2) each, N_MSGS (2000)
 # Env: INGEST_SECONDS (ingest stops starting sessions after it), WORKERS (threads),
 # CPU_WORKERS (ingest.cpu_workers of this tree's runs). Results under $OUT (at most 8 files).
 set -uo pipefail
@@ -49,11 +55,12 @@ profile() {  # profile OUTFILE [gpu_ingest args...]: the ingest phase under py-s
     --batch 256 --locomo /tmp/locomo10_dev5.json --out /tmp/bench/profiled.json "$@" 2>&1 |
     grep -v "Loading weights" | tail -3
 }
-before_tree() {  # this tree's bench and eval with the baseline's memsvc package, once
+before_tree() {  # this tree's bench and eval with the baseline's memsvc package
   if [ ! -d /tmp/before/memsvc ]; then
-    mkdir -p /tmp/before && cp -r bench eval /tmp/before/ &&
-      tar -C /tmp/before -xJf "$C/before-memsvc.tar.xz"
+    mkdir -p /tmp/before && tar -C /tmp/before -xJf "$C/before-memsvc.tar.xz"
   fi
+  # Always this call's bench and eval: a warm machine keeps /tmp from an earlier call.
+  rm -rf /tmp/before/bench /tmp/before/eval && cp -r bench eval /tmp/before/
   echo /tmp/before
 }
 processes() {  # processes pN[-distinct] OUTFILE: N ingest processes on one database
@@ -126,6 +133,34 @@ for phase in "$@"; do
         echo "eval $suite wall $(($(date +%s) - start)) s"
         cp "/tmp/ev-$suite/report.json" "$OUT/eval-$suite-report.json" 2>/dev/null || true
       done
+      ;;
+    ingest-cpu2)
+      for i in $(seq 1 "${RUNS:-2}"); do
+        for side in before after; do
+          tree=$PWD
+          [ "$side" = before ] && tree=$(before_tree)
+          (cd "$tree" && export PYTHONPATH=/tmp/site:$tree OMP_NUM_THREADS=2 MKL_NUM_THREADS=2 &&
+            timeout 280 taskset -c 0,1 python3 -m bench.ingest_profile "${N_MSGS:-2000}" \
+              --threads 2 --model /tmp/model/minilm-fp16 --no-profile \
+              --json "$OUT/ingest-cpu2-$side-$i.json" 2>&1 | grep -E '"(ingest_messages_per_s|alone_messages_texts_per_s|ratio_vs_messages|ratio_vs_messages_encode|documents_engine)"')
+        done
+      done
+      ;;
+    eval-cpu | before-eval-cpu)
+      tree=$PWD
+      [ "$phase" = before-eval-cpu ] && tree=$(before_tree)
+      (cd "$tree" && export PYTHONPATH=/tmp/site:$tree:$tree/eval &&
+        for suite in longmemeval locomo; do
+          args=(--suite dev)
+          [ "$suite" = locomo ] && args=(--data /tmp/locomo10_dev5.json)
+          start=$(date +%s)
+          timeout "${EVAL_S:-250}" python3 -m memsvc_eval "$suite" "${args[@]}" \
+            --out "/tmp/$phase/$suite" --device cpu --workers "$W" --baselines "" \
+            --cache "/tmp/$phase-cache" --no-progress --no-plots \
+            --set "embed.model=/tmp/model/minilm-fp16" 2>&1 | grep -v "Loading weights" | tail -4
+          echo "$phase $suite wall $(($(date +%s) - start)) s"
+        done)
+      tar -C /tmp -cJf "$OUT/$phase.tar.xz" --exclude=data --exclude=scopes "$phase"
       ;;
   esac
 done

@@ -8,11 +8,19 @@
             (content + keywords, tags, context, facts) and sentence parts that recall searches;
             ingest at 1.0 of this rate would cost nothing beyond its embedding
 
+"The embedder" is memsvc's with its default engine (`embed.documents_engine`: ONNX Runtime
+on a CPU since 2026-12-06); the messages are also timed through `SentenceTransformer.encode`
+(`documents_engine="encode"`, the engine before), the plain model as its users run it.
+
 Ingest is timed without the profiler on one store, then profiled (cProfile, top entries by
 cumulative time) on a second store: the profiler slows Python-heavy code, so its run is not
 the rate.
 
     HF_HUB_OFFLINE=1 python -m bench.ingest_profile [N] [--json OUT]   # N messages, default 3000
+
+`--threads N` sets `embed.torch_threads` (PyTorch's and ONNX Runtime's threads) everywhere, for
+runs pinned to N cores of a larger machine; `--model DIR` another copy of the model;
+`--no-profile` skips the profiled second pass.
 """
 
 from __future__ import annotations
@@ -35,8 +43,13 @@ from memsvc.embed.sentence import SentenceTransformerEmbedder
 BATCH = 50
 
 
+EMBED: dict[str, Any] = {}  # embed settings from the command line (--threads, --model)
+
+
 def store() -> Memory:
-    return Memory(Settings(data_dir=Path(tempfile.mkdtemp()), llm={"model": "none"}))
+    return Memory(
+        Settings(data_dir=Path(tempfile.mkdtemp()), llm={"model": "none"}, embed=dict(EMBED))
+    )
 
 
 def ingest(mem: Memory, msgs: list[dict[str, str]]) -> float:
@@ -67,15 +80,19 @@ def alone(emb: SentenceTransformerEmbedder, batches: list[list[str]]) -> float:
     return time.perf_counter() - t0
 
 
-def main(n: int, out: Path | None) -> None:
+def main(n: int, out: Path | None, profile: bool = True) -> None:
     msgs = load(n)[0][:n]
     texts = [m["content"] for m in msgs]
-    emb = SentenceTransformerEmbedder(EmbedSettings())
+    emb = SentenceTransformerEmbedder(EmbedSettings(**EMBED))
+    plain = SentenceTransformerEmbedder(EmbedSettings(**EMBED, documents_engine="encode"))
     emb.embed(texts[:BATCH])
+    plain.embed(texts[:BATCH])
     # Timed run: embedder alone on the messages, ingest, embedder alone on what ingest embedded
     # (the alone runs around ingest, so a drift in machine load shows in the two).
     msg_batches = [texts[i : i + BATCH] for i in range(0, len(texts), BATCH)]
     alone_msgs = alone(emb, msg_batches)
+    alone_plain = alone(plain, msg_batches)
+    plain.close()
     mem = store()
     mem.add(messages=msgs[:BATCH], user_id="warm-up", wait=True)
     embedded = recording(mem)
@@ -89,6 +106,8 @@ def main(n: int, out: Path | None) -> None:
         "ingest_messages_per_s": round(len(msgs) / ingest_s, 1),
         "alone_messages_s": round(alone_msgs, 2),
         "alone_messages_texts_per_s": round(len(texts) / alone_msgs, 1),
+        "documents_engine": getattr(emb, "documents_engine", "encode"),  # older trees: encode
+        "alone_messages_encode_s": round(alone_plain, 2),
         "embedded_texts": n_embedded,
         "embedded_batches": len(embedded),
         "embedded_mean_chars": round(sum(len(t) for b in embedded for t in b) / n_embedded, 1),
@@ -96,10 +115,13 @@ def main(n: int, out: Path | None) -> None:
         "alone_embedded_s": round(alone_embedded, 2),
         "ratio_vs_messages": round(alone_msgs / ingest_s, 3),
         "ratio_vs_embedded": round(alone_embedded / ingest_s, 3),
+        "ratio_vs_messages_encode": round(alone_plain / ingest_s, 3),
     }
     print(json.dumps(res, indent=1), flush=True)
     if out is not None:
         out.write_text(json.dumps(res, indent=1))
+    if not profile:
+        return
     # Profile on a fresh store (same messages).
     mem = store()
     mem.add(messages=msgs[:BATCH], user_id="warm-up", wait=True)
@@ -115,5 +137,12 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("n", nargs="?", type=int, default=3000)
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--no-profile", action="store_true")
     args = ap.parse_args()
-    main(args.n, args.json)
+    if args.threads:
+        EMBED["torch_threads"] = args.threads
+    if args.model:
+        EMBED["model"] = args.model
+    main(args.n, args.json, profile=not args.no_profile)
