@@ -2,11 +2,11 @@
 sentence-transformers model, exported from it once, checked against it and cached on disk.
 
 Why: for one short query PyTorch's per-module Python overhead is most of the cost (~8 ms for
-MiniLM on 2 cores, against ~3 ms through ONNX Runtime, whose output matches to ~1e-7); for
-document batches on a CPU its kernels are faster too (bench/README.md, "Documents on ONNX
-Runtime"). `OnnxEncoder.encode` embeds one text, `encode_batch` several at once, padded to
-the longest. Any failure (no onnxruntime, a read-only cache, a model that does not export)
-leaves the embedder on PyTorch, which gives the same vectors.
+MiniLM on 2 cores, against ~3 ms through ONNX Runtime, whose output matches to ~1e-7); document
+batches on a CPU run a little faster too, and need no PyTorch in the process (bench/README.md,
+"documents on ONNX Runtime"). `OnnxEncoder.encode` embeds one text, `encode_batch` several at
+once, padded to the longest. Any failure (no onnxruntime, a read-only cache, a model that does
+not export) leaves the embedder on PyTorch, which gives the same vectors.
 
 The cache, per model files and library versions (`cache_key`): `<key>.onnx` (the graph),
 `<key>.tokenizer.json` (the model's fast tokenizer, saved by the `tokenizers` library) and

@@ -4,10 +4,10 @@ The model is exported to ONNX once, checked against PyTorch and cached
 (``memsvc.embed.onnx_model``). A single query goes through ONNX Runtime when it is installed;
 otherwise it skips encode's batching machinery and runs tokenizer + transformer + pooling
 directly under ``torch.inference_mode``. Documents (`embed.documents_engine`) go through the
-same export on a CPU ("onnx": a session of their own, 1.3-2 x faster than PyTorch there), the
-direct path on a GPU, or ``SentenceTransformer.encode``; always in batches of similar length,
-and concurrent callers' documents share passes through a micro-batcher
-(``memsvc.embed.batching``). Every path gives the same numbers (to ~1e-6).
+same export on a CPU ("onnx": a session of their own; 1.1 x PyTorch's speed on 2 cores, and no
+PyTorch in the process), the direct path on a GPU, or ``SentenceTransformer.encode``; always in
+batches of similar length, and concurrent callers' documents share passes through a
+micro-batcher (``memsvc.embed.batching``). Every path gives the same numbers (to ~1e-6).
 
 Cold start: once the export is cached and its manifest says it was checked, the embedder is
 usable without PyTorch (~0.4 s instead of ~5 s of importing torch and sentence-transformers
