@@ -10,10 +10,7 @@ tests/embed/test_onnx_documents.py."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -29,8 +26,8 @@ from memsvc.config import EmbedSettings
 from memsvc.embed import CachedEmbedder, onnx_model
 from memsvc.embed.sentence import DocumentLoad, SentenceTransformerEmbedder
 from tests.conftest import make_settings
+from tests.support.fresh import HEAVY_LINE, run_fresh
 
-ROOT = Path(__file__).resolve().parents[2]
 QUERIES = [
     "x",
     "What did I cook for dinner last week?",
@@ -84,22 +81,10 @@ from memsvc.config import EmbedSettings
 from memsvc.embed.sentence import SentenceTransformerEmbedder
 settings = EmbedSettings(onnx_dir=Path({str(cache)!r}))
 emb = SentenceTransformerEmbedder(settings, document_load="lazy")
-heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
-queries = [emb.embed_query(q).tolist() for q in json.loads(sys.stdin.read())]
+{HEAVY_LINE}queries = [emb.embed_query(q).tolist() for q in json.loads(sys.stdin.read())]
 print(json.dumps({{"engine": emb.query_engine, "heavy": heavy, "queries": queries}}))
 """
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps(QUERIES),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh(script, QUERIES)
     assert got["engine"] == "onnx" and got["heavy"] == []
     torch_path = quick(cache, "startup", query_engine="torch")
     for q, vec in zip(QUERIES, got["queries"], strict=True):

@@ -5,10 +5,6 @@ padded batch path, and with a checked export cached PyTorch is never imported.""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -21,8 +17,8 @@ from hypothesis import strategies as st
 from memsvc.config import EmbedSettings
 from memsvc.embed import onnx_model
 from memsvc.embed.sentence import EmbedderError, SentenceTransformerEmbedder
+from tests.support.fresh import HEAVY_LINE, run_fresh
 
-ROOT = Path(__file__).resolve().parents[2]
 LONG = " ".join(["We talked about the long trip to the coast and the hotel there."] * 30)
 DOCS = ["I adopted a cat named Luna.", LONG, "Short.", "", "  Où est 图书馆? 🙂  "]
 
@@ -94,9 +90,12 @@ def test_the_check_covers_the_padded_batch(
     assert onnx_model.max_difference(broken, reference) > onnx_model.MAX_DIFF
 
 
-def test_with_a_checked_export_pytorch_is_never_imported(folder: Path) -> None:
+def test_with_a_checked_export_pytorch_is_never_imported(
+    folder: Path, torch_docs: SentenceTransformerEmbedder
+) -> None:
     """In a fresh interpreter: documents and queries embedded, the server-side states as a
-    ready process reports them, and no torch, transformers or sentence-transformers."""
+    ready process reports them, and no torch, transformers or sentence-transformers.
+    (`torch_docs` has exported and checked the export in `folder`.)"""
     script = f"""
 import json, sys
 from pathlib import Path
@@ -107,21 +106,10 @@ emb.preload()
 docs = emb.embed(json.loads(sys.stdin.read())).tolist()
 query = emb.embed_query("my cat?").tolist()
 emb.close()
-heavy = sorted(m for m in ("torch", "transformers", "sentence_transformers") if m in sys.modules)
-print(json.dumps({{"engine": emb.documents_engine, "state": emb.documents_state,
+{HEAVY_LINE}print(json.dumps({{"engine": emb.documents_engine, "state": emb.documents_state,
                   "heavy": heavy, "docs": docs}}))
 """
-    out = subprocess.run(
-        [sys.executable, "-c", script],
-        input=json.dumps(DOCS),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "HF_HUB_OFFLINE": "1"},
-        timeout=120,
-        check=True,
-    )
-    got = json.loads(out.stdout.strip().splitlines()[-1])
+    got = run_fresh(script, DOCS)
     assert got["engine"] == "onnx" and got["state"] == "loaded" and got["heavy"] == []
     assert np.asarray(got["docs"]).shape == (len(DOCS), 384)
 
