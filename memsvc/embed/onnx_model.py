@@ -10,11 +10,14 @@ not export) leaves the embedder on PyTorch, which gives the same vectors.
 
 The cache, per model files and library versions (`cache_key`): `<key>.onnx` (the graph),
 `<key>.tokenizer.json` (the model's fast tokenizer, saved by the `tokenizers` library) and
-`<key>.json`, a manifest written only after the export's vectors matched PyTorch's on the
-probe texts, one at a time and as one padded batch. It records the sha256 of both files, so a
-later start (`open_verified`) can trust them without PyTorch: it reads the files once, checks
-their hashes and opens the session from those very bytes. Neither torch nor transformers is
-imported on that path, which is most of a cold start (issue 16 item 5)."""
+`<key>.<check>-<max_seq_length>.json`, a manifest written only after the export's vectors
+matched PyTorch's on the probe texts, one at a time and as one padded batch. The manifest is
+named by what it vouches for, so two memsvc versions (or settings) sharing the cache each keep
+their own instead of overwriting each other's and checking again at every start. It records
+the sha256 of both files, so a later start (`open_verified`) can trust them without PyTorch: it
+reads the files once, checks their hashes and opens the session from those very bytes. Neither
+torch nor transformers is imported on that path, which is most of a cold start (issue 16 item
+5)."""
 
 from __future__ import annotations
 
@@ -80,6 +83,11 @@ def cache_key(model_path: str) -> str:
         st = f.stat()
         h.update(f"{f.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:24]
+
+
+def manifest_path(folder: Path, key: str, max_seq_length: int) -> Path:
+    """Where the check of export `key` under this CHECK_ID and max_seq_length is recorded."""
+    return folder / f"{key}.{CHECK_ID}-{max_seq_length}.json"
 
 
 def _sha256(data: bytes) -> str:
@@ -169,6 +177,18 @@ def _tokenizer(spec: bytes, max_length: int) -> Any:
     return tok
 
 
+def _settings_free(spec: str) -> bytes:
+    """The tokenizer without the truncation and padding that sentence-transformers set on it
+    (`_tokenizer` sets its own): one file per model, whatever max_seq_length a start uses, so
+    starts with different settings do not rewrite it under each other's manifests."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_str(spec)
+    tok.no_truncation()
+    tok.no_padding()
+    return str(tok.to_str()).encode()
+
+
 class OnnxEncoder:
     """Encodes texts like the sentence-transformers model it was exported from."""
 
@@ -199,7 +219,7 @@ class OnnxEncoder:
             raise RuntimeError("the model has no fast tokenizer (the `tokenizers` library)")
         if not target.exists():
             _export(first.auto_model, first.tokenizer, target)
-        spec = backend.to_str().encode()
+        spec = _settings_free(backend.to_str())
         if not tok_file.exists() or tok_file.read_bytes() != spec:
             _write_atomic(tok_file, spec)
         model = target.read_bytes()
@@ -231,7 +251,7 @@ class OnnxEncoder:
         path exports and checks them again."""
         key = cache_key(model_path)
         target, tok_file = folder / f"{key}.onnx", folder / f"{key}.tokenizer.json"
-        manifest_file = folder / f"{key}.json"
+        manifest_file = manifest_path(folder, key, max_seq_length)
         try:
             manifest = json.loads(manifest_file.read_text())
             model, spec = target.read_bytes(), tok_file.read_bytes()
@@ -284,7 +304,8 @@ class OnnxEncoder:
 def save_manifest(folder: Path, manifest: dict[str, Any], max_diff: float) -> None:
     """Records that the export matched PyTorch (largest difference `max_diff`) on PROBES."""
     record = {**manifest, "max_diff": max_diff, "verified_at": datetime.now(UTC).isoformat()}
-    _write_atomic(folder / f"{manifest['key']}.json", json.dumps(record, indent=1).encode())
+    target = manifest_path(folder, manifest["key"], int(manifest["max_seq_length"]))
+    _write_atomic(target, json.dumps(record, indent=1).encode())
 
 
 def max_difference(enc: OnnxEncoder, reference: Any, texts: Sequence[str] = PROBES) -> float:

@@ -33,6 +33,7 @@ from memsvc.config import EmbedSettings
 from memsvc.embed.base import Vectors
 from memsvc.embed.batching import MicroBatcher
 from memsvc.embed.direct import DirectEncoder, load_checked
+from memsvc.embed.onnx_exports import EmbedderError, OnnxExports
 
 if TYPE_CHECKING:
     from memsvc.embed.onnx_model import OnnxEncoder
@@ -44,9 +45,7 @@ BUNDLED_NAMES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}
 # When the PyTorch document model loads: `EmbedSettings.document_load` (see there).
 DocumentLoad = Literal["startup", "background", "lazy"]
 
-
-class EmbedderError(RuntimeError):
-    """The embedding model cannot be loaded (missing files, wrong path)."""
+__all__ = ["DocumentLoad", "EmbedderError", "SentenceTransformerEmbedder", "length_buckets"]
 
 
 def resolve_model_path(model: str) -> str:
@@ -89,18 +88,12 @@ class SentenceTransformerEmbedder:
         self._load_error: BaseException | None = None
         self._loader: threading.Thread | None = None
         self._loader_lock = threading.Lock()
-        self._onnx: OnnxEncoder | None = self._open_checked_onnx(path)
-        # Documents' own ONNX session, opened at the first document call: on the thread that
-        # makes it (the micro-batcher's, at a lower priority), so its worker threads inherit
-        # that priority; and apart from the queries' session, so a search never queues behind
-        # a batch.
-        self._onnx_documents = self._documents_engine() == "onnx"
-        self._onnx_docs: OnnxEncoder | None = None
-        self._onnx_docs_lock = threading.Lock()
+        self._exports = exports = OnnxExports(settings, path)
+        self._onnx: OnnxEncoder | None = exports.open_checked()
         if self._onnx is not None:
             self._dim = self._onnx.dim
             self._document_load = document_load or settings.document_load
-            if self._document_load == "startup" and not self._onnx_documents:
+            if self._document_load == "startup" and not exports.documents:
                 self._load_documents()
                 self._document_model()  # raises here, as the slow path would, if it failed
         else:
@@ -108,12 +101,14 @@ class SentenceTransformerEmbedder:
             self._load_model()
             self._dim = self._model_dim()
             self._loaded.set()
-            if self._wants_onnx():
-                self._onnx = self._load_onnx(path)
-            if self._onnx_documents and self._onnx is None:
+            if exports.wanted():
+                self._onnx = exports.export_and_check(
+                    self._model, dim=self._dim, reference=self._torch_query
+                )
+            if exports.documents and self._onnx is None:
                 if settings.documents_engine == "onnx":
                     raise EmbedderError("embed.documents_engine=onnx: the ONNX export failed")
-                self._onnx_documents = False
+                exports.documents = False
         self._process: DocumentProcess | None = None
         mode = settings.documents_process
         if mode == "on" or (mode == "auto" and self._device.startswith("cuda")):
@@ -131,60 +126,6 @@ class SentenceTransformerEmbedder:
             )
 
     # --- loading ---------------------------------------------------------------------------
-
-    def _wants_onnx(self) -> bool:
-        """Queries on ONNX Runtime: asked for, on a CPU, and installed (else an error if
-        the setting insists on it)."""
-        from memsvc.embed import onnx_model
-
-        if self._settings.query_engine == "torch" or self._settings.device.startswith("cuda"):
-            return False
-        if not onnx_model.available():
-            if self._settings.query_engine == "onnx":
-                raise EmbedderError(
-                    "embed.query_engine=onnx needs onnxruntime, onnx and tokenizers"
-                )
-            return False
-        return True
-
-    def _documents_engine(self) -> str:
-        """`embed.documents_engine` resolved: "onnx" on a CPU when the export can be had,
-        "direct" on a GPU, else "encode"; an explicit "onnx" that cannot be had fails."""
-        engine = self._settings.documents_engine
-        cuda = self._device.startswith("cuda")
-        if engine == "onnx" or (engine == "auto" and not cuda):
-            if not cuda and self._wants_onnx():
-                return "onnx"
-            if engine == "onnx":
-                raise EmbedderError(
-                    "embed.documents_engine=onnx needs a CPU device, onnxruntime, onnx and "
-                    "tokenizers, and embed.query_engine other than torch"
-                )
-            return "encode"
-        return "direct" if engine == "direct" or cuda else "encode"
-
-    def _onnx_dir(self) -> Path:
-        from memsvc.embed import onnx_model
-
-        return self._settings.onnx_dir or onnx_model.default_dir()
-
-    def _open_checked_onnx(self, path: str) -> OnnxEncoder | None:
-        """The cached export that a manifest vouches for, opened without PyTorch; None when
-        there is none (or it fails to open: the slow path then checks and rebuilds it)."""
-        if not self._wants_onnx():
-            return None
-        from memsvc.embed import onnx_model
-
-        try:
-            return onnx_model.OnnxEncoder.open_verified(
-                path,
-                self._onnx_dir(),
-                max_seq_length=self._settings.max_seq_length,
-                threads=self._settings.torch_threads,
-            )
-        except Exception as exc:
-            log.warning("cached ONNX query export unusable (%s): checking it again", exc)
-            return None
 
     def _load_model(self) -> None:
         """Import torch and sentence-transformers and load the document model (seconds)."""
@@ -211,7 +152,7 @@ class SentenceTransformerEmbedder:
     def _load_direct(self, model: Any) -> DirectEncoder | None:
         """The direct document path (`embed.documents_engine`), once it has encoded the
         probe texts as `encode` does; None keeps `encode`."""
-        if self._documents_engine() != "direct":
+        if self._exports.documents_engine() != "direct":
             return None
         return load_checked(model, self._settings.max_seq_length, self._encode_batch)
 
@@ -230,8 +171,6 @@ class SentenceTransformerEmbedder:
         """Load the document model behind a cached export, then check the export against it
         (milliseconds): if they ever disagree, queries move to PyTorch. Any error is kept and
         raised to every document call; queries keep working on ONNX Runtime."""
-        from memsvc.embed import onnx_model
-
         try:
             self._load_model()
             if self._model_dim() != self._dim:
@@ -240,13 +179,8 @@ class SentenceTransformerEmbedder:
                     f"ONNX export {self._dim}-d"
                 )
             onnx = self._onnx
-            if onnx is not None:
-                diff = onnx_model.max_difference(onnx, self._torch_query)
-                if diff > onnx_model.MAX_DIFF:
-                    log.error(
-                        "cached ONNX queries differ from PyTorch by %.2g: using PyTorch", diff
-                    )
-                    self._onnx = None
+            if onnx is not None and not self._exports.agrees(onnx, self._torch_query):
+                self._onnx = None
         except BaseException as exc:  # kept for the callers; this thread has no one to tell
             self._load_error = exc
             log.error("the document embedding model failed to load: %s", exc)
@@ -257,7 +191,7 @@ class SentenceTransformerEmbedder:
         """Start loading the document model on a background thread (under "background");
         returns at once. The server calls it once it can answer searches, so the load does
         not compete with its own start; a document call before then starts it too."""
-        if self._document_load == "background" and not self._onnx_documents:
+        if self._document_load == "background" and not self._exports.documents:
             self._start_loader()
 
     def _start_loader(self) -> None:
@@ -283,7 +217,7 @@ class SentenceTransformerEmbedder:
     def documents_state(self) -> str:
         """The document model for readiness: "loaded", "loading", "not loaded" (lazy, no add
         yet) or "error: ..." (its load failed: adds answer 503, searches still work)."""
-        if self._onnx_documents:
+        if self._exports.documents:
             return "loaded"  # the export serves documents: no PyTorch model to wait for
         if self._load_error is not None:
             return f"error: {self._load_error}"
@@ -294,40 +228,14 @@ class SentenceTransformerEmbedder:
     @property
     def documents_loaded(self) -> bool:
         """Whether document calls can run without waiting for a model to load."""
-        return self._onnx_documents or (self._loaded.is_set() and self._load_error is None)
+        return self._exports.documents or (self._loaded.is_set() and self._load_error is None)
 
     @property
     def documents_engine(self) -> str:
         """What embeds documents: "onnx", "direct" or "encode"."""
-        if self._onnx_documents:
+        if self._exports.documents:
             return "onnx"
         return "direct" if self._direct is not None else "encode"
-
-    def _load_onnx(self, path: str) -> OnnxEncoder | None:
-        """Export, check against PyTorch and record the check (manifest); None (queries stay
-        on PyTorch) under "auto" if anything fails."""
-        from memsvc.embed import onnx_model
-
-        strict = self._settings.query_engine == "onnx"
-        folder = self._onnx_dir()
-        try:
-            enc, manifest = onnx_model.OnnxEncoder.load(
-                self._model, path, folder, dim=self._dim, threads=self._settings.torch_threads
-            )
-            diff = onnx_model.max_difference(enc, self._torch_query)
-            if diff > onnx_model.MAX_DIFF:
-                raise EmbedderError(f"ONNX query vectors differ from PyTorch's by {diff:.2g}")
-        except Exception as exc:
-            if strict:
-                raise EmbedderError(f"ONNX query encoder unavailable: {exc}") from exc
-            log.warning("queries stay on PyTorch: ONNX query encoder unavailable (%s)", exc)
-            return None
-        try:
-            onnx_model.save_manifest(folder, manifest, diff)
-        except OSError as exc:  # a read-only cache: this start is fine, the next checks again
-            log.warning("could not record the ONNX export's check: %s", exc)
-        log.info("single queries on ONNX Runtime (max |diff| to PyTorch %.1g)", diff)
-        return enc
 
     @property
     def query_engine(self) -> str:
@@ -361,7 +269,7 @@ class SentenceTransformerEmbedder:
                 return vecs
         out = np.empty((len(texts), self._dim), dtype=np.float32)
         chunks = length_buckets([len(t) for t in texts], self._settings.batch_size)
-        onnx = self._documents_session()
+        onnx = self._exports.documents_session()
         if onnx is not None:
             for chunk in chunks:  # ONNX Runtime sessions run concurrently: no lock
                 out[chunk] = onnx.encode_batch([texts[i] for i in chunk])
@@ -382,26 +290,6 @@ class SentenceTransformerEmbedder:
             with self._lock:
                 out[chunk] = self._encode_batch([texts[i] for i in chunk])
         return out
-
-    def _documents_session(self) -> OnnxEncoder | None:
-        """The documents' ONNX session (opened on first use from the checked export), or
-        None for PyTorch: documents not on ONNX, or the export could not be opened again."""
-        if not self._onnx_documents:
-            return None
-        with self._onnx_docs_lock:
-            if self._onnx_docs is None:
-                from memsvc.embed import onnx_model
-
-                self._onnx_docs = onnx_model.OnnxEncoder.open_verified(
-                    self._path,
-                    self._onnx_dir(),
-                    max_seq_length=self._settings.max_seq_length,
-                    threads=self._settings.torch_threads,
-                )
-                if self._onnx_docs is None:  # the cache went away or changed since start
-                    log.warning("documents move to PyTorch: the ONNX export did not reopen")
-                    self._onnx_documents = False
-            return self._onnx_docs
 
     def _encode_batch(self, texts: list[str]) -> Vectors:
         vecs = self._model.encode(

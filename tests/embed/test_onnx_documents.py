@@ -70,7 +70,7 @@ def test_the_check_covers_the_padded_batch(
 ) -> None:
     """An export whose batches ignored the padding would fail the check that a manifest
     records, so it would never be trusted for documents."""
-    enc = onnx_docs._documents_session()
+    enc = onnx_docs._exports.documents_session()
     assert enc is not None
     reference = torch_docs._torch_query
     assert onnx_model.max_difference(enc, reference) <= onnx_model.MAX_DIFF
@@ -132,7 +132,7 @@ def test_the_documents_session_opens_on_the_batchers_thread(
         emb.embed(DOCS)
         emb.embed(DOCS[:2])
         assert opened == ["memsvc-embed-batcher"]  # once, on the batcher's thread
-        assert emb._documents_session() is not emb._onnx
+        assert emb._exports.documents_session() is not emb._onnx
     finally:
         emb.close()
 

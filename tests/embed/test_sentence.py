@@ -98,9 +98,10 @@ def test_a_damaged_export_falls_back_to_torch_then_is_rebuilt(
 ) -> None:
     first = _load(tmp_path)
     (target,) = tmp_path.glob("*.onnx")
-    target.with_suffix(".json").unlink()  # never checked (mismatches: test_coldstart.py)
+    (manifest,) = tmp_path.glob(f"*.{onnx_model.CHECK_ID}-*.json")
+    manifest.unlink()  # never checked (mismatches: test_coldstart.py)
     target.write_bytes(b"not an onnx model")
-    with caplog.at_level(logging.WARNING, logger="memsvc.embed.sentence"):
+    with caplog.at_level(logging.WARNING, logger="memsvc.embed.onnx_exports"):
         fallback = _load(tmp_path, "auto")
     assert fallback.query_engine == "torch" and "stay on PyTorch" in caplog.text
     assert np.abs(fallback.embed_query(QUERIES[1]) - first.embed_query(QUERIES[1])).max() < 1e-5
