@@ -146,3 +146,19 @@ def test_onnx_documents_that_cannot_be_had_fail_clearly(folder: Path) -> None:
         EmbedSettings(onnx_dir=folder, query_engine="torch", micro_batch=False)
     )
     assert auto.documents_engine == "encode"  # "auto" without the export: PyTorch
+
+
+def test_only_the_queries_session_spins_and_only_within_a_run(
+    onnx_docs: SentenceTransformerEmbedder,
+) -> None:
+    """Queries: workers spin between one run's operators and stop at its end (latency);
+    documents: they never spin (batches run beside searches). The vectors are the same."""
+    queries, documents = onnx_docs._onnx, onnx_docs._exports.documents_session()
+    assert queries is not None and documents is not None
+    q_opts = queries._session.get_session_options()
+    d_opts = documents._session.get_session_options()
+    assert q_opts.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+    assert q_opts.get_session_config_entry("session.force_spinning_stop") == "1"
+    assert d_opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    for text in DOCS:
+        assert np.array_equal(onnx_docs.embed_query(text), documents.encode(text))
