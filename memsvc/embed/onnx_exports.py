@@ -93,13 +93,28 @@ class OnnxExports:
             spin=queries,
         )
 
+    def _queries_int8(self) -> OnnxEncoder | None:
+        """The int8 copy for queries, where `embed.query_precision` asks for it and it passes
+        its check (None keeps them fp32)."""
+        if self._settings.query_precision != "int8":
+            return None
+        from memsvc.embed import onnx_int8
+
+        return onnx_int8.open_int8(
+            self._path,
+            self.folder(),
+            max_seq_length=self._settings.max_seq_length,
+            threads=self._settings.torch_threads,
+        )
+
     def open_checked(self) -> OnnxEncoder | None:
-        """The cached export that a manifest vouches for, opened without PyTorch; None when
-        there is none (or it fails to open: the slow path then checks and rebuilds it)."""
+        """The cached export that a manifest vouches for, opened without PyTorch (its int8
+        copy under `query_precision` "int8"); None when there is none (or it fails to open:
+        the slow path then checks and rebuilds it)."""
         if not self.wanted():
             return None
         try:
-            return self._open_verified(queries=True)
+            return self._queries_int8() or self._open_verified(queries=True)
         except Exception as exc:
             log.warning("cached ONNX query export unusable (%s): checking it again", exc)
             return None
@@ -130,13 +145,22 @@ class OnnxExports:
         except OSError as exc:  # a read-only cache: this start is fine, the next checks again
             log.warning("could not record the ONNX export's check: %s", exc)
         log.info("single queries on ONNX Runtime (max |diff| to PyTorch %.1g)", diff)
-        return enc
+        return self._queries_int8() or enc
 
     @staticmethod
     def agrees(enc: OnnxEncoder, reference: Callable[[str], Vectors]) -> bool:
-        """Whether a cached export still matches the PyTorch model loaded beside it."""
+        """Whether a cached export still matches the PyTorch model loaded beside it (an int8
+        copy: within its cosine bound)."""
         from memsvc.embed import onnx_model
 
+        if enc.precision == "int8":
+            from memsvc.embed import onnx_int8
+
+            cosine = onnx_int8.min_cosine(enc, reference)
+            if cosine < onnx_int8.MIN_COSINE:
+                log.error("int8 queries reach cosine %.4f with PyTorch: using PyTorch", cosine)
+                return False
+            return True
         diff = onnx_model.max_difference(enc, reference)
         if diff > onnx_model.MAX_DIFF:
             log.error("cached ONNX queries differ from PyTorch by %.2g: using PyTorch", diff)

@@ -198,8 +198,9 @@ def _settings_free(spec: str) -> bytes:
 class OnnxEncoder:
     """Encodes texts like the sentence-transformers model it was exported from."""
 
-    def __init__(self, session: Any, tokenizer: Any, *, dim: int) -> None:
+    def __init__(self, session: Any, tokenizer: Any, *, dim: int, precision: str = "fp32") -> None:
         self._session = session
+        self.precision = precision  # "int8": memsvc.embed.onnx_int8's copy (queries only)
         # Truncation is set once at construction and never changed, so concurrent encode
         # calls share the tokenizer without a lock (the ONNX Runtime session is safe too).
         self._tokenizer = tokenizer
@@ -259,31 +260,13 @@ class OnnxEncoder:
         spin: bool = False,
     ) -> OnnxEncoder | None:
         """The cached export without PyTorch, if its manifest vouches for exactly these files
-        (sha256), this model and library versions, these probes and this max_seq_length;
-        None otherwise. Files that do not match their manifest are deleted, so the slow
-        path exports and checks them again."""
-        key = cache_key(model_path)
-        target, tok_file = folder / f"{key}.onnx", folder / f"{key}.tokenizer.json"
-        manifest_file = manifest_path(folder, key, max_seq_length)
-        try:
-            manifest = json.loads(manifest_file.read_text())
-            model, spec = target.read_bytes(), tok_file.read_bytes()
-        except (OSError, ValueError):
-            return None  # never checked (or an older cache): the slow path checks it
-        expected = (EXPORT_VERSION, key, CHECK_ID, max_seq_length)
-        found = tuple(manifest.get(k) for k in ("export_version", "key", "check", "max_seq_length"))
-        if found != expected:
-            return None  # checked under other settings: check again, keep the files
-        if manifest.get("onnx_sha256") != _sha256(model) or manifest.get(
-            "tokenizer_sha256"
-        ) != _sha256(spec):
-            log.warning("cached ONNX export %s does not match its manifest: rebuilding", key)
-            for f in (manifest_file, target, tok_file):
-                f.unlink(missing_ok=True)
+        (`verified_files`); None otherwise."""
+        verified = verified_files(model_path, folder, max_seq_length)
+        if verified is None:
             return None
+        manifest, model, spec = verified
         session = _session(model, threads, spin=spin)
-        tokenizer = _tokenizer(spec, max_seq_length)
-        return cls(session, tokenizer, dim=int(manifest["dim"]))
+        return cls(session, _tokenizer(spec, max_seq_length), dim=int(manifest["dim"]))
 
     def encode(self, text: str) -> np.ndarray:
         # The text as sentence-transformers hands it to the tokenizer: its do_lower_case
@@ -312,6 +295,35 @@ class OnnxEncoder:
             feeds["token_type_ids"][row, :n] = enc.type_ids
         out = self._session.run(None, feeds)[0]
         return np.ascontiguousarray(out, dtype=np.float32)
+
+
+def verified_files(
+    model_path: str, folder: Path, max_seq_length: int
+) -> tuple[dict[str, Any], bytes, bytes] | None:
+    """(manifest, graph bytes, tokenizer bytes) of the cached export, if its manifest vouches
+    for exactly these files (sha256), this model and library versions, these probes and this
+    max_seq_length; None otherwise. Files that do not match their manifest are deleted, so
+    the slow path exports and checks them again."""
+    key = cache_key(model_path)
+    target, tok_file = folder / f"{key}.onnx", folder / f"{key}.tokenizer.json"
+    manifest_file = manifest_path(folder, key, max_seq_length)
+    try:
+        manifest = json.loads(manifest_file.read_text())
+        model, spec = target.read_bytes(), tok_file.read_bytes()
+    except (OSError, ValueError):
+        return None  # never checked (or an older cache): the slow path checks it
+    expected = (EXPORT_VERSION, key, CHECK_ID, max_seq_length)
+    found = tuple(manifest.get(k) for k in ("export_version", "key", "check", "max_seq_length"))
+    if found != expected:
+        return None  # checked under other settings: check again, keep the files
+    if manifest.get("onnx_sha256") != _sha256(model) or manifest.get("tokenizer_sha256") != _sha256(
+        spec
+    ):
+        log.warning("cached ONNX export %s does not match its manifest: rebuilding", key)
+        for f in (manifest_file, target, tok_file):
+            f.unlink(missing_ok=True)
+        return None
+    return manifest, model, spec
 
 
 def save_manifest(folder: Path, manifest: dict[str, Any], max_diff: float) -> None:

@@ -239,7 +239,10 @@ class SentenceTransformerEmbedder:
 
     @property
     def query_engine(self) -> str:
-        return "onnx" if self._onnx is not None else "torch"
+        """ "onnx", "onnx-int8" (`embed.query_precision`) or "torch"."""
+        if self._onnx is None:
+            return "torch"
+        return "onnx-int8" if self._onnx.precision == "int8" else "onnx"
 
     @property
     def model_name(self) -> str:
