@@ -80,9 +80,7 @@ class OnnxExports:
 
         return self._settings.onnx_dir or onnx_model.default_dir()
 
-    def _open_verified(self, *, queries: bool) -> OnnxEncoder | None:
-        """The checked export's session for queries (its workers spin within a run: latency)
-        or for documents (they never spin: batches run beside searches)."""
+    def _open_verified(self) -> OnnxEncoder | None:
         from memsvc.embed import onnx_model
 
         return onnx_model.OnnxEncoder.open_verified(
@@ -90,7 +88,6 @@ class OnnxExports:
             self.folder(),
             max_seq_length=self._settings.max_seq_length,
             threads=self._settings.torch_threads,
-            spin=queries,
         )
 
     def _queries_int8(self) -> OnnxEncoder | None:
@@ -114,7 +111,7 @@ class OnnxExports:
         if not self.wanted():
             return None
         try:
-            return self._queries_int8() or self._open_verified(queries=True)
+            return self._queries_int8() or self._open_verified()
         except Exception as exc:
             log.warning("cached ONNX query export unusable (%s): checking it again", exc)
             return None
@@ -130,7 +127,7 @@ class OnnxExports:
         folder = self.folder()
         try:
             enc, manifest = onnx_model.OnnxEncoder.load(
-                model, self._path, folder, dim=dim, threads=self._settings.torch_threads, spin=True
+                model, self._path, folder, dim=dim, threads=self._settings.torch_threads
             )
             diff = onnx_model.max_difference(enc, reference)
             if diff > onnx_model.MAX_DIFF:
@@ -175,7 +172,7 @@ class OnnxExports:
             return None
         with self._docs_lock:
             if self._docs is None:
-                self._docs = self._open_verified(queries=False)
+                self._docs = self._open_verified()
                 if self._docs is None:  # the cache went away or changed since start
                     log.warning("documents move to PyTorch: the ONNX export did not reopen")
                     self.documents = False

@@ -89,7 +89,6 @@ def open_int8(
     *,
     max_seq_length: int,
     threads: int | None = None,
-    spin: bool = True,
 ) -> OnnxEncoder | None:
     """The int8 copy of the verified export, made and checked on first use; None when the
     export itself is not verified (the caller's slow path checks it first) or the copy fails
@@ -106,7 +105,7 @@ def open_int8(
         if seen.get("source_sha256") == manifest["onnx_sha256"] and seen.get(
             "int8_sha256"
         ) == onnx_model._sha256(data):
-            session = onnx_model._session(data, threads, spin=spin)
+            session = onnx_model._session(data, threads)
             tokenizer = onnx_model._tokenizer(spec, max_seq_length)
             return OnnxEncoder(session, tokenizer, dim=dim, precision="int8")
     except (OSError, ValueError):
@@ -116,7 +115,7 @@ def open_int8(
     try:
         _quantize(model, target)
         data = target.read_bytes()
-        session = onnx_model._session(data, threads, spin=spin)
+        session = onnx_model._session(data, threads)
         enc = OnnxEncoder(session, tokenizer, dim=dim, precision="int8")
         cosine = min_cosine(enc, fp32.encode)
     except Exception as exc:  # a read-only cache, an exporter the quantizer does not know

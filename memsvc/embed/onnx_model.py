@@ -152,23 +152,21 @@ def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
             os.unlink(tmp)
 
 
-def _session(model: bytes, threads: int | None, *, spin: bool = False) -> Any:
-    """An ONNX Runtime session on the CPU. ONNX Runtime's workers busy-wait after each run by
-    default, which steals the cores from everything else in a server (request handling, the
-    database, other queries), so they never spin between runs. With `spin` (the queries'
-    session) they spin between the operators of one run and stop at its end
-    (`force_spinning_stop`): a query runs ~300 small operators, and waking a sleeping worker
-    for each cost ~30 % of a query's time on 2 cores (bench/README.md, "query embedding")."""
+def _session(model: bytes, threads: int | None) -> Any:
+    """An ONNX Runtime session on the CPU whose workers never spin. ONNX Runtime's workers
+    busy-wait after each run by default, which steals the cores from everything else in a
+    server (request handling, the database, other queries). Spinning only within a run
+    (`session.force_spinning_stop`) made one query ~25 % faster in process, but not over HTTP,
+    and it raised search p99 under 30 clients by ~7 % (bench/README.md, "the query's
+    embedding at 100k"): not kept."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
     opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     opts.intra_op_num_threads = threads or 0  # 0: ONNX Runtime picks the core count
     opts.log_severity_level = 3
-    opts.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    if spin:
-        opts.add_session_config_entry("session.force_spinning_stop", "1")
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
@@ -215,7 +213,6 @@ class OnnxEncoder:
         *,
         dim: int,
         threads: int | None = None,
-        spin: bool = False,
     ) -> tuple[OnnxEncoder, dict[str, Any]]:
         """Export (once per model and library versions) and open a session; returns the
         encoder and the manifest to `save_manifest` once it has been checked."""
@@ -232,7 +229,7 @@ class OnnxEncoder:
             _write_atomic(tok_file, spec)
         model = target.read_bytes()
         try:
-            session = _session(model, threads, spin=spin)
+            session = _session(model, threads)
         except Exception:
             target.unlink(missing_ok=True)  # a damaged cache file: export again next start
             raise
@@ -257,7 +254,6 @@ class OnnxEncoder:
         *,
         max_seq_length: int,
         threads: int | None = None,
-        spin: bool = False,
     ) -> OnnxEncoder | None:
         """The cached export without PyTorch, if its manifest vouches for exactly these files
         (`verified_files`); None otherwise."""
@@ -265,7 +261,7 @@ class OnnxEncoder:
         if verified is None:
             return None
         manifest, model, spec = verified
-        session = _session(model, threads, spin=spin)
+        session = _session(model, threads)
         return cls(session, _tokenizer(spec, max_seq_length), dim=int(manifest["dim"]))
 
     def encode(self, text: str) -> np.ndarray:
