@@ -101,6 +101,12 @@ class CachedEmbedder:
         state = getattr(self.inner, "documents_state", "loaded")
         return str(state)
 
+    @property
+    def query_engine(self) -> str:
+        """What embeds queries ("onnx", "onnx-int8", "torch"; "unknown" for an embedder that
+        does not say), for readiness: a copy that failed its check shows as its fallback."""
+        return str(getattr(self.inner, "query_engine", "unknown"))
+
     def preload(self) -> None:
         """Lets the wrapped embedder start loading what it loads lazily (see
         `SentenceTransformerEmbedder.preload`); returns at once."""

@@ -12,12 +12,15 @@ from typing import Any
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from memsvc.api import create_app
 from memsvc.config import EmbedSettings
-from memsvc.embed import onnx_int8
+from memsvc.embed import CachedEmbedder, onnx_int8
 from memsvc.embed.sentence import SentenceTransformerEmbedder
+from tests.conftest import make_settings
 
 QUERIES = [
     "What did I say about my sister's wedding?",
@@ -142,3 +145,13 @@ def test_pytorch_loaded_later_accepts_the_copy(cache: Path) -> None:
         document_load="startup",
     )
     assert emb.documents_loaded and emb.query_engine == "onnx-int8"
+
+
+def test_readiness_says_which_engine_serves_queries(checked: Path, tmp_path: Path) -> None:
+    """An operator can tell int8 queries from a copy that fell back to fp32."""
+    for precision, engine in (("int8", "onnx-int8"), ("fp32", "onnx")):
+        inner = start(checked, precision, documents_engine="encode")
+        app = create_app(make_settings(tmp_path / precision), embedder=CachedEmbedder(inner))
+        with TestClient(app) as client:
+            ready = client.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["queries"] == engine

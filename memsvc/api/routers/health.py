@@ -83,6 +83,7 @@ async def readyz(request: Request) -> JSONResponse:
     # wait for it and the server is ready; if its load failed, adds cannot work: not ready.
     documents = str(getattr(rt.embedder, "documents_state", "loaded"))
     checks["documents"] = documents
+    checks["queries"] = str(getattr(rt.embedder, "query_engine", "unknown"))
     if documents.startswith("error"):
         ready = False
     return JSONResponse(
