@@ -5,12 +5,14 @@ bound by reading the model's ~42 MB of fp32 weights, not by arithmetic (ONNX Run
 profile: MatMul and Attention ~80 % of a run). ONNX Runtime's dynamic quantization stores the
 MatMul weights as int8, one scale per output channel, and quantizes the activations at run
 time: a quarter of the bytes and VNNI instructions where the CPU has them. Measured on 2
-cores: a query ~1.5-2 x faster (bench/README.md, "query embedding").
+cores: a query 6.2 -> 3.4 ms alone, a search at 100k notes over HTTP 0.86-0.87 of fp32's p50
+(bench/README.md, "the query's embedding at 100k").
 
 Not the same vectors: the copy is checked against the fp32 export it was made from, on the
 same probes, and used only if every vector keeps a cosine of at least MIN_COSINE with its
-fp32 twin; recall was measured with it on both dev
-suites (eval/README.md). Documents stay fp32: the copy serves queries only. The copy and the
+fp32 twin; recall with it on both dev suites is within one question of fp32's in every
+category (eval/README.md), but the suites' mean is 0.15 of a point lower, so it is not the
+default. Documents stay fp32: the copy serves queries only. The copy and the
 record of its check live beside the export (`<key>.int8.onnx`, `<key>.<check>-<len>-int8.json`)
 and name the fp32 file they came from (its sha256), so a new export makes a new copy.
 """

@@ -9,7 +9,9 @@ once, padded to the longest. Any failure (no onnxruntime, a read-only cache, a m
 not export) leaves the embedder on PyTorch, which gives the same vectors.
 
 The cache, per model files and library versions (`cache_key`): `<key>.onnx` (the graph),
-`<key>.tokenizer.json` (the model's fast tokenizer, saved by the `tokenizers` library) and
+`<key>.plain.tokenizer.json` (the model's fast tokenizer without truncation, saved by the
+`tokenizers` library; older versions wrote `<key>.tokenizer.json` with sentence-transformers'
+truncation in it, and keep theirs) and
 `<key>.<check>-<max_seq_length>.json`, a manifest written only after the export's vectors
 matched PyTorch's on the probe texts, one at a time and as one padded batch. The manifest is
 named by what it vouches for, so two memsvc versions (or settings) sharing the cache each keep
@@ -83,6 +85,12 @@ def cache_key(model_path: str) -> str:
         st = f.stat()
         h.update(f"{f.relative_to(root)}|{st.st_size}|{st.st_mtime_ns}\n".encode())
     return h.hexdigest()[:24]
+
+
+# The tokenizer file's name after `<key>.`: not the older versions' "tokenizer.json", whose
+# content (with truncation) they check against their own manifests, so a version from before
+# and one from after can share a cache without each rewriting the other's file.
+TOKENIZER = "plain.tokenizer.json"
 
 
 def manifest_path(folder: Path, key: str, max_seq_length: int) -> Path:
@@ -218,7 +226,7 @@ class OnnxEncoder:
         encoder and the manifest to `save_manifest` once it has been checked."""
         first = st_model[0]
         key = cache_key(model_path)
-        target, tok_file = folder / f"{key}.onnx", folder / f"{key}.tokenizer.json"
+        target, tok_file = folder / f"{key}.onnx", folder / f"{key}.{TOKENIZER}"
         backend = getattr(first.tokenizer, "backend_tokenizer", None)
         if backend is None:
             raise RuntimeError("the model has no fast tokenizer (the `tokenizers` library)")
@@ -301,7 +309,7 @@ def verified_files(
     max_seq_length; None otherwise. Files that do not match their manifest are deleted, so
     the slow path exports and checks them again."""
     key = cache_key(model_path)
-    target, tok_file = folder / f"{key}.onnx", folder / f"{key}.tokenizer.json"
+    target, tok_file = folder / f"{key}.onnx", folder / f"{key}.{TOKENIZER}"
     manifest_file = manifest_path(folder, key, max_seq_length)
     try:
         manifest = json.loads(manifest_file.read_text())

@@ -128,7 +128,7 @@ def test_documents_sent_during_the_background_load_wait_for_it(
         bg.close()
 
 
-@pytest.mark.parametrize("damaged", [".onnx", ".tokenizer.json"])
+@pytest.mark.parametrize("damaged", [".onnx", ".plain.tokenizer.json"])
 def test_a_cache_file_that_does_not_match_its_manifest_is_rebuilt(
     cache: Path, damaged: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -155,7 +155,7 @@ def test_a_cache_file_that_does_not_match_its_manifest_is_rebuilt(
     (manifest_name,) = (k for k in after if k.endswith(f".{onnx_model.CHECK_ID}-256.json"))
     manifest = json.loads(after[manifest_name])
     assert manifest["onnx_sha256"] == onnx_model._sha256(by_suffix["onnx"])
-    assert manifest["tokenizer_sha256"] == onnx_model._sha256(by_suffix["tokenizer.json"])
+    assert manifest["tokenizer_sha256"] == onnx_model._sha256(by_suffix[onnx_model.TOKENIZER])
     assert not quick(cache, "lazy").documents_loaded  # the next start trusts it again
     torch_path = quick(cache, "startup", query_engine="torch")
     for q in QUERIES:
@@ -180,6 +180,21 @@ def test_a_manifest_for_other_settings_is_checked_again_without_exporting(
     # so a start at the default is still trusted without PyTorch.
     assert not default.documents_loaded and default.query_engine == "onnx"
     assert np.abs(again.embed_query(long) - default.embed_query(long)).max() > 1e-3
+
+
+def test_an_older_versions_files_beside_ours_are_left_alone(cache: Path) -> None:
+    """Versions before the per-check manifests wrote `<key>.json` and `<key>.tokenizer.json`
+    (with sentence-transformers' truncation in it) and check them against each other: ours
+    neither reads nor rewrites them, so both kinds of start stay fast on one shared cache."""
+    (export,) = cache.glob("*.onnx")
+    key = export.name.removesuffix(".onnx")
+    old_tokenizer, old_manifest = cache / f"{key}.tokenizer.json", cache / f"{key}.json"
+    old_tokenizer.write_bytes(b'{"truncation": {"max_length": 256}}')
+    old_manifest.write_text('{"check": "an older one"}')
+    emb = quick(cache, "lazy")
+    assert not emb.documents_loaded and emb.query_engine == "onnx"  # trusted: no PyTorch
+    assert old_tokenizer.read_bytes() == b'{"truncation": {"max_length": 256}}'
+    assert old_manifest.read_text() == '{"check": "an older one"}' and export.exists()
 
 
 @given(text=st.text(max_size=400))
