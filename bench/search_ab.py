@@ -5,6 +5,8 @@
     python -m bench.search_ab ab --store /tmp/ab/store --a /tmp/ab/a --b . \\
         --out bench/results/search-ab-rows.json
     python -m bench.search_ab ab --http ...          # the same through `memsvc serve` + SDK
+    python -m bench.search_ab ab --store S --a . --b . --b-env MEMSVC_EMBED__QUERY_PRECISION=int8 \\
+        --out ...                                    # one tree, B under other settings
     python -m bench.search_ab profile --store /tmp/ab/store --tree . --top 25
 
 `ab` starts one worker process per tree (PYTHONPATH=<tree>, so each imports its own
@@ -131,8 +133,8 @@ def _profile(mem: Any, queries: list[str], top: int) -> None:
 
 
 class _Worker:
-    def __init__(self, tree: Path, store: Path) -> None:
-        env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+    def __init__(self, tree: Path, store: Path, extra: dict[str, str]) -> None:
+        env = {**os.environ, "PYTHONPATH": str(tree.resolve()), **extra}
         cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--store", str(store)]
         self.proc = subprocess.Popen(
             cmd, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
@@ -164,11 +166,11 @@ class _Worker:
 class _HttpWorker:
     """`memsvc serve` of one tree on its copy of the store; searches through the SDK."""
 
-    def __init__(self, tree: Path, store: Path, port: int) -> None:
+    def __init__(self, tree: Path, store: Path, port: int, extra: dict[str, str]) -> None:
         from bench import api
         from memsvc.client import MemoryClient
 
-        env = {**os.environ, "PYTHONPATH": str(tree.resolve()), "HF_HUB_OFFLINE": "1"}
+        env = {**os.environ, "PYTHONPATH": str(tree.resolve()), "HF_HUB_OFFLINE": "1", **extra}
         env.update(MEMSVC_DATA_DIR=str(store), MEMSVC_PORT=str(port), MEMSVC_HOST="127.0.0.1")
         env.update(MEMSVC_INDEX__SAVE_INTERVAL_S="3600", MEMSVC_INDEX__FOLLOW_INTERVAL_S="0")
         url, self.log = f"http://127.0.0.1:{port}", store / "server.log"
@@ -206,14 +208,18 @@ def ab(args: argparse.Namespace) -> dict[str, Any]:
     queries: list[str] = meta["queries"][api.WARMUP :]
     warm = meta["queries"][: api.WARMUP]
     names = ("a", "b")
+    # Settings for B alone (MEMSVC_...=...): one tree A/B'd against itself under other settings.
+    envs = {"a": {}, "b": dict(kv.split("=", 1) for kv in args.b_env)}
     with tempfile.TemporaryDirectory() as tmp:
         workers: dict[str, _Worker | _HttpWorker] = {}
         for i, name in enumerate(names):
             copy = Path(tmp) / name
             shutil.copytree(args.store, copy)
-            tree = getattr(args, name)
+            tree, extra = getattr(args, name), envs[name]
             workers[name] = (
-                _HttpWorker(tree, copy, args.port + i) if args.http else _Worker(tree, copy)
+                _HttpWorker(tree, copy, args.port + i, extra)
+                if args.http
+                else _Worker(tree, copy, extra)
             )
         for q in warm:
             for w in workers.values():
@@ -238,6 +244,7 @@ def ab(args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {
         "benchmark": "bench/search_ab.py",
         "trees": {n: str(getattr(args, n)) for n in names},
+        "env": envs,
         "through": "HTTP (memsvc serve, MemoryClient)" if args.http else "in process (Memory)",
         "store": {k: v for k, v in meta.items() if k != "queries"},
         "machine": api.machine(),
@@ -278,6 +285,13 @@ def main(argv: list[str] | None = None) -> None:
     a.add_argument("--out", type=Path, required=True)
     a.add_argument("--http", action="store_true", help="through `memsvc serve` and the SDK")
     a.add_argument("--port", type=int, default=8790, help="A's port (B's is the next)")
+    a.add_argument(
+        "--b-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="environment for B only, e.g. MEMSVC_EMBED__QUERY_PRECISION=int8 (repeatable)",
+    )
     p = sub.add_parser("profile", help="cProfile of one tree's searches")
     p.add_argument("--store", type=Path, required=True)
     p.add_argument("--tree", type=Path, default=Path("."))
