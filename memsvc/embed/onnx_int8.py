@@ -5,7 +5,7 @@ bound by reading the model's ~42 MB of fp32 weights, not by arithmetic (ONNX Run
 profile: MatMul and Attention ~80 % of a run). ONNX Runtime's dynamic quantization stores the
 MatMul weights as int8, one scale per output channel, and quantizes the activations at run
 time: a quarter of the bytes and VNNI instructions where the CPU has them. Measured on 2
-cores: a query 6.2 -> 3.4 ms alone, a search at 100k notes over HTTP 0.86-0.87 of fp32's p50
+cores: a query 6.2 -> 3.4 ms alone, a search at 100k notes over HTTP 0.82-0.87 of fp32's p50
 (bench/README.md, "the query's embedding at 100k").
 
 Not the same vectors: the copy is checked against the fp32 export it was made from, on the
