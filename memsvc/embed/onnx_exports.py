@@ -120,7 +120,8 @@ class OnnxExports:
         self, model: Any, *, dim: int, reference: Callable[[str], Vectors]
     ) -> OnnxEncoder | None:
         """Export, check against PyTorch (`reference` embeds one text there) and record the
-        check (manifest); None (queries stay on PyTorch) under "auto" if anything fails."""
+        check (manifest); None (queries stay on PyTorch) under "auto" if anything fails, and
+        documents then stay on PyTorch too (an explicit `documents_engine=onnx` fails)."""
         from memsvc.embed import onnx_model
 
         strict = self._settings.query_engine == "onnx"
@@ -135,7 +136,10 @@ class OnnxExports:
         except Exception as exc:
             if strict:
                 raise EmbedderError(f"ONNX query encoder unavailable: {exc}") from exc
+            if self._settings.documents_engine == "onnx":
+                raise EmbedderError("embed.documents_engine=onnx: the ONNX export failed") from exc
             log.warning("queries stay on PyTorch: ONNX query encoder unavailable (%s)", exc)
+            self.documents = False
             return None
         try:
             onnx_model.save_manifest(folder, manifest, diff)

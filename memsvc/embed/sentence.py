@@ -101,14 +101,10 @@ class SentenceTransformerEmbedder:
             self._load_model()
             self._dim = self._model_dim()
             self._loaded.set()
-            if exports.wanted():
+            if exports.wanted():  # (documents on ONNX imply it)
                 self._onnx = exports.export_and_check(
                     self._model, dim=self._dim, reference=self._torch_query
                 )
-            if exports.documents and self._onnx is None:
-                if settings.documents_engine == "onnx":
-                    raise EmbedderError("embed.documents_engine=onnx: the ONNX export failed")
-                exports.documents = False
         self._process: DocumentProcess | None = None
         mode = settings.documents_process
         if mode == "on" or (mode == "auto" and self._device.startswith("cuda")):

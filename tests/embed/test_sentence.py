@@ -104,6 +104,7 @@ def test_a_damaged_export_falls_back_to_torch_then_is_rebuilt(
     with caplog.at_level(logging.WARNING, logger="memsvc.embed.onnx_exports"):
         fallback = _load(tmp_path, "auto")
     assert fallback.query_engine == "torch" and "stay on PyTorch" in caplog.text
+    assert fallback.documents_engine == "encode"  # documents ("auto") fall back with them
     assert np.abs(fallback.embed_query(QUERIES[1]) - first.embed_query(QUERIES[1])).max() < 1e-5
     assert not target.exists()  # removed, so the next start exports a good one
     assert _load(tmp_path).query_engine == "onnx" and target.exists()
