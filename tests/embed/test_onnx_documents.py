@@ -24,16 +24,16 @@ DOCS = ["I adopted a cat named Luna.", LONG, "Short.", "", "  Où est 图书馆?
 
 
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("onnx")
+def torch_docs(exported: SentenceTransformerEmbedder) -> SentenceTransformerEmbedder:
+    """PyTorch documents (`encode`); it exported and checked the cache the others use."""
+    return exported
 
 
 @pytest.fixture(scope="module")
-def torch_docs(folder: Path) -> SentenceTransformerEmbedder:
-    """PyTorch documents (`encode`); exports and checks the cache the other fixture uses."""
-    return SentenceTransformerEmbedder(
-        EmbedSettings(onnx_dir=folder, micro_batch=False, documents_engine="encode")
-    )
+def folder(torch_docs: SentenceTransformerEmbedder) -> Path:
+    folder = torch_docs._settings.onnx_dir
+    assert folder is not None
+    return folder
 
 
 @pytest.fixture(scope="module")

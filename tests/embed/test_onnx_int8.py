@@ -31,13 +31,10 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def checked(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache whose fp32 export is exported and checked (the slow path, once)."""
-    folder = tmp_path_factory.mktemp("onnx")
-    emb = SentenceTransformerEmbedder(
-        EmbedSettings(onnx_dir=folder, micro_batch=False, documents_engine="encode")
-    )
-    assert emb.query_engine == "onnx"
+def checked(exported: SentenceTransformerEmbedder) -> Path:
+    """A cache whose fp32 export is exported and checked (tests/embed/conftest)."""
+    folder = exported._settings.onnx_dir
+    assert folder is not None
     return folder
 
 
