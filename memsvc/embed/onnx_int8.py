@@ -19,6 +19,7 @@ and name the fp32 file they came from (its sha256), so a new export makes a new 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -85,6 +86,21 @@ def min_cosine(
     return float((got * want).sum(1).min())
 
 
+def _refused_before(seen: dict[str, object], source_sha256: str) -> bool:
+    """Whether a copy of this very export already failed the check this version applies."""
+    refused = (
+        seen.get("refused") is True
+        and seen.get("source_sha256") == source_sha256
+        and seen.get("bound") == MIN_COSINE
+    )
+    if refused:
+        log.warning(
+            "queries stay fp32: the int8 copy of this export failed its check before (cosine %s)",
+            seen.get("min_cosine"),
+        )
+    return refused
+
+
 def open_int8(
     model_path: str,
     folder: Path,
@@ -103,6 +119,10 @@ def open_int8(
     dim = int(manifest["dim"])
     try:
         seen = json.loads(record.read_text())
+        if not isinstance(seen, dict):
+            raise ValueError("not a record")
+        if _refused_before(seen, str(manifest["onnx_sha256"])):
+            return None
         data = target.read_bytes()
         if seen.get("source_sha256") == manifest["onnx_sha256"] and seen.get(
             "int8_sha256"
@@ -126,6 +146,17 @@ def open_int8(
     if cosine < MIN_COSINE:
         log.warning("queries stay fp32: int8 vectors reach only cosine %.4f", cosine)
         target.unlink(missing_ok=True)
+        # Recorded, so later starts do not quantize and check again (~2.5 s each) for the
+        # same result; a new export or another bound tries again.
+        refusal = {
+            "source_sha256": manifest["onnx_sha256"],
+            "refused": True,
+            "min_cosine": cosine,
+            "bound": MIN_COSINE,
+            "verified_at": datetime.now(UTC).isoformat(),
+        }
+        with contextlib.suppress(OSError):  # not recorded: the next start checks again
+            onnx_model._write_atomic(record, json.dumps(refusal, indent=1).encode())
         return None
     entry = {
         "source_sha256": manifest["onnx_sha256"],

@@ -124,12 +124,22 @@ def test_a_damaged_copy_or_a_new_source_is_made_again(
 def test_a_copy_that_fails_its_check_is_refused(
     cache: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    made = counting(monkeypatch)
     monkeypatch.setattr(onnx_int8, "MIN_COSINE", 1.01)
     emb = start(cache)
     assert emb.query_engine == "onnx" and "queries stay fp32" in caplog.text
-    assert not list(cache.glob("*.int8.onnx")) and not list(cache.glob("*-int8.json"))
+    assert not list(cache.glob("*.int8.onnx")) and len(made) == 1
+    (record,) = cache.glob("*-int8.json")
+    assert json.loads(record.read_text())["refused"] is True
     fp32 = start(cache, "fp32")
     assert np.array_equal(emb.embed_query(QUERIES[0]), fp32.embed_query(QUERIES[0]))
+    # The refusal is remembered: the next start neither quantizes nor checks again ...
+    assert start(cache).query_engine == "onnx" and len(made) == 1
+    # ... until the bound changes (another version), or the export does.
+    monkeypatch.setattr(onnx_int8, "MIN_COSINE", 0.97)
+    assert start(cache).query_engine == "onnx-int8" and len(made) == 2
+    record.write_text("[1, 2]")  # a record that is not one: made and checked again
+    assert start(cache).query_engine == "onnx-int8" and len(made) == 3
 
 
 def test_pytorch_loaded_later_accepts_the_copy(cache: Path) -> None:
