@@ -39,7 +39,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 # Bump when the exported graph or the cache layout changes, so old files are not reused.
-EXPORT_VERSION = "2"
+EXPORT_VERSION = "3"  # 3: eager attention, fused (`_fuse`)
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _LIBRARIES = ("torch", "transformers", "sentence-transformers", "onnxruntime", "tokenizers")
 PROBES = (
@@ -133,6 +133,13 @@ def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
             mean = summed / weights.sum(1).clamp(min=1e-9)
             return torch.nn.functional.normalize(mean, dim=-1)
 
+    # Eager attention exports as plain MatMul/Softmax, which ONNX Runtime's transformer
+    # fusions recognise (`_fuse`); PyTorch's SDPA exports as a graph they do not. Restored
+    # after: the loaded model keeps serving documents (GPU, fallback) as configured.
+    previous = getattr(transformer.config, "_attn_implementation", None)
+    eager = previous is not None and hasattr(transformer, "set_attn_implementation")
+    if eager:
+        transformer.set_attn_implementation("eager")
     sample = tokenizer([PROBES[1]], return_tensors="pt")
     args = tuple(sample[k] for k in _INPUTS)
     axes = {k: {0: "batch", 1: "tokens"} for k in _INPUTS} | {"embedding": {0: "batch"}}
@@ -154,10 +161,41 @@ def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
                 opset_version=17,
                 dynamo=False,
             )
+        _fuse(tmp, transformer.config)
         os.replace(tmp, target)  # atomic: a reader never sees half a file
     finally:
+        if eager:
+            transformer.set_attn_implementation(previous)
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _fuse(path: str, config: Any) -> None:
+    """ONNX Runtime's transformer fusions, in place, for BERT encoders (MiniLM is one): each
+    layer's attention, skip-layer-norms and bias-GELU become single operators, 532 -> 58 nodes.
+    The same vectors (|diff| <= 2e-7 over 100 questions and padded batches), and one query
+    ~1 ms faster on 2 cores (6.5 -> 5.5 ms at p50): fewer operators, fewer wake-ups of the
+    session's worker thread (bench/README.md, "fused export"). Any other architecture, or a
+    graph the fusions fail on, keeps the plain export; the check against PyTorch runs on
+    whatever was written."""
+    if getattr(config, "model_type", None) != "bert":
+        return
+    logging.disable(logging.WARNING)  # the optimizer logs advice for every unfused pattern
+    try:
+        from onnxruntime.transformers import optimizer
+
+        fused = optimizer.optimize_model(
+            path,
+            model_type="bert",
+            num_heads=int(config.num_attention_heads),
+            hidden_size=int(config.hidden_size),
+            opt_level=1,
+        )
+        fused.save_model_to_file(path)
+    except Exception as exc:  # an unknown graph shape: the plain export stays
+        log.info("ONNX export left unfused: %s", exc)
+    finally:
+        logging.disable(logging.NOTSET)
 
 
 def _session(model: bytes, threads: int | None) -> Any:

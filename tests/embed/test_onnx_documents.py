@@ -160,3 +160,25 @@ def test_no_session_spins(onnx_docs: SentenceTransformerEmbedder) -> None:
         assert opts.get_session_config_entry("session.inter_op.allow_spinning") == "0"
     for text in DOCS:
         assert np.array_equal(onnx_docs.embed_query(text), documents.encode(text))
+
+
+def test_the_export_is_fused_and_the_model_keeps_its_attention(
+    torch_docs: SentenceTransformerEmbedder, folder: Path
+) -> None:
+    """The cached export is the fused graph (`onnx_model._fuse`: one Attention operator per
+    layer instead of the MatMul/Softmax chains, ~1 ms less a query), its vectors still
+    PyTorch's; exporting with eager attention left the loaded model's own implementation as
+    it was (it serves documents on a GPU and when the export is refused)."""
+    import onnx
+
+    (graph,) = (onnx.load(p).graph for p in folder.glob("*.onnx") if "int8" not in p.name)
+    ops = [node.op_type for node in graph.node]
+    model = torch_docs._model
+    assert model is not None
+    layers = model[0].auto_model.config.num_hidden_layers
+    assert ops.count("Attention") == layers and "Softmax" not in ops
+    assert model[0].auto_model.config._attn_implementation != "eager"
+    for text in DOCS:
+        got = torch_docs.embed_query(text)  # the export
+        want = model.encode([text], normalize_embeddings=True)[0]
+        assert float(np.abs(got - want).max()) <= onnx_model.MAX_DIFF
