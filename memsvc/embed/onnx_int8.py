@@ -10,9 +10,9 @@ cores: a query 6.2 -> 3.4 ms alone, a search at 100k notes over HTTP 0.82-0.87 o
 
 Not the same vectors: the copy is checked against the fp32 export it was made from, on the
 same probes, and used only if every vector keeps a cosine of at least MIN_COSINE with its
-fp32 twin; recall with it on both dev suites is within one question of fp32's in every
-category (eval/README.md), but the suites' mean is 0.15 of a point lower, so it is not the
-default. Documents stay fp32: the copy serves queries only. The copy and the
+fp32 twin; recall with it is one question lower at each level on LongMemEval dev and within
+0.3 of a point on LoCoMo dev5 (the copy of the fused export; eval/README.md), so it is not
+the default. Documents stay fp32: the copy serves queries only. The copy and the
 record of its check live beside the export (`<key>.int8.onnx`, `<key>.<check>-<len>-int8.json`)
 and name the fp32 file they came from (its sha256), so a new export makes a new copy.
 """
