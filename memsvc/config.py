@@ -166,15 +166,6 @@ class IngestSettings(BaseModel):
     attribute_memo: int = Field(4096, ge=0)
 
 
-def attribute_workers(ingest: IngestSettings, device: str, cores: int | None) -> int:
-    """`ingest.cpu_workers`, or its default for this device and core count."""
-    if ingest.cpu_workers is not None:
-        return ingest.cpu_workers
-    if not device.startswith("cuda") or not cores:
-        return 0
-    return max(0, min(12, cores - 2))
-
-
 class LLMSettings(BaseModel):
     # A litellm model string ("openai/gpt-4o-mini", "ollama/llama3.1", ...) or "none".
     model: str = "none"

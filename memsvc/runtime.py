@@ -19,7 +19,7 @@ from typing import Protocol
 
 from sqlalchemy import select
 
-from memsvc.config import EmbedSettings, Settings, attribute_workers
+from memsvc.config import EmbedSettings, IngestSettings, Settings
 from memsvc.db.engine import Database
 from memsvc.db.migrate import upgrade
 from memsvc.db.models import Meta
@@ -35,6 +35,15 @@ from memsvc.stores.reinforce import Reinforcer
 from memsvc.text.attributes import AttributeWorkers
 
 log = logging.getLogger(__name__)
+
+
+def attribute_workers(ingest: IngestSettings, device: str, cores: int | None) -> int:
+    """`ingest.cpu_workers`, or its default for this device and core count."""
+    if ingest.cpu_workers is not None:
+        return ingest.cpu_workers
+    if not device.startswith("cuda") or not cores:
+        return 0
+    return max(0, min(12, cores - 2))
 
 
 class Stoppable(Protocol):

@@ -184,6 +184,7 @@ def test_an_add_stores_the_same_notes_with_workers(
 def test_the_default_worker_count(
     setting: int | None, device: str, cores: int | None, expected: int
 ) -> None:
-    from memsvc.config import IngestSettings, attribute_workers
+    from memsvc.config import IngestSettings
+    from memsvc.runtime import attribute_workers
 
     assert attribute_workers(IngestSettings(cpu_workers=setting), device, cores) == expected
