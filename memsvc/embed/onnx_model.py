@@ -36,10 +36,12 @@ from typing import Any
 
 import numpy as np
 
+from memsvc.embed import onnx_fuse
+
 log = logging.getLogger(__name__)
 
 # Bump when the exported graph or the cache layout changes, so old files are not reused.
-EXPORT_VERSION = "3"  # 3: eager attention, fused (`_fuse`)
+EXPORT_VERSION = "3"  # 3: eager attention, fused (`memsvc.embed.onnx_fuse`)
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 _LIBRARIES = ("torch", "transformers", "sentence-transformers", "onnxruntime", "tokenizers")
 PROBES = (
@@ -134,7 +136,7 @@ def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
             return torch.nn.functional.normalize(mean, dim=-1)
 
     # Eager attention exports as plain MatMul/Softmax, which ONNX Runtime's transformer
-    # fusions recognise (`_fuse`); PyTorch's SDPA exports as a graph they do not. Restored
+    # fusions recognise (`onnx_fuse`); PyTorch's SDPA exports as a graph they do not. Restored
     # after: the loaded model keeps serving documents (GPU, fallback) as configured.
     previous = getattr(transformer.config, "_attn_implementation", None)
     eager = previous is not None and hasattr(transformer, "set_attn_implementation")
@@ -161,41 +163,22 @@ def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
                 opset_version=17,
                 dynamo=False,
             )
-        _fuse(tmp, transformer.config)
+        probes = [
+            tokenizer([p], truncation=True, max_length=256, return_tensors="np") for p in PROBES
+        ]
+        batch = tokenizer(
+            list(PROBES), padding=True, truncation=True, max_length=256, return_tensors="np"
+        )
+        feeds = [
+            {k: np.asarray(enc[k], dtype=np.int64) for k in _INPUTS} for enc in [*probes, batch]
+        ]
+        onnx_fuse.fuse(tmp, transformer.config, feeds)
         os.replace(tmp, target)  # atomic: a reader never sees half a file
     finally:
         if eager:
             transformer.set_attn_implementation(previous)
         if os.path.exists(tmp):
             os.unlink(tmp)
-
-
-def _fuse(path: str, config: Any) -> None:
-    """ONNX Runtime's transformer fusions, in place, for BERT encoders (MiniLM is one): each
-    layer's attention, skip-layer-norms and bias-GELU become single operators, 532 -> 58 nodes.
-    The same vectors (|diff| <= 2e-7 over 100 questions and padded batches), and one query
-    ~1 ms faster on 2 cores (6.5 -> 5.5 ms at p50): fewer operators, fewer wake-ups of the
-    session's worker thread (bench/README.md, "fused export"). Any other architecture, or a
-    graph the fusions fail on, keeps the plain export; the check against PyTorch runs on
-    whatever was written."""
-    if getattr(config, "model_type", None) != "bert":
-        return
-    logging.disable(logging.WARNING)  # the optimizer logs advice for every unfused pattern
-    try:
-        from onnxruntime.transformers import optimizer
-
-        fused = optimizer.optimize_model(
-            path,
-            model_type="bert",
-            num_heads=int(config.num_attention_heads),
-            hidden_size=int(config.hidden_size),
-            opt_level=1,
-        )
-        fused.save_model_to_file(path)
-    except Exception as exc:  # an unknown graph shape: the plain export stays
-        log.info("ONNX export left unfused: %s", exc)
-    finally:
-        logging.disable(logging.NOTSET)
 
 
 def _session(model: bytes, threads: int | None) -> Any:

@@ -165,7 +165,7 @@ def test_no_session_spins(onnx_docs: SentenceTransformerEmbedder) -> None:
 def test_the_export_is_fused_and_the_model_keeps_its_attention(
     torch_docs: SentenceTransformerEmbedder, folder: Path
 ) -> None:
-    """The cached export is the fused graph (`onnx_model._fuse`: one Attention operator per
+    """The cached export is the fused graph (`memsvc.embed.onnx_fuse`: one Attention operator per
     layer instead of the MatMul/Softmax chains, ~1 ms less a query), its vectors still
     PyTorch's; exporting with eager attention left the loaded model's own implementation as
     it was (it serves documents on a GPU and when the export is refused)."""
