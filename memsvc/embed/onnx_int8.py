@@ -19,7 +19,6 @@ and name the fp32 file they came from (its sha256), so a new export makes a new 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -27,6 +26,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -101,6 +101,20 @@ def _refused_before(seen: dict[str, object], source_sha256: str) -> bool:
     return refused
 
 
+def _remember(record: Path, manifest: dict[str, Any], cosine: float, **outcome: object) -> None:
+    """The check's outcome beside the copy, naming the fp32 export it was made from."""
+    entry = {
+        "source_sha256": manifest["onnx_sha256"],
+        **outcome,
+        "min_cosine": cosine,
+        "verified_at": datetime.now(UTC).isoformat(),
+    }
+    try:
+        onnx_model._write_atomic(record, json.dumps(entry, indent=1).encode())
+    except OSError as exc:  # this start is fine; the next one checks again
+        log.warning("could not record the int8 copy's check: %s", exc)
+
+
 def open_int8(
     model_path: str,
     folder: Path,
@@ -148,25 +162,8 @@ def open_int8(
         target.unlink(missing_ok=True)
         # Recorded, so later starts do not quantize and check again (~2.5 s each) for the
         # same result; a new export or another bound tries again.
-        refusal = {
-            "source_sha256": manifest["onnx_sha256"],
-            "refused": True,
-            "min_cosine": cosine,
-            "bound": MIN_COSINE,
-            "verified_at": datetime.now(UTC).isoformat(),
-        }
-        with contextlib.suppress(OSError):  # not recorded: the next start checks again
-            onnx_model._write_atomic(record, json.dumps(refusal, indent=1).encode())
+        _remember(record, manifest, cosine, refused=True, bound=MIN_COSINE)
         return None
-    entry = {
-        "source_sha256": manifest["onnx_sha256"],
-        "int8_sha256": onnx_model._sha256(data),
-        "min_cosine": cosine,
-        "verified_at": datetime.now(UTC).isoformat(),
-    }
-    try:
-        onnx_model._write_atomic(record, json.dumps(entry, indent=1).encode())
-    except OSError as exc:  # this start is fine; the next one checks again
-        log.warning("could not record the int8 copy's check: %s", exc)
+    _remember(record, manifest, cosine, int8_sha256=onnx_model._sha256(data))
     log.info("single queries on an int8 copy of the export (min cosine %.4f)", cosine)
     return enc

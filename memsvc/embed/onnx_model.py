@@ -163,6 +163,8 @@ def _export(transformer: Any, tokenizer: Any, target: Path) -> None:
                 opset_version=17,
                 dynamo=False,
             )
+        # The fused graph must give the plain graph's vectors on the probes (any length the
+        # model's positions hold: both graphs get the same inputs), alone and as a batch.
         probes = [
             tokenizer([p], truncation=True, max_length=256, return_tensors="np") for p in PROBES
         ]
