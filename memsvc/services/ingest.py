@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,6 +39,7 @@ from memsvc.services.planning import (
     link_offline,
     split_parts,
 )
+from memsvc.services.rows import values
 from memsvc.services.scope import Scope
 from memsvc.services.units import make_units
 from memsvc.services.writer import Writer
@@ -156,7 +157,10 @@ def write_plan(
     expand = deps.settings.ingest.key_expansion
     with deps.indexes.writing(scope.partition) as changes:
         writer = Writer(session, scope, changes, deps.embedder.model_name, expand=expand)
-        session.add_all(episodes)
+        writer.prepare(plan, dict(meta))  # before the first statement takes the write lock
+        if episodes:
+            # A bulk INSERT of the rows: nothing reads the episodes back by key here.
+            session.execute(insert(Episode), [values(ep) for ep in episodes])
         writer.apply(plan, dict(meta), actor)
         if source_ids:
             _link_sources(session, writer, scope, source_ids)

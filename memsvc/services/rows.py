@@ -1,8 +1,9 @@
-"""History and link rows of one write transaction, inserted in bulk just before it commits.
+"""History, link and slot rows of one write transaction, inserted in bulk just before it
+commits.
 
 Why not `session.add`: the ORM must learn each new row's integer key, and on SQLite it cannot
 match a multi-row INSERT ... RETURNING to its parameters, so it inserts such tables one
-statement per row. History and link rows are never read back by key inside the transaction,
+statement per row. History, link and slot rows are never read back inside the transaction,
 so they wait here and go in as one executemany per table. Over the five LoCoMo dev
 conversations that was 11,364 statements in 128 adds; with notes and episodes batched as well
 (their uuid is the insert sentinel), the write took 1.5 x less time (bench/README, "less work
@@ -13,12 +14,26 @@ order matters, before a note they refer to is deleted); a rollback drops them.""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Session
 
-from memsvc.db.models import NoteHistory, NoteLink
+from memsvc.db.base import Base
+from memsvc.db.models import NoteHistory, NoteLink, NoteSlot
+
+
+@cache
+def _column_keys(model: type[Base]) -> frozenset[str]:
+    return frozenset(attr.key for attr in inspect(model).column_attrs)
+
+
+def values(obj: Base) -> dict[str, Any]:
+    """The column values set on a transient ORM object, by attribute key: one row for an ORM
+    bulk INSERT (`session.execute(insert(Model), rows)`); unset columns get their defaults."""
+    keys = _column_keys(type(obj))
+    return {key: value for key, value in vars(obj).items() if key in keys}
 
 
 class Rows:
@@ -27,6 +42,7 @@ class Rows:
         self._history: list[dict[str, Any]] = []
         self._links: list[dict[str, Any]] = []
         self._link_keys: set[tuple[int, int, str]] = set()
+        self._slots: list[dict[str, Any]] = []
         # Every commit of the session, not only the first: a writer used across two commits
         # must not lose what it kept after the first one.
         event.listen(session, "before_commit", self._before_commit)
@@ -63,6 +79,11 @@ class Rows:
             }
         )
 
+    def slot(self, partition: str, note_pk: int, name: str, value: str) -> None:
+        self._slots.append(
+            {"partition": partition, "note_pk": note_pk, "name": name, "value": value}
+        )
+
     def flush(self) -> None:
         """Insert what is kept (ORM bulk INSERT: executemany, column defaults applied)."""
         rows, self._history = self._history, []
@@ -72,6 +93,9 @@ class Rows:
         self._link_keys.clear()
         if links:
             self.session.execute(insert(NoteLink), links)
+        slots, self._slots = self._slots, []
+        if slots:
+            self.session.execute(insert(NoteSlot), slots)
 
     def _before_commit(self, session: Session) -> None:
         self.flush()
@@ -80,3 +104,4 @@ class Rows:
         self._history.clear()
         self._links.clear()
         self._link_keys.clear()
+        self._slots.clear()

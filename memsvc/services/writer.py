@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from memsvc.db.models import Job, Note, NoteSlot, new_uuid
+from memsvc.db.models import Job, Note, new_uuid
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
 from memsvc.services.planning import Plan, Unit
-from memsvc.services.rows import Rows
+from memsvc.services.rows import Rows, values
 from memsvc.services.scope import Scope
 from memsvc.stores.index_changes import PendingChanges
 
@@ -72,6 +72,11 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         embed_dim=int(unit.vector.shape[0]),
         event_time=unit.event_time,
         valid_from=unit.event_time,
+        # Every column is set (none left to a default): the row is inserted from these values
+        # and the object then attached as already stored (`Writer._insert`), so a column left
+        # unset would read as expired and cost a SELECT at its first use.
+        valid_to=None,
+        superseded_by=None,
         status="active",
         enrichment=unit.enrichment,
         strength=1.0,
@@ -80,6 +85,9 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         created_at=now,
         updated_at=now,
     )
+
+
+_NOTE_COLUMNS = frozenset(attr.key for attr in Note.__mapper__.column_attrs) - {"pk"}
 
 
 def _chunks(keys: list[int], size: int = 500) -> list[list[int]]:
@@ -111,6 +119,18 @@ class Writer:
         self.stored: dict[int, Note] = {}
         self.absent: set[int] = set()  # stored keys read and not found in this partition
         self.linkable: set[int] = set()  # stored keys only linked to, found in this partition
+        self.fresh: dict[int, Note] = {}  # unit position -> its new note, built by `prepare`
+        self.prepared = False
+
+    def prepare(self, plan: Plan, meta: dict[str, Any]) -> None:
+        """Build the notes the plan adds before the transaction's first statement: on SQLite
+        that statement takes the database's write lock, which every other writer waits for,
+        and building the ORM objects was an eighth of the time spent holding it. A unit that
+        turns out to merge into its target leaves its note unused."""
+        self.prepared = True
+        for unit in plan.units:
+            if unit.op in ("ADD", "SUPERSEDE"):
+                self.fresh[unit.position] = new_note(self.scope, unit, meta, self.model, self.now)
 
     def preload(self, plan: Plan) -> None:
         """Read every stored note the plan refers to, inside this transaction: `resolve` then
@@ -161,17 +181,18 @@ class Writer:
         return note if note is not None and note.partition == self.scope.partition else None
 
     def apply(self, plan: Plan, meta: dict[str, Any], actor: str) -> Written:
-        # New notes are inserted in one flush (one batched INSERT ... RETURNING) rather than
-        # one flush per unit, which was three quarters of the write's time; what needs their
-        # primary keys (index rows, parts, slots, links) follows that flush, in unit order.
+        # New notes are inserted in one statement (`_insert`) rather than one flush per unit,
+        # which was three quarters of the write's time; what needs their primary keys (index
+        # rows, parts, slots, links) follows it, in unit order.
+        if not self.prepared:
+            self.prepare(plan, meta)
         self.preload(plan)
         created: list[tuple[Note, Unit]] = []
         for unit in plan.units:
             note = self._unit(unit, meta, actor)
             if note is not None:
                 created.append((note, unit))
-        if created:
-            self.session.flush()
+        self._insert([note for note, _ in created])
         for note, unit in created:
             self._keyed(note, unit)
         for evo in plan.evolutions.values():
@@ -191,8 +212,9 @@ class Writer:
             self._merge(unit, target, actor)
             self.resolved[virtual(unit.position)] = target
             return None
-        note = new_note(self.scope, unit, meta, self.model, self.now)
-        self.session.add(note)
+        note = self.fresh.pop(unit.position, None) or new_note(
+            self.scope, unit, meta, self.model, self.now
+        )
         self.resolved[virtual(unit.position)] = note
         self.record(note, "ADD", before=None, actor=actor, reason=unit.reason)
         replaced: Note | None = None
@@ -213,6 +235,32 @@ class Writer:
         )
         return note
 
+    def _insert(self, notes: list[Note]) -> None:
+        """Insert new notes as one ORM bulk INSERT ... RETURNING of their keys, then attach
+        each object to the session as the stored row it now is. The unit of work did the same
+        INSERT but spent most of the write's time in per-object bookkeeping; changes made to
+        an attached note later in the transaction (a merge into it) are flushed as UPDATEs
+        as before."""
+        if not notes:
+            return
+        rows = []
+        for note in notes:
+            row = values(note)
+            if missing := _NOTE_COLUMNS - row.keys():
+                raise RuntimeError(f"new note leaves columns unset: {sorted(missing)}")
+            rows.append(row)
+        pks = self.session.scalars(
+            insert(Note).returning(Note.pk, sort_by_parameter_order=True),
+            rows,
+            # None values stay in the statement: otherwise rows group by their set of
+            # non-None keys into separate INSERTs.
+            execution_options={"render_nulls": True},
+        ).all()
+        for note, pk in zip(notes, pks, strict=True):
+            note.pk = pk
+            make_transient_to_detached(note)
+        self.session.add_all(notes)
+
     def record(
         self, note: Note, event: str, *, before: dict[str, Any] | None, actor: str, reason: str = ""
     ) -> None:
@@ -231,9 +279,7 @@ class Writer:
         if unit.part_vectors is not None:
             self.changes.set_parts(note.pk, np.asarray(unit.part_vectors, dtype=np.float32))
         for name, value in unit.slots:
-            self.session.add(
-                NoteSlot(partition=note.partition, name=name, value=value, note_pk=note.pk)
-            )
+            self.rows.slot(note.partition, note.pk, name, value)
         self.add_links(note, unit)
         if unit.pending_llm:
             self.out.pending_llm.append(note.id)

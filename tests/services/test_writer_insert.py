@@ -1,0 +1,176 @@
+"""New notes, episodes and slots go in as bulk INSERTs, the notes built before the write lock
+(`Writer.prepare`, `Writer._insert`, `ingest.write_plan`).
+
+What must hold: every stored column equals what the ORM's unit of work stored (SQLite and
+PostgreSQL), also for a note merged into or superseded within the add that created it; the
+notes are built before the transaction's first statement (on SQLite, BEGIN IMMEDIATE: the
+database's write lock); a created note is attached as a stored, fully loaded row (changing it
+later in the transaction is an UPDATE, reading it never a SELECT); a note with a column left
+unset is refused rather than written with a hole."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
+
+from memsvc import Memory
+from memsvc.db.models import Episode, Note, NoteSlot
+from memsvc.services import writer as writer_mod
+from memsvc.services.rows import Rows
+from memsvc.services.writer import Writer
+from tests.services.test_writer_preload import T0, _ingest
+
+# Volatile or store-specific columns: keys, uuids, wall-clock stamps.
+_SKIP = {"pk", "id", "created_at", "updated_at", "episode_ids", "superseded_by", "user_id"}
+
+
+def _unit_of_work(m: pytest.MonkeyPatch) -> None:
+    """The writer as it was: notes built under the lock, added to the session and flushed by
+    the unit of work; slots added one by one; episodes added to the session."""
+
+    def insert(self: Writer, notes: list[Note]) -> None:
+        self.session.add_all(notes)
+        self.session.flush()
+
+    def slot(self: Rows, partition: str, note_pk: int, name: str, value: str) -> None:
+        self.session.add(NoteSlot(partition=partition, note_pk=note_pk, name=name, value=value))
+
+    m.setattr(Writer, "prepare", lambda self, plan, meta: None)
+    m.setattr(Writer, "_insert", insert)
+    m.setattr(Rows, "slot", slot)
+
+
+def _columns(row: Any, skip: set[str]) -> tuple[Any, ...]:
+    return tuple(
+        (attr.key, getattr(row, attr.key))
+        for attr in inspect(type(row)).column_attrs
+        if attr.key not in skip
+    )
+
+
+def _stored(mem: Memory, user: str) -> dict[str, Any]:
+    with mem.runtime.db.read() as s:
+        notes = s.scalars(
+            select(Note).where(Note.user_id == user).order_by(Note.content, Note.pk)
+        ).all()
+        by_pk = {n.pk: n.content for n in notes}
+        # Deferred columns loaded too: part texts and vectors are part of what was written.
+        for n in notes:
+            _ = n.part_texts, n.part_embeddings
+        episodes = s.scalars(select(Episode).where(Episode.user_id == user)).all()
+        slots = s.execute(select(NoteSlot.note_pk, NoteSlot.name, NoteSlot.value)).all()
+        superseded = {n.content: n.superseded_by is not None for n in notes}
+        return {
+            "notes": [_columns(n, _SKIP | {"partition", "namespace"}) for n in notes],
+            "episodes": sorted(_columns(e, _SKIP | {"partition", "namespace"}) for e in episodes),
+            "slots": sorted((by_pk[p], name, value) for p, name, value in slots if p in by_pk),
+            "superseded": superseded,
+        }
+
+
+def _repeat_within_one_add(mem: Memory, user: str) -> None:
+    """One add whose second message repeats the first (a merge into a note the same add
+    creates) and whose last one updates a fact stated earlier in it (a supersession)."""
+    when = T0 + timedelta(days=60)
+    texts = [
+        "My sister Ana lives in Madrid and teaches chemistry.",
+        "My sister Ana lives in Madrid and teaches chemistry.",
+        "I live in Porto.",
+        "Actually I live in Braga now.",
+    ]
+    msgs = [
+        {"role": "user", "content": t, "timestamp": (when + timedelta(minutes=i)).isoformat()}
+        for i, t in enumerate(texts)
+    ]
+    mem.add(messages=msgs, user_id=user, session_id="s-repeat", wait=True)
+
+
+def test_same_rows_as_the_unit_of_work(
+    memory_factory: Callable[..., Memory], monkeypatch: pytest.MonkeyPatch, db_url: str
+) -> None:
+    with memory_factory(db_url) as mem:
+        _ingest(mem, "bulk")
+        _repeat_within_one_add(mem, "bulk")
+        with monkeypatch.context() as m:
+            _unit_of_work(m)
+            _ingest(mem, "reference")
+            _repeat_within_one_add(mem, "reference")
+        bulk, reference = _stored(mem, "bulk"), _stored(mem, "reference")
+    assert bulk == reference
+    assert bulk["slots"], "the sessions state facts with slots"
+    assert any(bulk["superseded"].values()), "a supersession was written"
+    strengths = [dict(n)["strength"] for n in bulk["notes"]]
+    assert max(strengths) > 1.0, "a merge was written"
+
+
+def test_notes_are_built_before_the_write_lock(
+    memory_factory: Callable[..., Memory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    events: list[str] = []
+    build = writer_mod.new_note
+
+    def recorded(*args: Any, **kw: Any) -> Note:
+        events.append("note")
+        return build(*args, **kw)
+
+    def statement(conn: Any, cursor: Any, text: str, *args: Any) -> None:
+        if text.startswith("BEGIN IMMEDIATE"):
+            events.append("lock")
+
+    monkeypatch.setattr(writer_mod, "new_note", recorded)
+    with memory_factory() as mem:
+        event.listen(mem.runtime.db.engine, "before_cursor_execute", statement)
+        msgs = [
+            {"role": "user", "content": f"Fact {i}: the heron nests by pier {i}."} for i in range(6)
+        ]
+        mem.add(messages=msgs, user_id="u", wait=True)
+        event.remove(mem.runtime.db.engine, "before_cursor_execute", statement)
+    assert events.count("note") == 6
+    assert events[-1] == "lock", events  # every note built first, then the one write lock
+
+
+def test_created_notes_are_attached_loaded(
+    memory_factory: Callable[..., Memory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attached: list[Note] = []
+    inner = Writer._insert
+
+    def keep(self: Writer, notes: list[Note]) -> None:
+        inner(self, notes)
+        attached.extend(notes)
+
+    monkeypatch.setattr(Writer, "_insert", keep)
+    with memory_factory() as mem:
+        selects: list[str] = []
+
+        def count(conn: Any, cursor: Any, text: str, *args: Any) -> None:
+            if text.lstrip().upper().startswith("SELECT") and "FROM notes" in text:
+                selects.append(text)
+
+        msgs = [{"role": "user", "content": f"The orchard has {i} pear trees."} for i in range(3)]
+        event.listen(mem.runtime.db.engine, "before_cursor_execute", count)
+        mem.add(messages=msgs, user_id="u", wait=True)
+        before = len(selects)
+        for note in attached:
+            state = inspect(note)
+            assert state.persistent or state.detached
+            assert not state.expired_attributes
+            _ = [getattr(note, a.key) for a in inspect(Note).column_attrs]
+        event.remove(mem.runtime.db.engine, "before_cursor_execute", count)
+    assert attached and len(selects) == before  # reading every column cost no statement
+
+
+def test_a_note_with_an_unset_column_is_refused(memory_factory: Callable[..., Memory]) -> None:
+    with memory_factory() as mem, mem.runtime.db.session() as s:
+        assert isinstance(s, Session)
+        writer = Writer.__new__(Writer)
+        writer.session = s
+        note = Note(id="n1", namespace="default", partition="p", content="x")
+        with pytest.raises(RuntimeError, match="unset"):
+            writer._insert([note])
+        assert s.scalar(select(Note.pk).where(Note.id == "n1")) is None
