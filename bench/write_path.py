@@ -33,6 +33,33 @@ from memsvc_eval.system import message  # eval/ is on the path once bench.dev_tu
 
 
 @contextmanager
+def _lock_held(spent: dict[str, float], active: list[bool]) -> Iterator[None]:
+    """Time from each write transaction's BEGIN (SQLite: BEGIN IMMEDIATE, the write lock) to
+    the end of its COMMIT: what another writer of the same database waits for."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session
+
+    began: list[float] = []  # one thread: at most one write transaction open at a time
+
+    def begin(conn: Any) -> None:
+        if active[0] and conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
+            began.append(time.perf_counter())
+
+    def committed(session: Session) -> None:
+        if began:
+            spent["lock"] += time.perf_counter() - began.pop()
+
+    event.listen(Engine, "begin", begin)
+    event.listen(Session, "after_commit", committed)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "begin", begin)
+        event.remove(Session, "after_commit", committed)
+
+
+@contextmanager
 def _statements(table: dict[str, list[float]], active: list[bool]) -> Iterator[None]:
     from sqlalchemy import event
     from sqlalchemy.engine import Engine
@@ -61,7 +88,7 @@ def one_run(locomo: Path, cache: Path, sql: bool) -> dict[str, Any]:
     from memsvc.services import ingest
 
     stacks = [s for s in haystacks(locomo) if s[0].startswith("locomo")]
-    spent = {"wall": 0.0, "cpu": 0.0, "adds": 0}
+    spent = {"wall": 0.0, "cpu": 0.0, "adds": 0, "lock": 0.0}
     active = [False]
     inner = ingest.write_plan
 
@@ -87,7 +114,11 @@ def one_run(locomo: Path, cache: Path, sql: bool) -> dict[str, Any]:
     )
     turns = 0
     try:
-        with Memory(settings) as mem, _statements(statements, active) if sql else _null():
+        with (
+            Memory(settings) as mem,
+            _lock_held(spent, active),
+            _statements(statements, active) if sql else _null(),
+        ):
             t0 = time.perf_counter()
             for scope, rec in stacks:
                 for s in rec.sessions:
@@ -105,6 +136,8 @@ def one_run(locomo: Path, cache: Path, sql: bool) -> dict[str, Any]:
         "write_cpu_s": round(spent["cpu"], 3),
         "write_ms_per_turn": round(1000 * spent["wall"] / turns, 3),
         "write_cpu_ms_per_turn": round(1000 * spent["cpu"] / turns, 3),
+        # BEGIN IMMEDIATE to the end of COMMIT: the part of the write other writers wait for.
+        "lock_ms_per_turn": round(1000 * spent["lock"] / turns, 3),
     }
     if sql:
         top = sorted(statements.items(), key=lambda kv: -kv[1][0])[:15]
@@ -137,6 +170,7 @@ def main(argv: list[str] | None = None) -> None:
         "runs": runs,
         "median_write_ms_per_turn": statistics.median(r["write_ms_per_turn"] for r in runs),
         "median_write_cpu_ms_per_turn": statistics.median(r["write_cpu_ms_per_turn"] for r in runs),
+        "median_lock_ms_per_turn": statistics.median(r["lock_ms_per_turn"] for r in runs),
     }
     print(json.dumps({k: v for k, v in summary.items() if k != "runs"}))
     if args.out is not None:
