@@ -19,7 +19,7 @@ from typing import Any
 from .data import Record, RecordError
 from .locomo import default_file as locomo_default_file
 from .locomo import is_locomo
-from .runner import ConfigMismatch
+from .runner import ConfigMismatch, RunFolderBusy
 from .suites import S_TARGET, Suite, default_data_dir, dev_suite, file_suite, locomo_suite
 from .system import SystemConfig, merge
 
@@ -248,6 +248,6 @@ def main(argv: list[str] | None = None) -> int:
         from .nightly import main as compare_main
 
         return compare_main(args.args)
-    except (RecordError, ValueError, FileNotFoundError, ConfigMismatch) as e:
+    except (RecordError, ValueError, FileNotFoundError, ConfigMismatch, RunFolderBusy) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

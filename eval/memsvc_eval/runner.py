@@ -8,13 +8,16 @@ stopped; the report is computed from those logs at the end.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +72,40 @@ class RunOptions:
 
 class ConfigMismatch(RuntimeError):
     """The run folder holds a run with another configuration."""
+
+
+class RunFolderBusy(RuntimeError):
+    """Another process is running into the same run folder."""
+
+
+LOCK_FILE = ".lock"
+
+
+@contextmanager
+def exclusive(out_dir: Path) -> Iterator[None]:
+    """One run at a time per run folder. Two processes resuming one folder would share its
+    memsvc stores (each rebuilding index folders the other is writing) and its logs, and the
+    report would give numbers neither run measured; the second one is refused instead. The
+    lock is the kernel's (`flock`), so a run killed by any signal leaves no stale lock."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / LOCK_FILE, "a+") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            fh.seek(0)
+            holder = fh.read().strip() or "another process"
+            raise RunFolderBusy(
+                f"{out_dir} is in use by a run in progress ({holder}); wait for it to finish "
+                "or use another --out"
+            ) from None
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()}")
+            fh.flush()
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _error(exc: BaseException) -> str:
@@ -315,8 +352,10 @@ class Runner:
 
 
 def run_suite(suite: Suite, opts: RunOptions) -> int:
-    """Run (or resume) ``suite`` into ``opts.out_dir``; returns the number of failures."""
-    return Runner(suite, opts).run()
+    """Run (or resume) ``suite`` into ``opts.out_dir``; returns the number of failures.
+    Raises `RunFolderBusy` while another process runs into the same folder."""
+    with exclusive(opts.out_dir):
+        return Runner(suite, opts).run()
 
 
 def run_meta(out_dir: Path) -> dict[str, Any]:
@@ -324,4 +363,13 @@ def run_meta(out_dir: Path) -> dict[str, Any]:
     return json.loads(path.read_text()) if path.exists() else {}
 
 
-__all__ = ["ConfigMismatch", "RunOptions", "Runner", "SystemConfig", "run_meta", "run_suite"]
+__all__ = [
+    "ConfigMismatch",
+    "RunFolderBusy",
+    "RunOptions",
+    "Runner",
+    "SystemConfig",
+    "exclusive",
+    "run_meta",
+    "run_suite",
+]

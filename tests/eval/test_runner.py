@@ -4,13 +4,24 @@ and the command line."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from memsvc_eval.cli import load_configs, main, parse_set, select
 from memsvc_eval.data import dump_records
 from memsvc_eval.results import load_ingest, load_results
-from memsvc_eval.runner import ConfigMismatch, RunOptions, group_by_haystack, run_suite
+from memsvc_eval.runner import (
+    ConfigMismatch,
+    RunFolderBusy,
+    RunOptions,
+    exclusive,
+    group_by_haystack,
+    run_suite,
+)
 from memsvc_eval.suites import Suite, build_suite
 from memsvc_eval.system import EVAL_DEFAULTS, SystemConfig, build_settings, merge
 
@@ -200,3 +211,51 @@ def test_ablation_flag_conflicts(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert main([*args, "--ablation", "--url", "http://127.0.0.1:1"]) == 2
     assert "not with --url" in capsys.readouterr().err
     assert not (tmp_path / "o" / "results.jsonl").exists()
+
+
+def test_a_second_run_into_a_busy_folder_is_refused(tmp_path: Path) -> None:
+    """Two processes on one run folder would share its stores and logs; the second is
+    refused before it touches anything, and the first one's folder stays as it was."""
+    suite = _suite(4)
+    with exclusive(tmp_path):
+        with pytest.raises(RunFolderBusy, match=f"pid {os.getpid()}"):
+            run_suite(suite, _opts(tmp_path))
+        assert not (tmp_path / "results.jsonl").exists()
+        assert not (tmp_path / "run.json").exists()
+    assert run_suite(suite, _opts(tmp_path)) == 0  # free again once the holder is done
+    assert len(load_results(tmp_path)) == 4
+
+
+def test_a_killed_run_leaves_no_stale_lock(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from memsvc_eval.runner import exclusive\n"
+            "with exclusive(Path(sys.argv[1])):\n"
+            "    print('held', flush=True); time.sleep(60)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(RunFolderBusy, match=f"pid {holder.pid}"):
+            run_suite(_suite(2), _opts(tmp_path))
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    assert run_suite(_suite(2), _opts(tmp_path)) == 0
+
+
+def test_cli_says_the_folder_is_busy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "data.json"
+    dump_records([make_record("q0", qtype="knowledge-update")], data)
+    out = tmp_path / "run"
+    argv = ["longmemeval", "--data", str(data), "--suite", "s-like", "--target-sessions", "5"]
+    argv += ["--out", str(out), "--baselines", "bm25", "--no-memsvc", "--no-progress"]
+    with exclusive(out):
+        code = main([*argv, "--no-plots"])
+    assert code == 2
+    assert "in use by a run in progress" in capsys.readouterr().err
