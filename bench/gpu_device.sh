@@ -12,7 +12,10 @@
 #   ingest-b1024  the same with document batches of 1,024 (embed.batch_size, micro_batch_max)
 #   pN        N ingest processes on one database (--processes N), each PW threads (default 4)
 #             and PCW attribute workers (default 0), PSET more settings ("a.b=1 c.d=x");
-#             pN-distinct: the same with --distinct; before-pN[-distinct]: with the baseline
+#             pN-distinct: the same with --distinct; pN-wK: K threads a process instead of PW;
+#             before-pN[-wK][-distinct]: with the baseline
+#   contexts  bench/gpu_contexts.py: the embedder alone driven by N processes with batches of B
+#             (CTX, default 1x256,1x32,16x32,16x256; CTX_S seconds each, default 12)
 #   profile   the same under py-spy (all threads and the attribute worker processes, on-CPU
 #             samples, raw collapsed stacks; bench/pyspy_top.py reads them)
 #   distinct  this tree, each distinct session once (--distinct)
@@ -63,12 +66,13 @@ before_tree() {  # this tree's bench and eval with the baseline's memsvc package
   rm -rf /tmp/before/bench /tmp/before/eval && cp -r bench eval /tmp/before/
   echo /tmp/before
 }
-processes() {  # processes pN[-distinct] OUTFILE: N ingest processes on one database
-  local n=${1#p} extra=()
+processes() {  # processes pN[-wK][-distinct] OUTFILE: N ingest processes on one database
+  local n=${1#p} extra=() threads=${PW:-4}
   n=${n%%-*}
-  [ "${1#*-}" = distinct ] && extra=(--distinct)
+  case "$1" in *-distinct) extra=(--distinct) ;; esac
+  if [[ $1 =~ -w([0-9]+) ]]; then threads=${BASH_REMATCH[1]}; fi
   # shellcheck disable=SC2086  # PSET: more settings, space-separated (word-split on purpose)
-  W=${PW:-4} ingest "$2" --processes "$n" --no-alone "${extra[@]}" \
+  W=$threads ingest "$2" --processes "$n" --no-alone "${extra[@]}" \
     --set "ingest.cpu_workers=${PCW:-0}" ${PSET:-}
 }
 for phase in "$@"; do
@@ -113,6 +117,11 @@ for phase in "$@"; do
     before-p[0-9]*)  # the same with the baseline's memsvc package
       (cd "$(before_tree)" && export PYTHONPATH=/tmp/site:/tmp/before &&
         processes "${phase#before-}" "$OUT/gpu-ingest-$phase.json")
+      ;;
+    contexts)
+      timeout 450 python3 -m bench.gpu_contexts --configs "${CTX:-1x256,1x32,16x32,16x256}" \
+        --seconds "${CTX_S:-12}" --locomo /tmp/locomo10_dev5.json --out "$OUT/gpu-contexts.json" \
+        2>&1 | grep --line-buffered -v "Loading weights"
       ;;
     profile)
       profile "$OUT/pyspy-after.txt" --set "ingest.cpu_workers=$CW"
