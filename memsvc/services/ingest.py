@@ -140,6 +140,13 @@ def plan_units(
     return plan
 
 
+def insert_episodes(session: Session, episodes: list[Episode]) -> None:
+    """One bulk INSERT of the episodes' rows, outside the unit of work: nothing reads them
+    back by key in the write, and the objects stay as the caller built them."""
+    if episodes:
+        session.execute(insert(Episode), [values(ep) for ep in episodes])
+
+
 def write_plan(
     session: Session,
     scope: Scope,
@@ -158,9 +165,7 @@ def write_plan(
     with deps.indexes.writing(scope.partition) as changes:
         writer = Writer(session, scope, changes, deps.embedder.model_name, expand=expand)
         writer.prepare(plan, dict(meta))  # before the first statement takes the write lock
-        if episodes:
-            # A bulk INSERT of the rows: nothing reads the episodes back by key here.
-            session.execute(insert(Episode), [values(ep) for ep in episodes])
+        insert_episodes(session, episodes)
         writer.apply(plan, dict(meta), actor)
         if source_ids:
             _link_sources(session, writer, scope, source_ids)

@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from memsvc.db.models import Job, Note, new_uuid
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
 from memsvc.services.planning import Plan, Unit
-from memsvc.services.rows import Rows, values
+from memsvc.services.rows import Rows
 from memsvc.services.scope import Scope
 from memsvc.stores.index_changes import PendingChanges
 
@@ -72,11 +72,6 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         embed_dim=int(unit.vector.shape[0]),
         event_time=unit.event_time,
         valid_from=unit.event_time,
-        # Every column is set (none left to a default): the row is inserted from these values
-        # and the object then attached as already stored (`Writer._insert`), so a column left
-        # unset would read as expired and cost a SELECT at its first use.
-        valid_to=None,
-        superseded_by=None,
         status="active",
         enrichment=unit.enrichment,
         strength=1.0,
@@ -85,9 +80,6 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         created_at=now,
         updated_at=now,
     )
-
-
-_NOTE_COLUMNS = frozenset(attr.key for attr in Note.__mapper__.column_attrs) - {"pk"}
 
 
 def _chunks(keys: list[int], size: int = 500) -> list[list[int]]:
@@ -181,7 +173,7 @@ class Writer:
         return note if note is not None and note.partition == self.scope.partition else None
 
     def apply(self, plan: Plan, meta: dict[str, Any], actor: str) -> Written:
-        # New notes are inserted in one statement (`_insert`) rather than one flush per unit,
+        # New notes are inserted in one flush (`_insert`) rather than one flush per unit,
         # which was three quarters of the write's time; what needs their primary keys (index
         # rows, parts, slots, links) follows it, in unit order.
         if not self.prepared:
@@ -236,30 +228,12 @@ class Writer:
         return note
 
     def _insert(self, notes: list[Note]) -> None:
-        """Insert new notes as one ORM bulk INSERT ... RETURNING of their keys, then attach
-        each object to the session as the stored row it now is. The unit of work did the same
-        INSERT but spent most of the write's time in per-object bookkeeping; changes made to
-        an attached note later in the transaction (a merge into it) are flushed as UPDATEs
-        as before."""
-        if not notes:
-            return
-        rows = []
-        for note in notes:
-            row = values(note)
-            if missing := _NOTE_COLUMNS - row.keys():
-                raise RuntimeError(f"new note leaves columns unset: {sorted(missing)}")
-            rows.append(row)
-        pks = self.session.scalars(
-            insert(Note).returning(Note.pk, sort_by_parameter_order=True),
-            rows,
-            # None values stay in the statement: otherwise rows group by their set of
-            # non-None keys into separate INSERTs.
-            execution_options={"render_nulls": True},
-        ).all()
-        for note, pk in zip(notes, pks, strict=True):
-            note.pk = pk
-            make_transient_to_detached(note)
-        self.session.add_all(notes)
+        """Insert new notes in one flush (one batched INSERT ... RETURNING). An ORM bulk
+        INSERT of their values, the objects then attached as stored rows, measured no faster
+        (bench/README.md, 2026-12-06 eighth), so the unit of work keeps doing it."""
+        if notes:
+            self.session.add_all(notes)
+            self.session.flush()
 
     def record(
         self, note: Note, event: str, *, before: dict[str, Any] | None, actor: str, reason: str = ""

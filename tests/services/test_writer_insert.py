@@ -1,12 +1,11 @@
-"""New notes, episodes and slots go in as bulk INSERTs, the notes built before the write lock
-(`Writer.prepare`, `Writer._insert`, `ingest.write_plan`).
+"""New notes are built before the write lock (`Writer.prepare`); episodes and slots go in as
+bulk INSERTs (`ingest.insert_episodes`, `Rows.slot`).
 
-What must hold: every stored column equals what the ORM's unit of work stored (SQLite and
+What must hold: every stored column equals what the writer stored when it built each note
+under the lock and added episodes and slots through the unit of work (SQLite and
 PostgreSQL), also for a note merged into or superseded within the add that created it; the
 notes are built before the transaction's first statement (on SQLite, BEGIN IMMEDIATE: the
-database's write lock); a created note is attached as a stored, fully loaded row (changing it
-later in the transaction is an UPDATE, reading it never a SELECT); a note with a column left
-unset is refused rather than written with a hole."""
+database's write lock)."""
 
 from __future__ import annotations
 
@@ -16,10 +15,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session
 
 from memsvc import Memory
 from memsvc.db.models import Episode, Note, NoteSlot
+from memsvc.services import ingest
 from memsvc.services import writer as writer_mod
 from memsvc.services.rows import Rows
 from memsvc.services.writer import Writer
@@ -30,19 +29,15 @@ _SKIP = {"pk", "id", "created_at", "updated_at", "episode_ids", "superseded_by",
 
 
 def _unit_of_work(m: pytest.MonkeyPatch) -> None:
-    """The writer as it was: notes built under the lock, added to the session and flushed by
-    the unit of work; slots added one by one; episodes added to the session."""
-
-    def insert(self: Writer, notes: list[Note]) -> None:
-        self.session.add_all(notes)
-        self.session.flush()
+    """The writer as it was: notes built under the lock; slots and episodes added to the
+    session one by one and flushed by the unit of work."""
 
     def slot(self: Rows, partition: str, note_pk: int, name: str, value: str) -> None:
         self.session.add(NoteSlot(partition=partition, note_pk=note_pk, name=name, value=value))
 
     m.setattr(Writer, "prepare", lambda self, plan, meta: None)
-    m.setattr(Writer, "_insert", insert)
     m.setattr(Rows, "slot", slot)
+    m.setattr(ingest, "insert_episodes", lambda session, episodes: session.add_all(episodes))
 
 
 def _columns(row: Any, skip: set[str]) -> tuple[Any, ...]:
@@ -87,7 +82,8 @@ def _repeat_within_one_add(mem: Memory, user: str) -> None:
         {"role": "user", "content": t, "timestamp": (when + timedelta(minutes=i)).isoformat()}
         for i, t in enumerate(texts)
     ]
-    mem.add(messages=msgs, user_id=user, session_id="s-repeat", wait=True)
+    meta = {"source": "test", "n": 4}
+    mem.add(messages=msgs, user_id=user, session_id="s-repeat", metadata=meta, wait=True)
 
 
 def test_same_rows_as_the_unit_of_work(
@@ -132,45 +128,3 @@ def test_notes_are_built_before_the_write_lock(
         event.remove(mem.runtime.db.engine, "before_cursor_execute", statement)
     assert events.count("note") == 6
     assert events[-1] == "lock", events  # every note built first, then the one write lock
-
-
-def test_created_notes_are_attached_loaded(
-    memory_factory: Callable[..., Memory], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    attached: list[Note] = []
-    inner = Writer._insert
-
-    def keep(self: Writer, notes: list[Note]) -> None:
-        inner(self, notes)
-        attached.extend(notes)
-
-    monkeypatch.setattr(Writer, "_insert", keep)
-    with memory_factory() as mem:
-        selects: list[str] = []
-
-        def count(conn: Any, cursor: Any, text: str, *args: Any) -> None:
-            if text.lstrip().upper().startswith("SELECT") and "FROM notes" in text:
-                selects.append(text)
-
-        msgs = [{"role": "user", "content": f"The orchard has {i} pear trees."} for i in range(3)]
-        event.listen(mem.runtime.db.engine, "before_cursor_execute", count)
-        mem.add(messages=msgs, user_id="u", wait=True)
-        before = len(selects)
-        for note in attached:
-            state = inspect(note)
-            assert state.persistent or state.detached
-            assert not state.expired_attributes
-            _ = [getattr(note, a.key) for a in inspect(Note).column_attrs]
-        event.remove(mem.runtime.db.engine, "before_cursor_execute", count)
-    assert attached and len(selects) == before  # reading every column cost no statement
-
-
-def test_a_note_with_an_unset_column_is_refused(memory_factory: Callable[..., Memory]) -> None:
-    with memory_factory() as mem, mem.runtime.db.session() as s:
-        assert isinstance(s, Session)
-        writer = Writer.__new__(Writer)
-        writer.session = s
-        note = Note(id="n1", namespace="default", partition="p", content="x")
-        with pytest.raises(RuntimeError, match="unset"):
-            writer._insert([note])
-        assert s.scalar(select(Note.pk).where(Note.id == "n1")) is None
