@@ -10,7 +10,8 @@
 #   ingest-proc   the same with documents embedded in a child process
 #   ingest-w4     the same with 4 ingest threads instead of WORKERS
 #   ingest-b1024  the same with document batches of 1,024 (embed.batch_size, micro_batch_max)
-#   pN        N ingest processes on one database (--processes N), each PW threads (default 4)
+#   pN        N ingest processes on one database (--processes N), each PW threads (default 1;
+#             4 before 2026-12-06 eighth, when one thread a process measured 30-45 % faster)
 #             and PCW attribute workers (default 0), PSET more settings ("a.b=1 c.d=x");
 #             pN-distinct: the same with --distinct; pN-wK: K threads a process instead of PW;
 #             before-pN[-wK][-distinct]: with the baseline
@@ -67,7 +68,7 @@ before_tree() {  # this tree's bench and eval with the baseline's memsvc package
   echo /tmp/before
 }
 processes() {  # processes pN[-wK][-distinct] OUTFILE: N ingest processes on one database
-  local n=${1#p} extra=() threads=${PW:-4}
+  local n=${1#p} extra=() threads=${PW:-1}
   n=${n%%-*}
   case "$1" in *-distinct) extra=(--distinct) ;; esac
   if [[ $1 =~ -w([0-9]+) ]]; then threads=${BASH_REMATCH[1]}; fi
