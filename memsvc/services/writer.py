@@ -117,8 +117,9 @@ class Writer:
     def prepare(self, plan: Plan, meta: dict[str, Any]) -> None:
         """Build the notes the plan adds before the transaction's first statement: on SQLite
         that statement takes the database's write lock, which every other writer waits for,
-        and building the ORM objects was an eighth of the time spent holding it. A unit that
-        turns out to merge into its target leaves its note unused."""
+        and building the ORM objects was 7-13 % of the time spent holding it (bench/README.md,
+        2026-12-06 eighth). A unit that turns out to merge into its target leaves its note
+        unused."""
         self.prepared = True
         for unit in plan.units:
             if unit.op in ("ADD", "SUPERSEDE"):
