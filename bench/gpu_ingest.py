@@ -20,7 +20,9 @@ functions below are wrapped in this process only (nothing in memsvc changes):
              for the micro-batcher)
   plan       ingest.plan_units (embed + attributes + neighbour search + decisions)
   write      ingest.write_plan (the transaction: rows, FTS, commit; index/graph after it)
-  add        Memory.add as a whole"""
+  add        Memory.add as a whole
+  lock_wait  SQLite only: BEGIN IMMEDIATE waiting for the database's write lock
+  lock_held  SQLite only: from BEGIN IMMEDIATE's return to the end of the COMMIT"""
 
 from __future__ import annotations
 
@@ -71,6 +73,11 @@ class Stages:
                     self.calls[stage] += 1
 
         setattr(owner, name, timed)
+
+    def add(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self.seconds[stage] += seconds
+            self.calls[stage] += 1
 
     def table(self, wall: float) -> dict[str, dict[str, float]]:
         return {
@@ -129,7 +136,45 @@ def instrumented(mem: Any, stages: Stages) -> Iterator[None]:
     ):
         stages.wrap(ingest, name, stage)
     stages.wrap(mem, "add", "add")
-    yield
+    with _write_lock(mem.runtime.db.engine, stages):
+        yield
+
+
+@contextmanager
+def _write_lock(engine: Any, stages: Stages) -> Iterator[None]:
+    """Two more stages on SQLite: `lock_wait`, the time BEGIN IMMEDIATE waits for the
+    database's write lock, and `lock_held`, from its return to the end of the COMMIT (what
+    every other writer of the database waits for)."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    began: dict[int, float] = {}
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("BEGIN IMMEDIATE"):
+            began[-threading.get_ident()] = time.perf_counter()
+
+    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        t0 = began.pop(-threading.get_ident(), None)
+        if t0 is not None:
+            now = time.perf_counter()
+            stages.add("lock_wait", now - t0)
+            began[threading.get_ident()] = now
+
+    def committed(session: Any) -> None:
+        t0 = began.pop(threading.get_ident(), None)
+        if t0 is not None:
+            stages.add("lock_held", time.perf_counter() - t0)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(Session, "after_commit", committed)
+    try:
+        yield
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+        event.remove(Session, "after_commit", committed)
 
 
 def ingest_part(
