@@ -3,6 +3,8 @@ once, the processes' turn counts close), on the dev suite's real haystacks."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from bench.dev_turns import haystacks, shard
@@ -23,3 +25,17 @@ def test_shard_keeps_every_haystack_once_and_balances(n: int) -> None:
     # Largest first to the least loaded: no process exceeds another by more than the
     # largest haystack.
     assert max(loads) - min(loads) <= max(_turns(item) for item in stacks)
+
+
+def test_write_lock_stages_count_each_write_transaction(memory_factory: Any) -> None:
+    """`lock_wait` and `lock_held`: one of each per add's write transaction (SQLite)."""
+    from bench.gpu_ingest import Stages, _write_lock
+
+    stages = Stages(lambda: None)
+    with memory_factory() as mem, _write_lock(mem.runtime.db.engine, stages):
+        for i in range(3):
+            msgs = [{"role": "user", "content": f"Note {i}: the lighthouse opens at {i} pm."}]
+            mem.add(messages=msgs, user_id="u", wait=True)
+    assert stages.calls["lock_held"] == 3
+    assert stages.calls["lock_wait"] == 3
+    assert stages.seconds["lock_held"] > 0
