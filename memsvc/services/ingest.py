@@ -164,9 +164,10 @@ def write_plan(
     expand = deps.settings.ingest.key_expansion
     with deps.indexes.writing(scope.partition) as changes:
         writer = Writer(session, scope, changes, deps.embedder.model_name, expand=expand)
-        writer.prepare(plan, dict(meta))  # before the first statement takes the write lock
+        note_meta = dict(meta)
+        writer.prepare(plan, note_meta)  # before the first statement takes the write lock
         insert_episodes(session, episodes)
-        writer.apply(plan, dict(meta), actor)
+        writer.apply(plan, note_meta, actor)
         if source_ids:
             _link_sources(session, writer, scope, source_ids)
         writer.enqueue_llm(writer.out.pending_llm)

@@ -111,8 +111,9 @@ class Writer:
         self.stored: dict[int, Note] = {}
         self.absent: set[int] = set()  # stored keys read and not found in this partition
         self.linkable: set[int] = set()  # stored keys only linked to, found in this partition
-        self.fresh: dict[int, Note] = {}  # unit position -> its new note, built by `prepare`
-        self.prepared = False
+        # Unit position -> its new note, built by `prepare`; a unit not found here (no
+        # `prepare`, or a merge that became an add) gets its note built in `_unit`.
+        self.fresh: dict[int, Note] = {}
 
     def prepare(self, plan: Plan, meta: dict[str, Any]) -> None:
         """Build the notes the plan adds before the transaction's first statement: on SQLite
@@ -120,7 +121,6 @@ class Writer:
         and building the ORM objects was 7-13 % of the time spent holding it (bench/README.md,
         2026-12-06 eighth). A unit that turns out to merge into its target leaves its note
         unused."""
-        self.prepared = True
         for unit in plan.units:
             if unit.op in ("ADD", "SUPERSEDE"):
                 self.fresh[unit.position] = new_note(self.scope, unit, meta, self.model, self.now)
@@ -177,8 +177,6 @@ class Writer:
         # New notes are inserted in one flush (`_insert`) rather than one flush per unit,
         # which was three quarters of the write's time; what needs their primary keys (index
         # rows, parts, slots, links) follows it, in unit order.
-        if not self.prepared:
-            self.prepare(plan, meta)
         self.preload(plan)
         created: list[tuple[Note, Unit]] = []
         for unit in plan.units:
