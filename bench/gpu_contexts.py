@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.dev_turns import DEFAULT_LOCOMO, haystacks
 from bench.gpu_ingest import inner, make_settings, settings_values
+from bench.measure import run_children
 
 
 def _child(
@@ -68,20 +69,19 @@ def measure(
     ctx = mp.get_context("spawn")
     barrier, results = ctx.Barrier(processes), ctx.Queue()
     data = Path(tempfile.mkdtemp(prefix="memsvc-gpu-contexts-"))
-    procs = []
     step = max(1, len(texts) // processes)
-    for k in range(processes):
-        values = settings_values(data / f"p{k}", device, batch, {})
-        mine = texts[k * step : (k + 1) * step] or texts
-        proc = ctx.Process(target=_child, args=(values, mine, batch, seconds, barrier, results))
-        proc.start()
-        procs.append(proc)
-    parts = [results.get() for _ in procs]
-    for proc in procs:
-        proc.join()
-    failed = [p["error"] for p in parts if "error" in p]
-    if failed:
-        raise SystemExit(f"embedding process failed: {failed[0]}")
+    specs = [
+        (
+            settings_values(data / f"p{k}", device, batch, {}),
+            texts[k * step : (k + 1) * step] or texts,
+            batch,
+            seconds,
+            barrier,
+            results,
+        )
+        for k in range(processes)
+    ]
+    parts = run_children(ctx, _child, specs, results)
     span = max(p["end"] for p in parts) - min(p["start"] for p in parts)
     n = sum(p["texts"] for p in parts)
     return {

@@ -33,7 +33,6 @@ import platform
 import tempfile
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -42,48 +41,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.dev_turns import DEFAULT_LOCOMO, Record, distinct_sessions, haystacks, shard
+from bench.measure import Stages, run_children, write_lock
 
 # isort: split
 from memsvc_eval.system import message, utc  # eval/ is on the path once bench.dev_turns is imported
-
-
-class Stages:
-    """Seconds and calls per stage, summed over threads."""
-
-    def __init__(self, sync: Callable[[], None]) -> None:
-        self.seconds: dict[str, float] = defaultdict(float)
-        self.calls: dict[str, int] = defaultdict(int)
-        self._lock = threading.Lock()
-        self._sync = sync
-
-    def wrap(self, owner: Any, name: str, stage: str, sync: bool = False) -> None:
-        fn = getattr(owner, name)
-
-        def timed(*args: Any, **kw: Any) -> Any:
-            t0 = time.perf_counter()
-            try:
-                out = fn(*args, **kw)
-                if sync:
-                    self._sync()
-                return out
-            finally:
-                dt = time.perf_counter() - t0
-                with self._lock:
-                    self.seconds[stage] += dt
-                    self.calls[stage] += 1
-
-        setattr(owner, name, timed)
-
-    def add(self, stage: str, seconds: float) -> None:
-        with self._lock:
-            self.seconds[stage] += seconds
-            self.calls[stage] += 1
-
-    def table(self, wall: float) -> dict[str, dict[str, float]]:
-        return {
-            k: {"seconds": round(v, 3), "calls": self.calls[k], "share_of_wall": round(v / wall, 3)}
-            for k, v in sorted(self.seconds.items(), key=lambda kv: -kv[1])
-        }
 
 
 def settings_values(
@@ -136,45 +97,8 @@ def instrumented(mem: Any, stages: Stages) -> Iterator[None]:
     ):
         stages.wrap(ingest, name, stage)
     stages.wrap(mem, "add", "add")
-    with _write_lock(mem.runtime.db.engine, stages):
+    with write_lock(mem.runtime.db.engine, stages.add):
         yield
-
-
-@contextmanager
-def _write_lock(engine: Any, stages: Stages) -> Iterator[None]:
-    """Two more stages on SQLite: `lock_wait`, the time BEGIN IMMEDIATE waits for the
-    database's write lock, and `lock_held`, from its return to the end of the COMMIT (what
-    every other writer of the database waits for)."""
-    from sqlalchemy import event
-    from sqlalchemy.orm import Session
-
-    began: dict[int, float] = {}
-
-    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        if statement.startswith("BEGIN IMMEDIATE"):
-            began[-threading.get_ident()] = time.perf_counter()
-
-    def after(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        t0 = began.pop(-threading.get_ident(), None)
-        if t0 is not None:
-            now = time.perf_counter()
-            stages.add("lock_wait", now - t0)
-            began[threading.get_ident()] = now
-
-    def committed(session: Any) -> None:
-        t0 = began.pop(threading.get_ident(), None)
-        if t0 is not None:
-            stages.add("lock_held", time.perf_counter() - t0)
-
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    event.listen(Session, "after_commit", committed)
-    try:
-        yield
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
-        event.remove(Session, "after_commit", committed)
 
 
 def ingest_part(
@@ -331,21 +255,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         Memory(make_settings(values)).close()
         ctx = mp.get_context("spawn")
         barrier, start, results = ctx.Barrier(args.processes), ctx.Value("d", 0.0), ctx.Queue()
-        procs = []
+        specs = []
         for i, part in enumerate(shard(stacks, args.processes)):
             own = json.loads(json.dumps(values, default=str))
             own["index"] = {**own.get("index", {}), "path": str(data_dir / f"index-{i}")}
             own["database"] = {**own.get("database", {}), "auto_migrate": False}
             child_args = argparse.Namespace(**{**vars(args), "alone": False})
-            proc = ctx.Process(target=_child, args=(child_args, own, part, barrier, start, results))
-            proc.start()
-            procs.append(proc)
-        parts = [results.get() for _ in procs]
-        for proc in procs:
-            proc.join()
-        failed = [p["error"] for p in parts if "error" in p]
-        if failed:
-            raise SystemExit(f"ingest process failed: {failed[0]}")
+            specs.append((child_args, own, part, barrier, start, results))
+        parts = run_children(ctx, _child, specs, results)
     wall = max(p["end"] for p in parts) - min(p["start"] for p in parts)
     done_turns = sum(p["turns"] for p in parts)
     texts = [t for p in parts for t in p["texts"]]

@@ -27,36 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.dev_turns import DEFAULT_LOCOMO, haystacks
+from bench.measure import write_lock
 
 # isort: split
 from memsvc_eval.system import message  # eval/ is on the path once bench.dev_turns is imported
-
-
-@contextmanager
-def _lock_held(spent: dict[str, float], active: list[bool]) -> Iterator[None]:
-    """Time from each write transaction's BEGIN (SQLite: BEGIN IMMEDIATE, the write lock) to
-    the end of its COMMIT: what another writer of the same database waits for."""
-    from sqlalchemy import event
-    from sqlalchemy.engine import Engine
-    from sqlalchemy.orm import Session
-
-    began: list[float] = []  # one thread: at most one write transaction open at a time
-
-    def begin(conn: Any) -> None:
-        if active[0] and conn.get_execution_options().get("sqlite_begin") == "IMMEDIATE":
-            began.append(time.perf_counter())
-
-    def committed(session: Session) -> None:
-        if began:
-            spent["lock"] += time.perf_counter() - began.pop()
-
-    event.listen(Engine, "begin", begin)
-    event.listen(Session, "after_commit", committed)
-    try:
-        yield
-    finally:
-        event.remove(Engine, "begin", begin)
-        event.remove(Session, "after_commit", committed)
 
 
 @contextmanager
@@ -104,6 +78,11 @@ def one_run(locomo: Path, cache: Path, sql: bool) -> dict[str, Any]:
             spent["adds"] += 1
 
     statements: dict[str, list[float]] = defaultdict(lambda: [0.0, 0])
+
+    def held(stage: str, seconds: float) -> None:
+        if active[0] and stage == "lock_held":  # one thread: no other writer to wait for
+            spent["lock"] += seconds
+
     ingest.write_plan = timed  # the name `Memory.add` calls through the module
     settings = Settings(
         data_dir=Path(tempfile.mkdtemp(prefix="memsvc-write-path-")),
@@ -116,7 +95,7 @@ def one_run(locomo: Path, cache: Path, sql: bool) -> dict[str, Any]:
     try:
         with (
             Memory(settings) as mem,
-            _lock_held(spent, active),
+            write_lock(mem.runtime.db.engine, held),
             _statements(statements, active) if sql else _null(),
         ):
             t0 = time.perf_counter()

@@ -29,10 +29,10 @@ def test_shard_keeps_every_haystack_once_and_balances(n: int) -> None:
 
 def test_write_lock_stages_count_each_write_transaction(memory_factory: Any) -> None:
     """`lock_wait` and `lock_held`: one of each per add's write transaction (SQLite)."""
-    from bench.gpu_ingest import Stages, _write_lock
+    from bench.measure import Stages, write_lock
 
     stages = Stages(lambda: None)
-    with memory_factory() as mem, _write_lock(mem.runtime.db.engine, stages):
+    with memory_factory() as mem, write_lock(mem.runtime.db.engine, stages.add):
         for i in range(3):
             msgs = [{"role": "user", "content": f"Note {i}: the lighthouse opens at {i} pm."}]
             mem.add(messages=msgs, user_id="u", wait=True)
