@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, select
@@ -94,7 +95,18 @@ def make_episodes(
     ]
 
 
-def plan_units(
+def prepare_units(units: list[Unit], *, deps: IngestDeps, infer: bool) -> None:
+    """What a unit needs before any decision, from its own text alone: attributes (with
+    `infer`), sentence parts and the key's and parts' vectors, in one embedding call. Nothing
+    here reads the store, so several adds' units can be prepared together (`add_many`)."""
+    cfg = deps.settings.ingest
+    if infer:
+        add_offline_attributes(units, cfg.keyphrases, deps.attributes)
+    split_parts(units, cfg=cfg)
+    embed_units(units, cfg=cfg, embedder=deps.embedder, parts=True)
+
+
+def decide_units(
     scope: Scope,
     units: list[Unit],
     *,
@@ -102,16 +114,14 @@ def plan_units(
     infer: bool,
     wait: bool,
     usage: LLMUsage,
+    started: float,
 ) -> Plan:
-    """With an LLM and `wait=false`, the offline plan is written now and the LLM enriches the
-    notes from the job queue after the acknowledgement."""
-    started = time.monotonic()
+    """Prepared units against the scope as it is now: candidates, decisions, links,
+    evolution. With an LLM and `wait=false`, the offline plan is written now and the LLM
+    enriches the notes from the job queue after the acknowledgement; `started` is when the
+    add's work began (the LLM's wait bound counts from it)."""
     cfg, embedder, llm = deps.settings.ingest, deps.embedder, deps.llm
     plan = Plan(units=units)
-    if infer:
-        add_offline_attributes(units, cfg.keyphrases, deps.attributes)
-    split_parts(units, cfg=cfg)
-    embed_units(units, cfg=cfg, embedder=embedder, parts=True)
     if not infer:
         return plan
     # A read-only session: on SQLite a write session would hold the database's write lock
@@ -138,6 +148,22 @@ def plan_units(
             unit.pending_llm = llm.enabled
     embed_evolutions(plan, cfg=cfg, embedder=embedder)
     return plan
+
+
+def plan_units(
+    scope: Scope,
+    units: list[Unit],
+    *,
+    deps: IngestDeps,
+    infer: bool,
+    wait: bool,
+    usage: LLMUsage,
+) -> Plan:
+    started = time.monotonic()
+    prepare_units(units, deps=deps, infer=infer)
+    return decide_units(
+        scope, units, deps=deps, infer=infer, wait=wait, usage=usage, started=started
+    )
 
 
 def insert_episodes(session: Session, episodes: list[Episode]) -> None:
@@ -195,21 +221,29 @@ def _link_sources(session: Session, writer: Writer, scope: Scope, source_ids: li
             writer.link(thought, src.pk, "derived_from", "thought drawn from this memory")
 
 
-def add(
-    *,
-    session: Session,
-    deps: IngestDeps,
-    scope: Scope,
-    req: MemoryCreate,
-    idempotency_key: str | None = None,
-) -> AddResult:
-    """Store the messages; with `idempotency_key`, a retry of the same request gets the first
-    answer back and stores nothing (see `memsvc.services.idempotency`)."""
+@dataclass
+class Pending:
+    """An add checked and turned into units, nothing written yet (`begin`)."""
+
+    scope: Scope
+    req: MemoryCreate
+    key: str | None
+    request_hash: str
+    episodes: list[Episode]
+    units: list[Unit]
+    usage: LLMUsage = field(default_factory=LLMUsage)
+
+
+def begin(
+    *, deps: IngestDeps, scope: Scope, req: MemoryCreate, idempotency_key: str | None = None
+) -> AddResult | Pending:
+    """The add's checks and units, or the stored answer of an idempotent retry. Every
+    error a caller can cause is raised here, before anything is written."""
     key = idempotency_key
     settings = deps.settings
-    ttl = timedelta(seconds=settings.api.idempotency_ttl_s)
     request_hash = idempotency.digest(scope, req) if key else ""
     if key:
+        ttl = timedelta(seconds=settings.api.idempotency_ttl_s)
         with deps.db.read() as reader:
             stored = idempotency.replay(reader, scope.namespace, key, request_hash, ttl)
         if stored is not None:
@@ -236,23 +270,45 @@ def add(
         names=settings.ingest.speaker_names,
         replies=settings.ingest.named_rounds,
     )
-    usage = LLMUsage()
-    plan = plan_units(scope, units, deps=deps, infer=req.infer, wait=req.wait, usage=usage)
+    return Pending(scope, req, key, request_hash, episodes, units)
+
+
+def finish(*, session: Session, deps: IngestDeps, add: Pending, started: float) -> AddResult:
+    """Decide the prepared units against the scope as it is now and write them: one
+    transaction, which also records the idempotency key."""
+    scope, req, key = add.scope, add.req, add.key
+    plan = decide_units(
+        scope,
+        add.units,
+        deps=deps,
+        infer=req.infer,
+        wait=req.wait,
+        usage=add.usage,
+        started=started,
+    )
+    ttl = timedelta(seconds=deps.settings.api.idempotency_ttl_s)
 
     def seal(writer: Writer) -> None:
         if key is None:
             return
         # Checked again under the partition's write lock: a concurrent retry that committed
         # first wins, and this request writes nothing.
-        stored = idempotency.replay(session, scope.namespace, key, request_hash, ttl)
+        stored = idempotency.replay(session, scope.namespace, key, add.request_hash, ttl)
         if stored is not None:
             raise idempotency.Replayed(stored)
-        result = _result(writer, episodes, usage)
-        idempotency.remember(session, scope.namespace, key, request_hash, result)
+        result = _result(writer, add.episodes, add.usage)
+        idempotency.remember(session, scope.namespace, key, add.request_hash, result)
 
     try:
         writer = write_plan(
-            session, scope, plan, episodes, req.metadata, deps=deps, actor=_actor(plan), seal=seal
+            session,
+            scope,
+            plan,
+            add.episodes,
+            req.metadata,
+            deps=deps,
+            actor=_actor(plan),
+            seal=seal,
         )
     except idempotency.Replayed as hit:
         session.rollback()
@@ -263,11 +319,29 @@ def add(
             raise
         # Another process committed the same key between our check and our commit.
         with deps.db.read() as reader:
-            stored = idempotency.replay(reader, scope.namespace, key, request_hash, ttl)
+            stored = idempotency.replay(reader, scope.namespace, key, add.request_hash, ttl)
         if stored is None:
             raise
         return stored
-    return _result(writer, episodes, usage)
+    return _result(writer, add.episodes, add.usage)
+
+
+def add(
+    *,
+    session: Session,
+    deps: IngestDeps,
+    scope: Scope,
+    req: MemoryCreate,
+    idempotency_key: str | None = None,
+) -> AddResult:
+    """Store the messages; with `idempotency_key`, a retry of the same request gets the first
+    answer back and stores nothing (see `memsvc.services.idempotency`)."""
+    started = time.monotonic()
+    pending = begin(deps=deps, scope=scope, req=req, idempotency_key=idempotency_key)
+    if isinstance(pending, AddResult):
+        return pending
+    prepare_units(pending.units, deps=deps, infer=req.infer)
+    return finish(session=session, deps=deps, add=pending, started=started)
 
 
 def _result(writer: Writer, episodes: list[Episode], usage: LLMUsage) -> AddResult:
