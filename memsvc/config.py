@@ -293,6 +293,8 @@ class RerankSettings(BaseModel):
 class ApiSettings(BaseModel):
     max_body_bytes: int = 2_000_000
     max_messages: int = 1000
+    # Adds in one `POST /v1/memories/batch` (each within max_messages).
+    max_batch_items: int = Field(100, ge=1)
     max_content_chars: int = 100_000
     # API key -> namespace. Empty: no authentication, every caller is namespace "default".
     api_keys: dict[str, str] = Field(default_factory=dict)

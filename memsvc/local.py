@@ -14,6 +14,7 @@ from memsvc.config import Settings, get_local_settings
 from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
 from memsvc.schemas import (
+    AddBatchResult,
     AddResult,
     DeleteResult,
     EpisodeRead,
@@ -24,11 +25,11 @@ from memsvc.schemas import (
     SearchResult,
 )
 from memsvc.schemas.calls import Call
-from memsvc.schemas.memory import MemoryCreate, MemoryUpdate, ThoughtCreate
+from memsvc.schemas.memory import MemoryBatchCreate, MemoryCreate, MemoryUpdate, ThoughtCreate
 from memsvc.schemas.methods import SyncMemoryAPI
 from memsvc.schemas.search import SearchRequest
 from memsvc.schemas.thought import ReflectRequest
-from memsvc.services import episodes, ingest, memories, recall, thoughts
+from memsvc.services import episodes, ingest, ingest_batch, memories, recall, thoughts
 from memsvc.services.decay import SweepResult
 from memsvc.services.scope import Scope
 
@@ -99,6 +100,16 @@ class Memory(SyncMemoryAPI):
         deps = self._rt.ingest_deps()
         return self._write(
             lambda s: ingest.add(session=s, deps=deps, scope=scope, req=req, idempotency_key=key)
+        )
+
+    def _run_add_many(self, call: Call[AddBatchResult]) -> AddBatchResult:
+        req = _body(call, MemoryBatchCreate)
+        key = call.headers.get("idempotency-key")
+        deps = self._rt.ingest_deps()
+        return self._write(
+            lambda s: ingest_batch.add_many(
+                session=s, deps=deps, namespace=self.namespace, req=req, idempotency_key=key
+            )
         )
 
     def _run_search(self, call: Call[SearchResult]) -> SearchResult:

@@ -140,6 +140,7 @@ def _apply_limits(components: dict[str, Any], settings: Settings) -> None:
     api, recall = settings.api, settings.recall
     _set(components, "SearchRequest", "top_k", maximum=recall.max_top_k)
     _set(components, "MemoryCreate", "messages", maxItems=api.max_messages)
+    _set(components, "MemoryBatchCreate", "items", maxItems=api.max_batch_items)
     for model, field in (
         ("MemoryCreate", "text"),
         ("Message", "content"),

@@ -45,7 +45,7 @@ def route_class(method: str, path: str) -> RouteClass | None:
     path = path.rstrip("/") or "/"
     if path == "/" or any(path == p or path.startswith(p + "/") for p in EXEMPT):
         return None
-    if method == "POST" and path in ("/v1/memories", "/v1/thoughts"):
+    if method == "POST" and path in ("/v1/memories", "/v1/memories/batch", "/v1/thoughts"):
         return "add"
     if method == "POST" and path == "/v1/memories/search":
         return "search"

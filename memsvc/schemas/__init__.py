@@ -4,10 +4,12 @@ ORM tables live in `memsvc.db.models`; these are the public shapes, versioned wi
 
 from memsvc.schemas.episode import EpisodeRead
 from memsvc.schemas.memory import (
+    AddBatchResult,
     AddResult,
     DeleteResult,
     HistoryEntry,
     LinkRead,
+    MemoryBatchCreate,
     MemoryCreate,
     MemoryEvent,
     MemoryPage,
@@ -20,12 +22,14 @@ from memsvc.schemas.search import SearchHit, SearchRequest, SearchResult
 from memsvc.schemas.usage import LLMUsageRead
 
 __all__ = [
+    "AddBatchResult",
     "AddResult",
     "DeleteResult",
     "EpisodeRead",
     "HistoryEntry",
     "LLMUsageRead",
     "LinkRead",
+    "MemoryBatchCreate",
     "MemoryCreate",
     "MemoryEvent",
     "MemoryPage",

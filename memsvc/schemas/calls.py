@@ -23,6 +23,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from memsvc.schemas.episode import EpisodeRead
 from memsvc.schemas.memory import (
+    AddBatchResult,
     AddResult,
     DeleteResult,
     HistoryEntry,
@@ -31,8 +32,10 @@ from memsvc.schemas.memory import (
     MemoryRead,
 )
 from memsvc.schemas.requests import (
+    BatchItem,
     MessagesArg,
     add_request,
+    batch_request,
     reflect_request,
     require_scope,
     search_request,
@@ -73,6 +76,7 @@ _ADD, _SEARCH = TypeAdapter(AddResult), TypeAdapter(SearchResult)
 _READ, _PAGE, _DELETE = TypeAdapter(MemoryRead), TypeAdapter(MemoryPage), TypeAdapter(DeleteResult)
 _HISTORY, _LINKS = TypeAdapter(list[HistoryEntry]), TypeAdapter(list[LinkRead])
 _EPISODE = TypeAdapter(EpisodeRead)
+_BATCH = TypeAdapter(AddBatchResult)
 
 
 def add(
@@ -105,6 +109,20 @@ def add(
     )
     headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
     return Call("add", "POST", "/v1/memories", _ADD, body=body, headers=headers)
+
+
+def add_many(
+    items: Sequence[BatchItem], *, idempotency_key: str | None = None
+) -> Call[AddBatchResult]:
+    """Several adds in one call, stored in order exactly as if sent one after another (each
+    its own scope and transaction), with their embeddings computed together: the way to load
+    a backlog. Each item is a `MemoryCreate` or a mapping of `add`'s arguments. Every item is
+    checked before the first is written, so bad input stores nothing. A failure of the server
+    part-way leaves the items before it stored: send an `idempotency_key`, and a retry of the
+    same items stores each one once."""
+    body = batch_request(items)
+    headers = {"idempotency-key": idempotency_key} if idempotency_key else {}
+    return Call("add_many", "POST", "/v1/memories/batch", _BATCH, body=body, headers=headers)
 
 
 def search(
@@ -320,6 +338,7 @@ def erase_user(user_id: str) -> Call[DeleteResult]:
 # that each surface has exactly these.
 SURFACE = (
     add,
+    add_many,
     search,
     get,
     get_all,

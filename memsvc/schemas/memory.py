@@ -90,6 +90,18 @@ class MemoryCreate(_Scoped):
         return self
 
 
+class MemoryBatchCreate(BaseModel):
+    """Several adds in one request, stored in order as if sent one after another."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    items: list[MemoryCreate] = Field(
+        min_length=1,
+        description="The adds, in the order they are stored. Each is an add of its own (own "
+        "scope, own transaction); all are checked before the first is written.",
+    )
+
+
 class ThoughtCreate(_Scoped):
     """A conclusion the agent reached (Think-in-Memory), linked to the memories it came from."""
 
@@ -137,6 +149,10 @@ class AddResult(BaseModel):
     pending_enrichment: int = Field(
         default=0, description="Notes whose LLM enrichment is queued (wait=false or LLM down)."
     )
+
+
+class AddBatchResult(BaseModel):
+    results: list[AddResult] = Field(description="One per item, in item order.")
 
 
 class MemoryRead(BaseModel):

@@ -116,6 +116,7 @@ class SyncMemoryAPI:
         raise NotImplementedError
 
     add = sync_method(calls.add)
+    add_many = sync_method(calls.add_many)
     search = sync_method(calls.search)
     get = sync_method(calls.get)
     get_all = sync_method(calls.get_all)
@@ -137,6 +138,7 @@ class AsyncMemoryAPI:
         raise NotImplementedError
 
     add = async_method(calls.add)
+    add_many = async_method(calls.add_many)
     search = async_method(calls.search)
     get = async_method(calls.get)
     get_all = async_method(calls.get_all)

@@ -10,7 +10,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from memsvc.errors import InvalidInput, ScopeRequired
-from memsvc.schemas.memory import MemoryCreate, MemoryUpdate, Message, ThoughtCreate
+from memsvc.schemas.memory import (
+    MemoryBatchCreate,
+    MemoryCreate,
+    MemoryUpdate,
+    Message,
+    ThoughtCreate,
+)
 from memsvc.schemas.search import SearchRequest
 from memsvc.schemas.thought import ReflectRequest
 
@@ -83,6 +89,37 @@ def add_request(
     if text is not None:
         data["text"] = text
     return build(MemoryCreate, data)
+
+
+BatchItem = MemoryCreate | Mapping[str, Any]
+
+
+def batch_request(items: Sequence[BatchItem]) -> MemoryBatchCreate:
+    """`items`: each a `MemoryCreate` or a mapping of `add`'s keyword arguments (so
+    `{"messages": "I like tea", "user_id": "alice"}` works as `add` does). An error names the
+    item: `items.3.messages: ...`."""
+    if isinstance(items, str | bytes | Mapping):
+        raise InvalidInput("items: a list of adds is required", details=[{"loc": ["items"]}])
+    built: list[MemoryCreate] = []
+    for i, item in enumerate(items):
+        if isinstance(item, MemoryCreate):
+            built.append(item)
+            continue
+        if not isinstance(item, Mapping):
+            raise InvalidInput(
+                f"items.{i}: an add's arguments (a mapping) or a MemoryCreate is required",
+                details=[{"loc": ["items", i]}],
+            )
+        try:
+            built.append(add_request(**item))
+        except TypeError as exc:  # an argument `add` does not take
+            raise InvalidInput(f"items.{i}: {exc}", details=[{"loc": ["items", i]}]) from exc
+        except InvalidInput as exc:
+            details = exc.details if isinstance(exc.details, list) else [{"loc": []}]
+            for d in details:
+                d["loc"] = ["items", i, *d.get("loc", [])]
+            raise type(exc)(f"items.{i}.{exc.message}", details=details) from exc
+    return build(MemoryBatchCreate, {"items": built})
 
 
 def _message(m: Mapping[str, Any] | Message | str) -> dict[str, Any]:

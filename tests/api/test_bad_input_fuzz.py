@@ -102,6 +102,11 @@ requests = st.one_of(
     st.tuples(st.just("POST"), st.just("/v1/memories/search"), searches),
     st.tuples(st.just("PATCH"), st.just("/v1/memories/{mid}"), patches),
     st.tuples(st.just("POST"), st.just("/v1/thoughts"), adds),
+    st.tuples(
+        st.just("POST"),
+        st.just("/v1/memories/batch"),
+        st.fixed_dictionaries({"items": st.lists(st.one_of(adds, conversations), max_size=3)}),
+    ),
 )
 
 
@@ -183,5 +188,10 @@ def test_fuzzed_bodies_never_fail_the_server_nor_change_it_on_refusal(
                 assert row_counts(engine) == before, resp.text
             elif path == "/v1/memories":
                 _check_stored(http, body, resp.json())
+            elif path == "/v1/memories/batch":
+                results = resp.json()["results"]
+                assert len(results) == len(body["items"])
+                for item, result in zip(body["items"], results, strict=True):
+                    _check_stored(http, item, result)
     finally:
         engine.dispose()

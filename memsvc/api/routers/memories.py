@@ -18,10 +18,12 @@ from memsvc.api.deps import (
     SettingsDep,
 )
 from memsvc.schemas import (
+    AddBatchResult,
     AddResult,
     DeleteResult,
     HistoryEntry,
     LinkRead,
+    MemoryBatchCreate,
     MemoryCreate,
     MemoryPage,
     MemoryRead,
@@ -30,7 +32,7 @@ from memsvc.schemas import (
     SearchResult,
 )
 from memsvc.schemas.common import ID_PATTERN
-from memsvc.services import ingest, memories, recall
+from memsvc.services import ingest, ingest_batch, memories, recall
 from memsvc.services.scope import Scope
 
 router = APIRouter(prefix="/v1/memories", tags=["memories"])
@@ -75,6 +77,21 @@ def add_memories(
     scope = Scope(ns, body.user_id, body.agent_id, body.session_id)
     return ingest.add(
         session=session, deps=deps, scope=scope, req=body, idempotency_key=idempotency_key
+    )
+
+
+@router.post(
+    "/batch", response_model=AddBatchResult, summary="Add several batches of messages in one call"
+)
+def add_memories_batch(
+    body: MemoryBatchCreate,
+    session: SessionDep,
+    deps: IngestDep,
+    ns: NamespaceDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> AddBatchResult:
+    return ingest_batch.add_many(
+        session=session, deps=deps, namespace=ns, req=body, idempotency_key=idempotency_key
     )
 
 
