@@ -5,7 +5,8 @@ the embedder alone on the same texts, with a stage profile.
 
 Turns: the LongMemEval dev suite (`eval/data`, every distinct haystack) and LoCoMo
 (`--locomo`, default ../shared/data/locomo/locomo10_dev5.json), one scope per haystack, every
-session one `add(messages=..., wait=True)` as the eval sends it. `--workers` threads ingest
+session one `add(messages=..., wait=True)` as the eval sends it (`--sessions-per-add K`: K
+sessions a call through `add_many`, embedded together). `--workers` threads ingest
 different scopes at once (their embedding calls share forward passes through the embedder's
 micro-batcher). `--processes N` runs N such processes on one database, each its own `Memory`
 (its own index folder and model: the several-replicas setup of the README) with the scopes
@@ -18,7 +19,8 @@ functions below are wrapped in this process only (nothing in memsvc changes):
   forward    SentenceTransformer.forward, synchronised with the GPU (inside encode)
   embed      planning.embed_units as ingest calls it (tokenize + forward + pooling + waiting
              for the micro-batcher)
-  plan       ingest.plan_units (embed + attributes + neighbour search + decisions)
+  prepare    ingest.prepare_units (attributes + parts + embed: what depends on the text alone)
+  decide     ingest.decide_units (neighbour search, decisions, evolved neighbours embedded)
   write      ingest.write_plan (the transaction: rows, FTS, commit; index/graph after it)
   add        Memory.add as a whole
   lock_wait  SQLite only: BEGIN IMMEDIATE waiting for the database's write lock
@@ -90,13 +92,15 @@ def instrumented(mem: Any, stages: Stages) -> Iterator[None]:
             stages.wrap(model, name, "tokenize")
     stages.wrap(model, "forward", "forward", sync=True)
     for name, stage in (
-        ("plan_units", "plan"),
+        ("prepare_units", "prepare"),
+        ("decide_units", "decide"),
         ("write_plan", "write"),
         ("embed_units", "embed"),
         ("add_offline_attributes", "attributes"),
     ):
         stages.wrap(ingest, name, stage)
     stages.wrap(mem, "add", "add")
+    stages.wrap(mem, "add_many", "add")
     with write_lock(mem.runtime.db.engine, stages.add):
         yield
 
@@ -123,25 +127,36 @@ def ingest_part(
     done_turns = 0
     lock = threading.Lock()
 
-    def ingest_one(item: tuple[str, Record]) -> int:
+    def ingest_lane(lane: list[tuple[str, Record]]) -> int:
+        """One thread's scopes in order, `args.sessions_per_add` sessions a call (`add`
+        for one, `add_many` for more: the items of a call may span scopes)."""
         nonlocal done_turns
-        scope, rec = item
-        n = 0
-        for s in rec.sessions:
-            if not s.turns or time.time() > deadline:
-                continue
-            msgs = [message(t, s.turn_time(i)) for i, t in enumerate(s.turns)]
-            mem.add(
-                messages=msgs,
-                user_id=scope,
-                session_id=s.session_id,
-                timestamp=utc(s.date),
-                wait=True,
-            )
-            n += len(msgs)
+        items = [
+            {
+                "messages": [message(t, s.turn_time(i)) for i, t in enumerate(s.turns)],
+                "user_id": scope,
+                "session_id": s.session_id,
+                "timestamp": utc(s.date),
+                "wait": True,
+            }
+            for scope, rec in lane
+            for s in rec.sessions
+            if s.turns
+        ]
+        n, k = 0, max(1, args.sessions_per_add)
+        for at in range(0, len(items), k):
+            if time.time() > deadline:
+                break
+            call = items[at : at + k]
+            if k == 1:
+                mem.add(**call[0])
+            else:
+                mem.add_many(call)
+            contents = [m["content"] for item in call for m in item["messages"]]
+            n += len(contents)
             with lock:
-                texts.extend(m["content"] for m in msgs)
-                done_turns += len(msgs)
+                texts.extend(contents)
+                done_turns += len(contents)
         return n
 
     # Warm-up outside the clock: CUDA context, kernels, SQLite schema.
@@ -158,7 +173,7 @@ def ingest_part(
     deadline = start + args.seconds
     with instrumented(mem, stages):
         with ThreadPoolExecutor(args.workers) as pool:
-            list(pool.map(ingest_one, stacks))
+            list(pool.map(ingest_lane, shard(stacks, args.workers)))
         end = time.time()
     workers = getattr(mem.runtime, "attributes", None)  # absent before ingest.cpu_workers
     attributes = (
@@ -310,7 +325,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     ap.add_argument("--device", default="cuda")
     ap.add_argument("--seconds", type=float, default=150.0, help="stop starting sessions after")
-    ap.add_argument("--workers", type=int, default=8, help="threads, one scope each at a time")
+    ap.add_argument(
+        "--workers", type=int, default=8, help="threads, each its own share of the scopes"
+    )
     ap.add_argument(
         "--processes",
         type=int,
@@ -322,6 +339,12 @@ def main(argv: list[str] | None = None) -> None:
         "--no-alone", dest="alone", action="store_false", help="skip the embedder-alone run"
     )
     ap.add_argument("--batch", type=int, default=256, help="embed.batch_size")
+    ap.add_argument(
+        "--sessions-per-add",
+        type=int,
+        default=1,
+        help="sessions a call: 1 = one add each (as the eval sends them), more = add_many",
+    )
     ap.add_argument("--alone-chunk", type=int, default=4096, help="texts per encode_now, alone")
     ap.add_argument("--locomo", type=Path, default=DEFAULT_LOCOMO)
     ap.add_argument("--set", nargs="*", default=[], help="settings section.field=value")

@@ -191,6 +191,12 @@ def _run_options(lme: argparse.ArgumentParser) -> None:
         default=Path(".cache/memsvc_eval"),
         help="embedding cache folder (shared across runs)",
     )
+    lme.add_argument(
+        "--sessions-per-add",
+        type=int,
+        default=1,
+        help="sessions a call: 1 = one add each (default), more = add_many (a backlog)",
+    )
     lme.add_argument("--no-progress", action="store_true")
     lme.add_argument("--no-plots", action="store_true")
 
@@ -222,6 +228,7 @@ def _longmemeval(args: argparse.Namespace, argv: list[str]) -> int:
         baselines=[b for b in args.baselines.split(",") if b.strip()],
         progress=not args.no_progress,
         argv=argv,
+        sessions_per_add=args.sessions_per_add,
     )
     errors = run_suite(suite, opts)
     write_report(args.out, plots=not args.no_plots)

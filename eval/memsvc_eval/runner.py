@@ -49,6 +49,8 @@ class RunOptions:
     baselines: Sequence[str] = BASELINES
     progress: bool = True
     argv: list[str] | None = None
+    # Sessions a call: 1 = one `add` each, as agents send them; more = `add_many` (a backlog).
+    sessions_per_add: int = 1
 
     def fingerprint(self, suite: Suite) -> dict[str, Any]:
         """What must not change for a resumed run to be one run."""
@@ -65,6 +67,7 @@ class RunOptions:
             "systems": [{"name": s.name, "overrides": dict(s.overrides)} for s in self.systems],
             "common": self.common,
             "baselines": list(self.baselines),
+            "sessions_per_add": self.sessions_per_add,
             # Resuming after a code change would mix two versions in one report.
             "source_sha256": source_hash(REPO),
         }
@@ -168,6 +171,7 @@ class Runner:
                 api_key=o.api_key,
                 embedder=embedder,
                 shares=shares,
+                sessions_per_add=o.sessions_per_add,
             )
             if key is not None and shares is None:
                 stores[key] = system

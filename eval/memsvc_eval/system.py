@@ -116,8 +116,10 @@ class MemsvcSystem:
         api_key: str | None = None,
         embedder: Any = None,
         shares: MemsvcSystem | None = None,
+        sessions_per_add: int = 1,
     ) -> None:
         self.name = name
+        self.sessions_per_add = max(1, sessions_per_add)
         self.settings = settings
         # Set when this configuration searches `shares`' store instead of ingesting its own.
         self.ingest_name = shares.name if shares is not None else name
@@ -149,18 +151,26 @@ class MemsvcSystem:
         events: Counter[str] = Counter()
         calls = prompt = completion = turns = 0
         t0 = time.perf_counter()
-        for s in record.sessions:
-            if not s.turns:
-                continue
-            messages = [message(t, s.turn_time(i)) for i, t in enumerate(s.turns)]
-            res = self.mem.add(
-                messages=messages,
-                user_id=scope,
-                session_id=s.session_id,
-                timestamp=utc(s.date),
-                metadata={"source": str(record.extra.get("source", "longmemeval"))},
-                wait=True,
-            )
+        sessions = [s for s in record.sessions if s.turns]
+        items = [
+            {
+                "messages": [message(t, s.turn_time(i)) for i, t in enumerate(s.turns)],
+                "user_id": scope,
+                "session_id": s.session_id,
+                "timestamp": utc(s.date),
+                "metadata": {"source": str(record.extra.get("source", "longmemeval"))},
+                "wait": True,
+            }
+            for s in sessions
+        ]
+        k = self.sessions_per_add
+        results = []
+        for at in range(0, len(items), k):
+            if k == 1:
+                results.append(self.mem.add(**items[at]))
+            else:
+                results += self.mem.add_many(items[at : at + k]).results
+        for s, res in zip(sessions, results, strict=True):
             if len(res.episode_ids) != len(s.turns):
                 raise RuntimeError(
                     f"add() returned {len(res.episode_ids)} episode ids for {len(s.turns)} "
