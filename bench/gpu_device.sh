@@ -14,6 +14,7 @@
 #             4 before 2026-12-06 eighth, when one thread a process measured 30-45 % faster)
 #             and PCW attribute workers (default 0), PSET more settings ("a.b=1 c.d=x");
 #             pN-distinct: the same with --distinct; pN-wK: K threads a process instead of PW;
+#             pN-sK: K sessions a call through add_many (--sessions-per-add K);
 #             before-pN[-wK][-distinct]: with the baseline
 #   contexts  bench/gpu_contexts.py: the embedder alone driven by N processes with batches of B
 #             (CTX, default 1x256,1x32,16x32,16x256; CTX_S seconds each, default 12)
@@ -27,7 +28,8 @@
 #             change on the CPU path (eval/probes/compare_hits.py reads the unpacked runs)
 #   ingest-cpu2  bench/ingest_profile.py pinned to 2 cores (taskset, 2 threads), the
 #             baseline's memsvc and this tree alternating, RUNS (2) each, N_MSGS (2000)
-# Env: INGEST_SECONDS (ingest stops starting sessions after it), WORKERS (threads),
+# Env: INGEST_SECONDS (ingest stops starting sessions after it), WORKERS (threads), EVAL_SPA
+# (the eval's --sessions-per-add),
 # CPU_WORKERS (ingest.cpu_workers of this tree's runs). Results under $OUT (at most 8 files).
 set -uo pipefail
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=true
@@ -67,11 +69,12 @@ before_tree() {  # this tree's bench and eval with the baseline's memsvc package
   rm -rf /tmp/before/bench /tmp/before/eval && cp -r bench eval /tmp/before/
   echo /tmp/before
 }
-processes() {  # processes pN[-wK][-distinct] OUTFILE: N ingest processes on one database
+processes() {  # processes pN[-wK][-sK][-distinct] OUTFILE: N ingest processes on one database
   local n=${1#p} extra=() threads=${PW:-1}
   n=${n%%-*}
   case "$1" in *-distinct) extra=(--distinct) ;; esac
   if [[ $1 =~ -w([0-9]+) ]]; then threads=${BASH_REMATCH[1]}; fi
+  if [[ $1 =~ -s([0-9]+) ]]; then extra+=(--sessions-per-add "${BASH_REMATCH[1]}"); fi
   # shellcheck disable=SC2086  # PSET: more settings, space-separated (word-split on purpose)
   W=$threads ingest "$2" --processes "$n" --no-alone "${extra[@]}" \
     --set "ingest.cpu_workers=${PCW:-0}" ${PSET:-}
@@ -139,7 +142,8 @@ for phase in "$@"; do
           "$suite" "${args[@]}" --out "/tmp/ev-$suite" --device cuda --workers "$W" \
           --cache /tmp/evcache --no-progress --no-plots \
           --set "embed.model=/tmp/model/minilm-fp16" --set "embed.batch_size=256" \
-          --set "ingest.cpu_workers=$CW" 2>&1 | grep -v "Loading weights" | tail -6
+          --set "ingest.cpu_workers=$CW" ${EVAL_SPA:+--sessions-per-add "$EVAL_SPA"} 2>&1 |
+          grep -v "Loading weights" | tail -6
         echo "eval $suite wall $(($(date +%s) - start)) s"
         cp "/tmp/ev-$suite/report.json" "$OUT/eval-$suite-report.json" 2>/dev/null || true
       done

@@ -13,7 +13,7 @@ mkdir -p "$DEST" "$WORK/whl" "$WORK/site"
 # The version installed here, or the newest (py-spy is not a dependency of the venv).
 spec() { python -c "import importlib.metadata as m; print('$1==' + m.version('$1'))" 2>/dev/null || echo "$1"; }
 for pkg in faiss-cpu pydantic pydantic-core annotated-types typing-inspection pydantic-settings \
-  python-dotenv SQLAlchemy alembic Mako lemminflect snowballstemmer py-spy; do
+  python-dotenv SQLAlchemy alembic Mako lemminflect snowballstemmer ${PYSPY-py-spy}; do
   python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
     --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
@@ -23,9 +23,10 @@ for w in "$WORK"/whl/*.whl; do
   python -m zipfile -e "$w" "$WORK/site"
 done
 # py-spy's wheel holds its binary under *.data/scripts: profile the benchmark there.
+# PYSPY= (empty) leaves it out when the carry would not fit 64 MiB otherwise.
 mkdir -p "$WORK/site/bin"
 find "$WORK/site" -path '*.data/scripts/py-spy' -exec mv {} "$WORK/site/bin/" \;
-chmod +x "$WORK/site/bin/py-spy"
+[ ! -f "$WORK/site/bin/py-spy" ] || chmod +x "$WORK/site/bin/py-spy"
 tar -C "$WORK" -cf - site | xz -9 -T0 >"$DEST/site.tar.xz"
 [ -f "$DEST/minilm-fp16.tar.xz" ] || python -m bench.carry pack-model "$DEST/minilm-fp16.tar.xz"
 xz -9 -c ../shared/data/locomo/locomo10_dev5.json >"$DEST/locomo10_dev5.json.xz"
