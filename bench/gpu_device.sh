@@ -51,7 +51,7 @@ ingest() {  # ingest OUTFILE [gpu_ingest args...]
   shift
   timeout 240 python3 -m bench.gpu_ingest --device cuda --seconds "$SECONDS_" --workers "$W" \
     --batch 256 --locomo /tmp/locomo10_dev5.json --out "$out" "$@" 2>&1 |
-    grep --line-buffered -v "Loading weights" | tail -4
+    grep --line-buffered -v "Loading weights" | grep -v "leaked semaphore\|warnings.warn" | tail -6
 }
 profile() {  # profile OUTFILE [gpu_ingest args...]: the ingest phase under py-spy
   local out=$1

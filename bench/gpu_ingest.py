@@ -21,6 +21,7 @@ functions below are wrapped in this process only (nothing in memsvc changes):
              for the micro-batcher)
   prepare    ingest.prepare_units (attributes + parts + embed: what depends on the text alone)
   decide     ingest.decide_units (neighbour search, decisions, evolved neighbours embedded)
+  plan       ingest.plan_units, for a baseline's package that has no prepare/decide stages
   write      ingest.write_plan (the transaction: rows, FTS, commit; index/graph after it)
   add        Memory.add as a whole
   lock_wait  SQLite only: BEGIN IMMEDIATE waiting for the database's write lock
@@ -94,13 +95,19 @@ def instrumented(mem: Any, stages: Stages) -> Iterator[None]:
     for name, stage in (
         ("prepare_units", "prepare"),
         ("decide_units", "decide"),
+        ("plan_units", "plan"),  # what a baseline's package has instead of the two above
         ("write_plan", "write"),
         ("embed_units", "embed"),
         ("add_offline_attributes", "attributes"),
     ):
+        if not hasattr(ingest, name):
+            continue  # prepare/decide: not in a baseline's package from before them
+        if name == "plan_units" and hasattr(ingest, "prepare_units"):
+            continue  # plan_units composes them: its time is theirs
         stages.wrap(ingest, name, stage)
     stages.wrap(mem, "add", "add")
-    stages.wrap(mem, "add_many", "add")
+    if hasattr(mem, "add_many"):  # not in a baseline's package from before it
+        stages.wrap(mem, "add_many", "add")
     with write_lock(mem.runtime.db.engine, stages.add):
         yield
 
