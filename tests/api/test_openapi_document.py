@@ -20,7 +20,9 @@ ERROR_REF = "#/components/schemas/ErrorResponse"
 def app(tmp_path: Path) -> FastAPI:
     # No lifespan: the document and routing need neither the model nor the database.
     settings = make_settings(
-        tmp_path, api={"max_content_chars": 1234, "max_messages": 7}, recall={"max_top_k": 42}
+        tmp_path,
+        api={"max_content_chars": 1234, "max_messages": 7, "max_batch_items": 9},
+        recall={"max_top_k": 42},
     )
     return create_app(settings)
 
@@ -68,6 +70,8 @@ def test_the_document_states_scope_rules_limits_and_links(app: FastAPI) -> None:
     assert schemas["SearchRequest"]["properties"]["top_k"]["maximum"] == 42
     messages = schemas["MemoryCreate"]["properties"]["messages"]["anyOf"][0]
     assert messages["maxItems"] == 7 and messages["minItems"] == 1
+    batch = schemas["MemoryBatchCreate"]["properties"]["items"]
+    assert batch["maxItems"] == 9 and batch["minItems"] == 1
     assert schemas["Message"]["properties"]["content"]["maxLength"] == 1234
     # Query-string scopes are stated in words (no parameter schema can say "one of").
     listing = doc["paths"]["/v1/memories"]["get"]
