@@ -71,6 +71,31 @@ def test_llm_decides_a_supersede_the_heuristics_cannot_see(
     )
 
 
+def test_add_many_decides_each_item_with_the_llm_against_the_items_before_it(
+    mem: Memory, llm_server: FixtureLLMServer
+) -> None:
+    """The LLM's supersession of a fact stored by an earlier item of the same batch: items
+    are decided in order, each against what the ones before it stored."""
+    llm_server.add(
+        prompt("memorize"),
+        json_reply(memorize_op_when("SUPERSEDE", new_contains="10am", old_contains="standup")),
+    )
+    old, new = mem.add_many(
+        [
+            {"text": "The team standup is at 9am every weekday.", "user_id": "u", "timestamp": T0},
+            {
+                "text": "From next week the standup happens at 10am.",
+                "user_id": "u",
+                "timestamp": T0 + timedelta(days=30),
+            },
+        ]
+    ).results
+    assert old.results[0].event == "ADD" and old.llm.calls == 1
+    assert new.results[0].event == "SUPERSEDE" and new.results[0].target_id == old.results[0].id
+    assert new.llm.calls == 1
+    assert "10am" in mem.search("when is standup?", user_id="u", top_k=1).results[0].memory
+
+
 def test_llm_merge_keeps_one_note_with_strength_two(
     mem: Memory, llm_server: FixtureLLMServer
 ) -> None:
