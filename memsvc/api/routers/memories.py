@@ -81,7 +81,7 @@ def add_memories(
 
 
 @router.post(
-    "/batch", response_model=AddBatchResult, summary="Add several batches of messages in one call"
+    "/batch", response_model=AddBatchResult, summary="Several adds in one call (a backlog)"
 )
 def add_memories_batch(
     body: MemoryBatchCreate,
