@@ -25,7 +25,7 @@ from memsvc import Memory
 from memsvc.db.models import Episode, Note, NoteHistory
 from memsvc.embed import CachedEmbedder
 from memsvc.errors import InvalidInput
-from memsvc.services import ingest
+from memsvc.services import ingest, ingest_batch
 from tests.conftest import make_settings
 from tests.services.test_writer_insert import _stored
 from tests.services.test_writer_preload import T0
@@ -247,3 +247,34 @@ def test_batch_vectors_match(memory_factory: Callable[..., Memory]) -> None:
     vec = {u: np.frombuffer(e, dtype=np.float32) for u, e in rows}
     for i in range(len(texts)):
         assert float(vec[f"one-{i}"] @ vec[f"many-{i}"]) > 0.99999
+
+
+def test_large_batches_are_prepared_in_chunks_of_whole_items(
+    memory_factory: Callable[..., Memory], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past PREPARE_UNITS units a batch is prepared chunk by chunk (an item never split), and
+    what is stored does not change."""
+    monkeypatch.setattr(ingest_batch, "PREPARE_UNITS", 3)
+    prepared: list[int] = []
+    prepare = ingest.prepare_units
+
+    def spy(units: list[Any], **kw: Any) -> None:
+        prepared.append(len(units))
+        prepare(units, **kw)
+
+    monkeypatch.setattr(ingest, "prepare_units", spy)
+    mem = memory_factory()
+    items = [
+        {
+            "messages": [f"Fact {i}: the heron nests by pier {i}.", "And it sings at dawn."]
+            if i % 3 == 0
+            else [f"Fact {i}: the heron nests by pier {i}."],
+            "user_id": "u",
+        }
+        for i in range(7)
+    ]
+    batched = mem.add_many(items).results
+    # Units per item 2,1,1,2,1,1,2: chunks (2,1) (1,2) (1,1) (2) of at most 3 units each.
+    assert prepared == [3, 3, 2, 2]
+    singles = [mem.add(**{**item, "user_id": "v"}) for item in items]
+    assert _events(batched) == _events(singles)
