@@ -5,6 +5,7 @@ batch's Idempotency-Key stores once; the SDK over HTTP answers as `Memory` in pr
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +113,42 @@ def test_http_answers_as_in_process(
     assert [[(e.event, e.memory) for e in r.results] for r in remote.results] == [
         [(e.event, e.memory) for e in r.results] for r in local.results
     ]
+
+
+def test_concurrent_batches_and_adds_on_one_owner_lose_nothing(
+    tmp_path: Path, db_url: str, embedder: CachedEmbedder
+) -> None:
+    """Batches and single adds to the same owner at once, from several clients: every message
+    is stored once and every answer is a 200 (each item is an add; they interleave as adds do)."""
+    admission = {"add_concurrency": 6, "max_wait_s": 60}
+    settings = make_settings(tmp_path, db_url, admission=admission)
+    sent: list[str] = []
+
+    def client(n: int) -> list[int]:
+        statuses = []
+        with httpx.Client(base_url=srv.url, timeout=120) as http:
+            for r in range(2):
+                texts = [
+                    f"Client {n} round {r} item {i}: the heron nests by pier {i}." for i in range(3)
+                ]
+                sent.extend(texts)
+                if n % 2:
+                    body = {"items": [{"user_id": "bob", "text": t} for t in texts]}
+                    statuses.append(http.post("/v1/memories/batch", json=body).status_code)
+                else:
+                    for t in texts:
+                        resp = http.post("/v1/memories", json={"user_id": "bob", "text": t})
+                        statuses.append(resp.status_code)
+        return statuses
+
+    with LiveServer(create_app(settings, embedder=embedder)) as srv:
+        with ThreadPoolExecutor(6) as pool:
+            statuses = [s for part in pool.map(client, range(6)) for s in part]
+        engine = sa.create_engine(db_url)
+        try:
+            with engine.connect() as conn:
+                stored = conn.execute(sa.text("SELECT content FROM episodes")).scalars().all()
+        finally:
+            engine.dispose()
+    assert set(statuses) == {200}, statuses
+    assert sorted(stored) == sorted(sent)
