@@ -95,15 +95,13 @@ def instrumented(mem: Any, stages: Stages) -> Iterator[None]:
     for name, stage in (
         ("prepare_units", "prepare"),
         ("decide_units", "decide"),
-        ("plan_units", "plan"),  # what a baseline's package has instead of the two above
+        ("plan_units", "plan"),  # a baseline's package: no prepare/decide, one plan stage
         ("write_plan", "write"),
         ("embed_units", "embed"),
         ("add_offline_attributes", "attributes"),
     ):
         if not hasattr(ingest, name):
-            continue  # prepare/decide: not in a baseline's package from before them
-        if name == "plan_units" and hasattr(ingest, "prepare_units"):
-            continue  # plan_units composes them: its time is theirs
+            continue  # each package has either prepare/decide or plan
         stages.wrap(ingest, name, stage)
     stages.wrap(mem, "add", "add")
     if hasattr(mem, "add_many"):  # not in a baseline's package from before it

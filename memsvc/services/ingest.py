@@ -150,22 +150,6 @@ def decide_units(
     return plan
 
 
-def plan_units(
-    scope: Scope,
-    units: list[Unit],
-    *,
-    deps: IngestDeps,
-    infer: bool,
-    wait: bool,
-    usage: LLMUsage,
-) -> Plan:
-    started = time.monotonic()
-    prepare_units(units, deps=deps, infer=infer)
-    return decide_units(
-        scope, units, deps=deps, infer=infer, wait=wait, usage=usage, started=started
-    )
-
-
 def insert_episodes(session: Session, episodes: list[Episode]) -> None:
     """One bulk INSERT of the episodes' rows, outside the unit of work: nothing reads them
     back by key in the write, and the objects stay as the caller built them."""
@@ -357,6 +341,7 @@ def add_thought(
     *, session: Session, deps: IngestDeps, scope: Scope, req: ThoughtCreate
 ) -> AddResult:
     """A conclusion the agent reached, stored as a `thought` note linked to its sources."""
+    started = time.monotonic()
     check_limits([req.text], api=deps.settings.api)
     now = datetime.now(UTC)
     episodes = make_episodes(
@@ -364,7 +349,10 @@ def add_thought(
     )
     units = make_units(episodes, "thought", "turn", conversation=False)
     usage = LLMUsage()
-    plan = plan_units(scope, units, deps=deps, infer=True, wait=req.wait, usage=usage)
+    prepare_units(units, deps=deps, infer=True)
+    plan = decide_units(
+        scope, units, deps=deps, infer=True, wait=req.wait, usage=usage, started=started
+    )
     writer = write_plan(
         session,
         scope,
