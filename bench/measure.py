@@ -49,11 +49,24 @@ class Stages:
 
 
 @contextmanager
+def listening(*hooks: tuple[Any, str, Callable[..., None]]) -> Iterator[None]:
+    """SQLAlchemy event listeners `(target, event name, function)` for the block's duration."""
+    from sqlalchemy import event
+
+    for target, name, fn in hooks:
+        event.listen(target, name, fn)
+    try:
+        yield
+    finally:
+        for target, name, fn in hooks:
+            event.remove(target, name, fn)
+
+
+@contextmanager
 def write_lock(engine: Any, add: Callable[[str, float], None]) -> Iterator[None]:
     """Time SQLite's write lock on `engine`, per thread: `add("lock_wait", s)` for each BEGIN
     IMMEDIATE's wait for the lock, `add("lock_held", s)` from its return to the end of the
     COMMIT (what every other writer of the database waits for)."""
-    from sqlalchemy import event
     from sqlalchemy.orm import Session
 
     began: dict[int, float] = {}  # thread id -> BEGIN sent (negated key) or lock taken
@@ -74,15 +87,12 @@ def write_lock(engine: Any, add: Callable[[str, float], None]) -> Iterator[None]
         if t0 is not None:
             add("lock_held", time.perf_counter() - t0)
 
-    event.listen(engine, "before_cursor_execute", before)
-    event.listen(engine, "after_cursor_execute", after)
-    event.listen(Session, "after_commit", committed)
-    try:
+    with listening(
+        (engine, "before_cursor_execute", before),
+        (engine, "after_cursor_execute", after),
+        (Session, "after_commit", committed),
+    ):
         yield
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-        event.remove(engine, "after_cursor_execute", after)
-        event.remove(Session, "after_commit", committed)
 
 
 def run_children(

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.dev_turns import DEFAULT_LOCOMO, haystacks
-from bench.measure import write_lock
+from bench.measure import listening, write_lock
 
 # isort: split
 from memsvc_eval.system import message  # eval/ is on the path once bench.dev_turns is imported
@@ -35,7 +35,6 @@ from memsvc_eval.system import message  # eval/ is on the path once bench.dev_tu
 
 @contextmanager
 def _statements(table: dict[str, list[float]], active: list[bool]) -> Iterator[None]:
-    from sqlalchemy import event
     from sqlalchemy.engine import Engine
 
     def before(conn: Any, *args: Any) -> None:
@@ -47,13 +46,10 @@ def _statements(table: dict[str, list[float]], active: list[bool]) -> Iterator[N
             row[0] += time.perf_counter() - conn.info["bench_t0"]
             row[1] += 1
 
-    event.listen(Engine, "before_cursor_execute", before)
-    event.listen(Engine, "after_cursor_execute", after)
-    try:
+    with listening(
+        (Engine, "before_cursor_execute", before), (Engine, "after_cursor_execute", after)
+    ):
         yield
-    finally:
-        event.remove(Engine, "before_cursor_execute", before)
-        event.remove(Engine, "after_cursor_execute", after)
 
 
 def one_run(locomo: Path, cache: Path, sql: bool) -> dict[str, Any]:
