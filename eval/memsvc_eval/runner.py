@@ -204,7 +204,7 @@ class Runner:
         Every memsvc configuration gets its own wrapper, so a query embedded for one
         configuration is not a free cache hit for the next (latencies stay comparable);
         the model itself is loaded once."""
-        from memsvc.embed import CachedEmbedder, load_embedder
+        from memsvc.embed import CachedEmbedder, load_embedder, variant_of
 
         o = self.opts
         # The embedding settings every configuration shares: --set embed.* included.
@@ -224,6 +224,7 @@ class Runner:
             self._model,
             query_cache_size=settings.query_cache_size,
             cache_dir=settings.cache_dir,
+            variant=variant_of(settings),
         )
         self._wrappers.append(wrapper)
         return wrapper

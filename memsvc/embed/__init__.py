@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from memsvc.config import EmbedSettings
 from memsvc.embed.base import Embedder, Vectors
-from memsvc.embed.cache import CachedEmbedder
+from memsvc.embed.cache import CachedEmbedder, variant_of
 
 
 def load_embedder(settings: EmbedSettings) -> CachedEmbedder:
@@ -13,8 +13,11 @@ def load_embedder(settings: EmbedSettings) -> CachedEmbedder:
 
     inner = SentenceTransformerEmbedder(settings)
     return CachedEmbedder(
-        inner, query_cache_size=settings.query_cache_size, cache_dir=settings.cache_dir
+        inner,
+        query_cache_size=settings.query_cache_size,
+        cache_dir=settings.cache_dir,
+        variant=variant_of(settings),
     )
 
 
-__all__ = ["CachedEmbedder", "Embedder", "Vectors", "load_embedder"]
+__all__ = ["CachedEmbedder", "Embedder", "Vectors", "load_embedder", "variant_of"]

@@ -3,6 +3,9 @@
 The disk store is keyed by sha256(model name + text), so re-ingesting the same text (eval
 reruns, a user re-sending history) costs a lookup instead of a forward pass. It is a small
 SQLite file: safe across threads and processes, written in one transaction per batch.
+A setting that changes a text's vector without changing the model (`embed.max_seq_length`
+truncates long texts) is part of the key too (`variant`), so one cache folder shared by
+several settings never hands one setting's vectors to another.
 """
 
 from __future__ import annotations
@@ -16,14 +19,29 @@ from pathlib import Path
 
 import numpy as np
 
+from memsvc.config import EmbedSettings
 from memsvc.embed.base import Embedder, Vectors
+
+
+def variant_of(settings: EmbedSettings) -> str:
+    """What besides the model decides a document's vector: the truncation length. The
+    default length's variant is empty, so caches written before the variant existed (all of
+    them at the default) stay valid."""
+    default = EmbedSettings.model_fields["max_seq_length"].default
+    return "" if settings.max_seq_length == default else f"max_seq_length={settings.max_seq_length}"
 
 
 class CachedEmbedder:
     def __init__(
-        self, inner: Embedder, *, query_cache_size: int = 4096, cache_dir: Path | None = None
+        self,
+        inner: Embedder,
+        *,
+        query_cache_size: int = 4096,
+        cache_dir: Path | None = None,
+        variant: str = "",
     ) -> None:
         self.inner = inner
+        self.variant = variant
         self._qcache: OrderedDict[str, Vectors] = OrderedDict()
         self._qsize = query_cache_size
         self._qlock = threading.Lock()
@@ -49,7 +67,8 @@ class CachedEmbedder:
         return self.inner.dim
 
     def _key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.model_name}\x00{text}".encode()).hexdigest()
+        space = f"{self.model_name}\x00{self.variant}" if self.variant else self.model_name
+        return hashlib.sha256(f"{space}\x00{text}".encode()).hexdigest()
 
     def embed(self, texts: Sequence[str]) -> Vectors:
         if self._db is None or not texts:
