@@ -38,8 +38,7 @@ class EmbedSettings(BaseModel):
     model: str = "all-MiniLM-L6-v2"
     device: str = "cpu"
     batch_size: int = 64
-    # Tokens a text is truncated at. 128 (the length the model was trained at) lost 4.2
-    # session points on LongMemEval's long rounds (eval/README.md, "tenth").
+    # Tokens a text is truncated at (128 lost LongMemEval recall: eval/README.md, "tenth").
     max_seq_length: int = 256
     query_cache_size: int = 4096
     # Persistent cache of document embeddings by content hash (eval reruns, re-ingest),

@@ -4,8 +4,8 @@ The disk store is keyed by sha256(model name + text), so re-ingesting the same t
 reruns, a user re-sending history) costs a lookup instead of a forward pass. It is a small
 SQLite file: safe across threads and processes, written in one transaction per batch.
 A setting that changes a text's vector without changing the model (`embed.max_seq_length`
-truncates long texts) is part of the key too (`variant`), so one cache folder shared by
-several settings never hands one setting's vectors to another.
+truncates long texts) is part of the key too (`variant`, from `memsvc.embed.variant_of`), so
+one cache folder shared by several settings never hands one setting's vectors to another.
 """
 
 from __future__ import annotations
@@ -19,16 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memsvc.config import EmbedSettings
 from memsvc.embed.base import Embedder, Vectors
-
-
-def variant_of(settings: EmbedSettings) -> str:
-    """What besides the model decides a document's vector: the truncation length. The
-    default length's variant is empty, so caches written before the variant existed (all of
-    them at the default) stay valid."""
-    default = EmbedSettings.model_fields["max_seq_length"].default
-    return "" if settings.max_seq_length == default else f"max_seq_length={settings.max_seq_length}"
 
 
 class CachedEmbedder:
