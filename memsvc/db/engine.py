@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from memsvc.config import DatabaseSettings
+from memsvc.db import fulltext_terms
 
 
 def is_sqlite(url: str) -> bool:
@@ -56,6 +57,7 @@ def _configure_sqlite(engine: Engine, synchronous: str) -> None:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        fulltext_terms.register(dbapi_conn)  # the full-text triggers call it
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:

@@ -9,28 +9,19 @@ about my sister's wedding?" matches nothing); stopwords are dropped first."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from memsvc.db.queries import fulltext, notes
-from memsvc.text.tokenize import STOPWORDS, words
+from memsvc.text.tokenize import lexical_parts
 
 MAX_TERMS = 32
-_SAFE = re.compile(r"[^0-9a-z]+")
 
 
 def query_terms(query: str) -> list[str]:
     """Distinct content words of the query, reduced to [0-9a-z] (safe in both query syntaxes)."""
-    out: list[str] = []
-    for w in words(query):
-        if w in STOPWORDS:
-            continue
-        for part in _SAFE.split(w.lower()):
-            if len(part) > 1 and part not in STOPWORDS and part not in out:
-                out.append(part)
-    return out[:MAX_TERMS]
+    return list(dict.fromkeys(lexical_parts(query)))[:MAX_TERMS]
 
 
 def lexical_candidates(

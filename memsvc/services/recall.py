@@ -34,7 +34,14 @@ def search(*, session: Session, deps: RecallDeps, scope: Scope, req: SearchReque
         raise InvalidInput(f"top_k must be <= {limit}", details={"limit": limit})
     # The full-text stage needs only the query's words: it runs while the query is embedded.
     terms = lexical_terms(deps.settings, req.query)
-    lexical = deps.fulltext.start(scope.partition, terms, deps.settings.recall.lexical_candidates)
+    # The partition's size, from its key index (one vector a note), is a statistic of the
+    # full-text ranking that SQLite would otherwise count (bench/README.md, "2026-12-07").
+    lexical = deps.fulltext.start(
+        scope.partition,
+        terms,
+        deps.settings.recall.lexical_candidates,
+        notes=deps.indexes.count(scope.partition),
+    )
     q = build(
         session=session,
         settings=deps.settings,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -38,18 +39,23 @@ class FullTextSearcher:
             ThreadPoolExecutor(threads, thread_name_prefix="memsvc-fulltext") if separate else None
         )
 
-    def start(self, partition: str, terms: Sequence[str], limit: int) -> PendingHits:
+    def start(
+        self, partition: str, terms: Sequence[str], limit: int, notes: int | None = None
+    ) -> PendingHits:
+        """`notes`: the partition's note count when the caller knows it (see
+        `fulltext.matches`)."""
+        query = _Query(partition, tuple(terms), limit, notes)
         if self._pool is None or not terms or limit <= 0:
-            return PendingHits(None, partition, terms, limit)
+            return PendingHits(None, query)
         try:
-            future = self._pool.submit(self._run, partition, terms, limit)
+            future = self._pool.submit(self._run, query)
         except RuntimeError:  # shut down (the runtime is closing): the caller runs it
             future = None
-        return PendingHits(future, partition, terms, limit)
+        return PendingHits(future, query)
 
-    def _run(self, partition: str, terms: Sequence[str], limit: int) -> Hits:
+    def _run(self, query: _Query) -> Hits:
         with self._db.read() as session:
-            return fulltext.matches(session, partition=partition, terms=terms, limit=limit)
+            return query.run(session)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -57,19 +63,32 @@ class FullTextSearcher:
             self._db.dispose()
 
 
+@dataclass(frozen=True)
+class _Query:
+    partition: str
+    terms: tuple[str, ...]
+    limit: int
+    notes: int | None
+
+    def run(self, session: Session) -> Hits:
+        return fulltext.matches(
+            session,
+            partition=self.partition,
+            terms=self.terms,
+            limit=self.limit,
+            notes=self.notes,
+        )
+
+
 class PendingHits:
     """The full-text hits of one search, running or not yet started."""
 
-    def __init__(
-        self, future: Future[Hits] | None, partition: str, terms: Sequence[str], limit: int
-    ) -> None:
-        self._future, self._partition, self._terms, self._limit = future, partition, terms, limit
+    def __init__(self, future: Future[Hits] | None, query: _Query) -> None:
+        self._future, self._query = future, query
 
     def result(self, session: Session) -> Hits:
         # Not started yet (every worker busy): the caller runs it rather than queue behind
         # other searches' full-text queries.
         if self._future is None or self._future.cancel():
-            return fulltext.matches(
-                session, partition=self._partition, terms=self._terms, limit=self._limit
-            )
+            return self._query.run(session)
         return self._future.result()

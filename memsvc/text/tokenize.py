@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Protocol, cast
 
@@ -27,7 +28,16 @@ import snowballstemmer  # type: ignore[import-untyped]
 
 from memsvc.text.stopwords import STOPWORDS
 
-__all__ = ["STOPWORDS", "sentence_spans", "sentences", "stem", "terms", "words"]
+__all__ = [
+    "STOPWORDS",
+    "lexical_parts",
+    "lexical_pieces",
+    "sentence_spans",
+    "sentences",
+    "stem",
+    "terms",
+    "words",
+]
 
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _L = rf"[^\W_{_CJK}]"  # a word character that is not CJK
@@ -100,6 +110,31 @@ def stem(word: str) -> str:
     if not _MIN_STEM <= len(w) <= _MAX_STEM or not w.isascii() or not w.isalpha():
         return w
     return _porter().stemWord(w)
+
+
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def lexical_pieces(text: str) -> Iterator[str]:
+    """Every word of ``text`` as its [0-9a-z] pieces ("e-mail's" → "mail"), in order, stop
+    words and single characters included: what SQLite's full-text index holds of a note
+    (`memsvc.db.fulltext_terms`, stemmed), so its length is the note's length in words."""
+    for w in words(text):
+        for part in _NOT_ASCII_ALNUM.split(w):
+            if part:
+                yield part
+
+
+def lexical_parts(text: str) -> Iterator[str]:
+    """The pieces of `lexical_pieces` a query searches for: stop words (whole or split) and
+    single characters left out. Every one of them is a piece of the same text, so a note is
+    found by each of its content words."""
+    for w in words(text):
+        if w in STOPWORDS:
+            continue
+        for part in _NOT_ASCII_ALNUM.split(w):
+            if len(part) > 1 and part not in STOPWORDS:
+                yield part
 
 
 def terms(text: str) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from memsvc.config import DatabaseSettings
+from memsvc.db import fulltext_terms
 from memsvc.db.engine import make_engine
 from memsvc.db.migrate import upgrade
 
@@ -32,8 +33,9 @@ def _add(conn: sa.Connection, note_id: str, text: str, day: int = 1) -> None:
 
 
 def _fts(conn: sa.Connection, word: str) -> list[int]:
+    (token,) = fulltext_terms.query_tokens("ns/u/a", [word])  # as revision 0013 indexes it
     rows = conn.execute(
-        sa.text("SELECT rowid FROM notes_fts WHERE notes_fts MATCH :w"), {"w": word}
+        sa.text("SELECT rowid FROM notes_fts WHERE notes_fts MATCH :w"), {"w": f'"{token}"'}
     )
     return sorted(int(r[0]) for r in rows)
 

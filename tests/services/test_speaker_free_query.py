@@ -130,7 +130,7 @@ def test_migration_adds_the_speaker_index(db_url: str, tmp_path: Path) -> None:
 
     try:
         upgrade(engine)
-        assert current(engine) == "0012" and "ix_episodes_partition_name" in indexes()
+        assert str(current(engine)) >= "0012" and "ix_episodes_partition_name" in indexes()
         downgrade(engine, "0011")
         assert "ix_episodes_partition_name" not in indexes()
         upgrade(engine)

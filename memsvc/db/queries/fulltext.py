@@ -1,8 +1,9 @@
 """Full-text matches from the database's own index: SQLite FTS5 ranked by `bm25()`, or
 PostgreSQL full-text search ranked by `ts_rank_cd`. Both index `notes.search_text` and are
 maintained by the database (triggers / a generated column, migrations 0005 and later).
-Both stem with Porter, as `memsvc.text.tokenize.stem` does: FTS5's ``porter`` tokenizer, and
-on PostgreSQL the ``memsvc_porter`` configuration (migration 0011), `TS_CONFIG`.
+Both stem with Porter, as `memsvc.text.tokenize.stem` does: on SQLite that function itself,
+the terms tagged with their partition (`memsvc.db.fulltext_terms`, migration 0013), and on
+PostgreSQL the ``memsvc_porter`` configuration (migration 0011), `TS_CONFIG`.
 
 Written by hand because the ORM has no expression for either: an FTS5 virtual table with its
 MATCH syntax and auxiliary `bm25()` function, a tsquery with `@@` and `ts_rank_cd`. Terms
@@ -11,18 +12,26 @@ query syntaxes; they are OR-ed."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from memsvc.db import fulltext_terms
+
 # The PostgreSQL text search configuration of `notes.search_tsv` (migration 0011): a query
 # must stem as the indexed documents were.
 TS_CONFIG = "memsvc_porter"
 
+# A partition's notes holding any of the query's terms (its own tokens: revision 0013), best
+# first by FTS5's bm25, with their indexed terms: the candidates `_sqlite_matches` ranks.
 _FTS5 = text(
-    "SELECT rowid, bm25(notes_fts, 1.0, 0.0) AS s FROM notes_fts "
-    "WHERE notes_fts MATCH :m ORDER BY s LIMIT :n"
+    "SELECT rowid, terms FROM notes_fts WHERE notes_fts MATCH :m ORDER BY bm25(notes_fts) LIMIT :n"
+)
+# The same ranked by FTS5 alone, for a store that holds one partition (see `_sqlite_matches`).
+_FTS5_RANKED = text(
+    "SELECT rowid, bm25(notes_fts) AS s FROM notes_fts WHERE notes_fts MATCH :m ORDER BY s LIMIT :n"
 )
 # Whether any note lies outside a partition: two seeks on an index that starts with the
 # partition (microseconds, whatever the table's size).
@@ -30,6 +39,16 @@ _OTHERS = text(
     "SELECT EXISTS(SELECT 1 FROM notes WHERE partition < :p) "
     "OR EXISTS(SELECT 1 FROM notes WHERE partition > :p)"
 )
+_HOLDING = text("SELECT count(*) FROM notes_fts WHERE notes_fts MATCH :m")
+_PARTITION_ROWS = text("SELECT count(*) FROM notes WHERE partition = :p")
+# FTS5's "averages" record (fts5_index.c, FTS5_AVERAGES_ROWID): the table's row count and
+# its column's token count, as SQLite varints.
+_AVERAGES = text("SELECT block FROM notes_fts_data WHERE id = 1")
+# BM25's parameters, FTS5's own.
+_K1, _B = 1.2, 0.75
+# Candidates ranked per partition, per hit asked for: FTS5 picks them with its table-wide
+# row count in the idf, which orders a partition's notes almost as its own count does.
+_CANDIDATES_PER_HIT = 4
 _TSQUERY = text(
     "SELECT pk, ts_rank_cd(search_tsv, q, 1) AS s "
     f"FROM notes, to_tsquery('{TS_CONFIG}', :q) AS q "
@@ -37,37 +56,97 @@ _TSQUERY = text(
 )
 
 
-def partition_token(partition: str) -> str:
-    """The FTS5 token a partition is indexed under (see migration 0005)."""
-    return "p" + partition.encode().hex().upper() + "0" * 64
-
-
 def matches(
-    session: Session, *, partition: str, terms: Sequence[str], limit: int
+    session: Session,
+    *,
+    partition: str,
+    terms: Sequence[str],
+    limit: int,
+    notes: int | None = None,
 ) -> list[tuple[int, float]]:
     """(note pk, score) of `partition`'s notes that hold any of `terms`, best first; higher
-    is better on both backends. Nothing on other backends, for no terms or `limit <= 0`."""
+    is better on both backends. Nothing on other backends, for no terms or `limit <= 0`.
+    `notes`: the partition's note count where the caller has it at hand (recall: its key
+    index's size), else SQLite counts it (a statistic of the ranking, never a filter)."""
     if not terms or limit <= 0:
         return []
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
-        # The partition is an indexed token (migration 0005), so FTS5 intersects doclists
-        # and ranks only this partition's matches. No join to `notes` to re-check it: that
-        # looked up every match's row (before ORDER BY/LIMIT); the candidate fetch
-        # (`notes.rows_by_pk`) filters on the partition anyway.
-        words_ = " OR ".join(f'"{t}"' for t in terms)
-        match = f"ptoken : {partition_token(partition)} AND ({words_})"
-        if not session.execute(_OTHERS, {"p": partition}).scalar():
-            # The store holds this partition alone (one user's embedded store): every match
-            # is this partition's, and intersecting with the token's doclist, which lists
-            # every note, cost half the statement at 100k notes (9.9 -> 5.4 ms p50, the same
-            # hits; bench/README.md). bm25's statistics span the table either way. A note of
-            # another partition written meanwhile can only take a slot: the candidate rows
-            # are read with the partition condition (`notes.rows_by_pk`).
-            match = words_
-        rows = session.execute(_FTS5, {"m": match, "n": limit}).all()
-        return [(int(pk), -float(s)) for pk, s in rows]  # FTS5 bm25(): lower is better
+        return _sqlite_matches(session, partition, terms, limit, notes)
     if dialect == "postgresql":
         rows = session.execute(_TSQUERY, {"q": " | ".join(terms), "p": partition, "n": limit}).all()
         return [(int(pk), float(s)) for pk, s in rows]
     return []
+
+
+def _idf(rows: int, hits: int) -> float:
+    """FTS5's idf (fts5_aux.c): log((N - n + 0.5) / (n + 0.5)), at least 1e-6."""
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5)) if rows > 0 else 0.0
+    return idf if idf > 0 else 1e-6
+
+
+def _varints(blob: bytes) -> list[int]:
+    """SQLite's varints in order (big-endian, 7 bits a byte; counts never reach the
+    nine-byte form, whose last byte holds 8)."""
+    out, value, i = [], 0, 0
+    while i < len(blob):
+        byte = blob[i]
+        i += 1
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            out.append(value)
+            value = 0
+    return out
+
+
+def _mean_length(session: Session) -> float:
+    """The table's mean note length in tokens (bm25's avgdl), from FTS5's own totals."""
+    blob = session.execute(_AVERAGES).scalar()
+    numbers = _varints(bytes(blob)) if blob else []
+    return numbers[1] / numbers[0] if len(numbers) >= 2 and numbers[0] > 0 else 1.0
+
+
+def _sqlite_matches(
+    session: Session, partition: str, terms: Sequence[str], limit: int, notes: int | None
+) -> list[tuple[int, float]]:
+    """BM25 over one partition's notes (FTS5's k1 1.2 and b 0.75): each term's document
+    frequency and the number of notes are the partition's own, so nothing another partition
+    holds moves a score, except the store-wide mean note length of the length normalisation.
+
+    A partition's terms are tokens of their own (`fulltext_terms`, revision 0013), so the
+    match reads this partition's doclists only. In a store of many partitions FTS5 ranks the
+    matches with the whole table's row count in its idf, so it only proposes candidates
+    (`_CANDIDATES_PER_HIT` a hit asked for, with their indexed terms); they are scored here
+    from their terms and the partition's counts. No join to `notes` to re-check the
+    partition: the candidate fetch (`notes.rows_by_pk`) filters on it anyway (a collision of
+    two partitions' 64-bit tags could only mix their statistics, never their rows)."""
+    tokens = fulltext_terms.query_tokens(partition, terms)
+    match = " OR ".join(f'"{t}"' for t in tokens)
+    if not session.execute(_OTHERS, {"p": partition}).scalar():
+        # The store holds this partition alone (one user's embedded store): FTS5's table-wide
+        # counts are the partition's, so its own bm25 is the ranking below, without fetching
+        # candidates' terms or counting anything (the 100k-note store of bench/README.md).
+        # A note of another partition written meanwhile can only take a slot: the candidate
+        # rows are read with the partition condition.
+        ranked = session.execute(_FTS5_RANKED, {"m": match, "n": limit}).all()
+        return [(int(pk), -float(s)) for pk, s in ranked]  # FTS5 bm25(): lower is better
+    found = session.execute(_FTS5, {"m": match, "n": limit * _CANDIDATES_PER_HIT}).all()
+    if not found:
+        return []
+    if notes is None:  # a count over the partition's index entries: ~6 ms at 100k notes
+        notes = int(session.execute(_PARTITION_ROWS, {"p": partition}).scalar_one())
+    holding = {t: int(session.execute(_HOLDING, {"m": f'"{t}"'}).scalar_one()) for t in tokens}
+    idf = {t: _idf(notes, n) for t, n in holding.items() if n}
+    avgdl = _mean_length(session)
+    scored = []
+    for pk, indexed in found:
+        words = str(indexed).split()
+        tf: dict[str, int] = {}
+        for w in words:
+            if w in idf:
+                tf[w] = tf.get(w, 0) + 1
+        norm = _K1 * (1 - _B + _B * len(words) / avgdl)
+        score = sum(idf[t] * f * (_K1 + 1) / (f + norm) for t, f in tf.items())
+        scored.append((int(pk), score))
+    scored.sort(key=lambda kv: (-kv[1], kv[0]))
+    return scored[:limit]
