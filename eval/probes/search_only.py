@@ -7,9 +7,10 @@ differ only in search settings share a store); this reuses a store across runs.
 
 TOP_K (default 10, the harness's) deeper shows where missed evidence ranks.
 
-Caveat: SQLite FTS5's bm25 statistics cover the whole table, every scope of the store, so a
-store read while (or after) other conversations were ingested scores lexical matches a
-little differently than the run did.
+Caveat: the lexical ranking's mean note length spans the store (every other statistic is the
+scope's own since revision 0013), and retention moves with the partition clock, so a store
+read after other conversations were ingested can rank a few questions differently than the
+run did.
 """
 
 from __future__ import annotations
