@@ -9,8 +9,9 @@ indexed as ``<tag><stem>``, the tag a 64-bit hash of the partition, so each part
 are tokens of their own: a term's document frequency counts only its partition's notes, and a
 query reads only its partition's doclists (no partition token to intersect with). The
 ranking (`memsvc.db.queries.fulltext`) also takes the number of notes from the partition;
-what still spans the table is the mean note length of bm25's length normalisation: how long
-the store's notes are on average, never what they say.
+what still spans the table is its size: the mean note length of bm25's length normalisation,
+and the row count with which FTS5 proposes a store of many partitions' candidates. How much
+the store holds, never what it says.
 
 The terms are computed in Python (SQLite calls `sql_terms` from the triggers, so every
 connection that writes notes registers it: `register`, called by `memsvc.db.engine` on

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -232,16 +233,26 @@ def _alices_results(mem: Memory) -> list[tuple[str, float, dict[str, float] | No
     return [(h.memory, h.score, h.explain) for h in res.results]
 
 
+T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)  # fixed times: retention must not follow the clock
+
+
 def _alices_notes(mem: Memory) -> None:
-    for text in CONVERSATION:
-        mem.add([{"role": "user", "content": text}], user_id="alice", infer=False)
+    for i, text in enumerate(CONVERSATION):
+        message = {"role": "user", "content": text, "timestamp": T0 + timedelta(minutes=i)}
+        mem.add([message], user_id="alice", infer=False)
 
 
 def _bobs_notes(mem: Memory, bobs_words: tuple[str, str]) -> None:
     one, two = bobs_words
     for i in range(30):
         mem.add(
-            [{"role": "user", "content": f"Note {i}: the {one} merger and the {two} deal."}],
+            [
+                {
+                    "role": "user",
+                    "content": f"Note {i}: the {one} merger and the {two} deal.",
+                    "timestamp": T0 + timedelta(minutes=i),
+                }
+            ],
             user_id="bob",
             infer=False,
         )

@@ -31,7 +31,8 @@ _FTS5 = text(
 )
 # The same ranked by FTS5 alone, for a store that holds one partition (see `_sqlite_matches`).
 _FTS5_RANKED = text(
-    "SELECT rowid, bm25(notes_fts) AS s FROM notes_fts WHERE notes_fts MATCH :m ORDER BY s LIMIT :n"
+    "SELECT rowid, bm25(notes_fts) AS s FROM notes_fts WHERE notes_fts MATCH :m "
+    "ORDER BY s, rowid LIMIT :n"
 )
 # Whether any note lies outside a partition: two seeks on an index that starts with the
 # partition (microseconds, whatever the table's size).
@@ -111,7 +112,8 @@ def _sqlite_matches(
 ) -> list[tuple[int, float]]:
     """BM25 over one partition's notes (FTS5's k1 1.2 and b 0.75): each term's document
     frequency and the number of notes are the partition's own, so nothing another partition
-    holds moves a score, except the store-wide mean note length of the length normalisation.
+    holds moves a score, except through the store's size: its mean note length (the length
+    normalisation) and, for a match ranked past the candidates below, its row count.
 
     A partition's terms are tokens of their own (`fulltext_terms`, revision 0013), so the
     match reads this partition's doclists only. In a store of many partitions FTS5 ranks the
