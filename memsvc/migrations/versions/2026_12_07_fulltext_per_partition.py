@@ -15,8 +15,9 @@ Now the table indexes ``<tag><stem>`` for each word (`memsvc.db.fulltext_terms`:
 are its own tokens: document frequencies count its notes only, and a query reads only its
 doclists; the ranking takes the number of notes from the partition too
 (`memsvc.db.queries.fulltext`), leaving only the table's size (its mean note length in bm25's
-length normalisation, its row count in which candidates FTS5 proposes). The table stores its terms (not contentless), so triggers delete by rowid.
-PostgreSQL is unchanged: `ts_rank_cd` reads only the document itself.
+length normalisation, its row count in which candidates FTS5 proposes). The table stores its
+terms (not contentless), so triggers delete by rowid. PostgreSQL is unchanged: `ts_rank_cd`
+reads only the document itself.
 
 Writing notes with another SQLite client (the ``sqlite3`` shell) now fails in the triggers
 ("no such function"): memsvc's connections have the function. The rebuild of existing notes
