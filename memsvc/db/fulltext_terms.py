@@ -47,7 +47,7 @@ def partition_tag(partition: str) -> str:
 def document_terms(partition: str, text: str) -> str:
     """The indexed text of a note of `partition` whose searchable text is `text`."""
     tag = partition_tag(partition)
-    return " ".join(tag + stem(p) for p in lexical_pieces(text))
+    return " ".join([tag + stem(p) for p in lexical_pieces(text)])
 
 
 def query_tokens(partition: str, terms: Iterable[str]) -> list[str]:

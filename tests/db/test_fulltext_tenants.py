@@ -34,6 +34,7 @@ from memsvc.db.migrate import downgrade, upgrade
 from memsvc.db.queries import fulltext
 from memsvc.embed import CachedEmbedder
 from memsvc.services.lexical import query_terms
+from memsvc.text.tokenize import lexical_pieces
 from tests.conftest import make_settings
 
 COLUMNS = (
@@ -315,3 +316,24 @@ def test_downgrade_and_upgrade_keep_every_note_findable(tmp_path: Path) -> None:
         assert [pk for pk, _ in _matches(engine, "ns/u/b", ["zeus", "garden"])] == [b]
     finally:
         engine.dispose()
+
+
+_TRICKY = st.sampled_from(
+    [
+        *"aZé1,.'’-_ 9İK²ß日本sS\u0301",
+        "'s",
+        "1,234",
+        "1,2345",
+        "2,000.5",
+        "It's",
+        "0.00A",
+        "a-1,000",
+    ]
+)
+
+
+@settings_(max_examples=3000, deadline=None)
+@given(st.one_of(st.text(max_size=60), st.lists(_TRICKY, max_size=30).map("".join)))
+def test_every_query_term_is_among_the_indexed_pieces(text: str) -> None:
+    """The fast path of `lexical_pieces` (one expression) and the query's `words` agree."""
+    assert set(query_terms(text)) <= set(lexical_pieces(text))
