@@ -18,14 +18,16 @@ Hits = list[tuple[int, float]]
 class FullTextSearcher:
     """Starts a search's full-text query before the rest of the search needs it.
 
-    Ranking a partition's full-text matches is the database's work (SQLite's `sqlite3_step`
-    and PostgreSQL's server both leave Python's interpreter lock free), and it needs only the
-    query's terms: run on its own connection from `threads` worker threads, it overlaps the
-    query's embedding and the vector searches. The hits are primary keys and scores; the rows
-    are read in the search's own session (filtered by partition there), so a write committed
-    between the two reads can only drop a hit, never add another partition's note. With no
-    threads, or an in-memory SQLite database (one database per connection), or when every
-    worker is busy when the hits are wanted, the query runs in the caller's session."""
+    Ranking a partition's full-text matches is mostly the database's work (SQLite's
+    `sqlite3_step` and PostgreSQL's server both leave Python's interpreter lock free; on a
+    SQLite store of many partitions the last step, scoring a few hundred candidates with the
+    partition's counts, is Python's), and it needs only the query's terms: run on its own
+    connection from `threads` worker threads, it overlaps the query's embedding and the
+    vector searches. The hits are primary keys and scores; the rows are read in the search's
+    own session (filtered by partition there), so a write committed between the two reads can
+    only drop a hit, never add another partition's note. With no threads, or an in-memory
+    SQLite database (one database per connection), or when every worker is busy when the hits
+    are wanted, the query runs in the caller's session."""
 
     def __init__(self, db: Database, threads: int) -> None:
         separate = threads > 0 and db.engine.url.database not in (None, "", ":memory:")
