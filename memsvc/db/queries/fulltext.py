@@ -25,9 +25,13 @@ from memsvc.db import fulltext_terms
 TS_CONFIG = "memsvc_porter"
 
 # A partition's notes holding any of the query's terms (its own tokens: revision 0013), best
-# first by FTS5's bm25, with their indexed terms: the candidates `_sqlite_matches` ranks.
+# first by FTS5's bm25, with their indexed terms: the candidates `_sqlite_matches` ranks. The
+# terms are read for the candidates only, after the LIMIT: selected beside bm25 they went
+# into the sorter with every match (thousands at 100k notes), a quarter of the stage's time
+# (bench/README.md, "2026-12-07 (second)").
 _FTS5 = text(
-    "SELECT rowid, terms FROM notes_fts WHERE notes_fts MATCH :m ORDER BY bm25(notes_fts) LIMIT :n"
+    "SELECT f.rowid, f.terms FROM (SELECT rowid AS r FROM notes_fts WHERE notes_fts MATCH :m "
+    "ORDER BY bm25(notes_fts) LIMIT :n) AS best JOIN notes_fts AS f ON f.rowid = best.r"
 )
 # The same ranked by FTS5 alone, for a store that holds one partition (see `_sqlite_matches`).
 _FTS5_RANKED = text(
