@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.orm import Session
 
 from memsvc.db import fulltext_terms
@@ -44,7 +45,6 @@ _OTHERS = text(
     "SELECT EXISTS(SELECT 1 FROM notes WHERE partition < :p) "
     "OR EXISTS(SELECT 1 FROM notes WHERE partition > :p)"
 )
-_HOLDING = text("SELECT count(*) FROM notes_fts WHERE notes_fts MATCH :m")
 _PARTITION_ROWS = text("SELECT count(*) FROM notes WHERE partition = :p")
 # FTS5's "averages" record (fts5_index.c, FTS5_AVERAGES_ROWID): the table's row count and
 # its column's token count, as SQLite varints.
@@ -82,6 +82,17 @@ def matches(
         rows = session.execute(_TSQUERY, {"q": " | ".join(terms), "p": partition, "n": limit}).all()
         return [(int(pk), float(s)) for pk, s in rows]
     return []
+
+
+@lru_cache(maxsize=64)
+def _holding(terms: int) -> TextClause:
+    """How many notes hold each of `terms` tokens (`:m0`, `:m1`, ...), in one statement: one
+    round trip instead of one a term (0.64 -> 0.45 ms p50 for a question's ~7 terms at 100k
+    notes)."""
+    counts = ", ".join(
+        f"(SELECT count(*) FROM notes_fts WHERE notes_fts MATCH :m{i})" for i in range(terms)
+    )
+    return text(f"SELECT {counts}")
 
 
 def _idf(rows: int, hits: int) -> float:
@@ -141,7 +152,9 @@ def _sqlite_matches(
         return []
     if notes is None:  # a count over the partition's index entries: ~6 ms at 100k notes
         notes = int(session.execute(_PARTITION_ROWS, {"p": partition}).scalar_one())
-    holding = {t: int(session.execute(_HOLDING, {"m": f'"{t}"'}).scalar_one()) for t in tokens}
+    each = {f"m{i}": f'"{t}"' for i, t in enumerate(tokens)}
+    counts = session.execute(_holding(len(tokens)), each)
+    holding = dict(zip(tokens, (int(n) for n in counts.one()), strict=True))
     idf = {t: _idf(notes, n) for t, n in holding.items() if n}
     avgdl = _mean_length(session)
     scored = []
