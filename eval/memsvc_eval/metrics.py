@@ -126,3 +126,18 @@ def accuracy(labels: Iterable[bool | None]) -> dict[str, float | int | None]:
         "judged": len(judged),
         "accuracy": sum(judged) / len(judged) if judged else None,
     }
+
+
+def sign_test(gained: int, lost: int) -> float:
+    """Two-sided exact sign test on paired outcomes: the probability, were a change neutral
+    (each question that moves as likely to be gained as lost), of a split at least as uneven
+    as `gained` / `lost`. Questions that do not move carry no evidence and are not counted.
+    On a 97-question suite a two-question loss with none gained gives 0.5: not evidence of
+    anything, which is the point of reporting it beside the means (eval/README.md)."""
+    if gained < 0 or lost < 0:
+        raise ValueError("counts must be non-negative")
+    n = gained + lost
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(gained, lost) + 1)) / 2**n
+    return min(1.0, 2 * tail)

@@ -1,6 +1,8 @@
 """A probe: eval runs' results.jsonl compared on the questions they share: session
-recall_all@5 / turn recall_all@10 per type (the harness's definitions, eval/README.md) and how
-many questions got identical hits to the first run's.
+recall_all@5 / turn recall_all@10 per type (the harness's definitions, eval/README.md), how
+many questions got identical hits to the first run's, and, against the first run, the
+questions gained and lost at each level with the exact sign test's p (`metrics.sign_test`):
+how likely so uneven a split is from a change that helps as often as it hurts.
 
     python eval/probes/compare_hits.py RUN_DIR:SYSTEM [RUN_DIR:SYSTEM ...]
 """
@@ -11,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+from memsvc_eval.metrics import sign_test
 
 Row = dict[str, Any]
 
@@ -54,6 +58,19 @@ def main(specs: list[str]) -> None:
             cells.append(f"{t or 'ALL'} {s:.3f}/{tt:.3f} ({len(qs)})")
         same = sum(runs[0][q]["hits"] == rows[q]["hits"] for q in common)
         print(spec, "| identical hits vs first:", same, "\n   ", " | ".join(cells))
+        if rows is not runs[0]:
+            print("    vs first:", paired(runs[0], rows, common))
+
+
+def paired(first: dict[str, Row], other: dict[str, Row], common: list[str]) -> str:
+    """Questions gained / lost against `first` per level, with the sign test's p."""
+    out = []
+    for level, name in ((0, "S"), (1, "T")):
+        pairs = [(hit(first[q])[level], hit(other[q])[level]) for q in common]
+        gained = sum(1 for a, b in pairs if a is False and b is True)
+        lost = sum(1 for a, b in pairs if a is True and b is False)
+        out.append(f"{name} +{gained} -{lost} (sign test p {sign_test(gained, lost):.2f})")
+    return " | ".join(out)
 
 
 if __name__ == "__main__":

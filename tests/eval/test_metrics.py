@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from memsvc_eval.metrics import (
     Level,
     accuracy,
@@ -136,3 +138,26 @@ def test_percentiles_and_latency_summary() -> None:
 def test_accuracy_counts_missing_verdicts_apart() -> None:
     assert accuracy([True, False, None, True]) == {"n": 4, "judged": 3, "accuracy": 2 / 3}
     assert accuracy([None])["accuracy"] is None
+
+
+def test_sign_test_by_hand() -> None:
+    from memsvc_eval.metrics import sign_test
+
+    assert sign_test(0, 0) == 1.0
+    assert sign_test(2, 0) == 0.5  # 2 * (1/4)
+    assert sign_test(3, 3) == 1.0
+    assert sign_test(0, 5) == pytest.approx(2 / 32)
+    assert sign_test(1, 9) == pytest.approx(2 * 11 / 1024)  # P(X <= 1), X ~ B(10, 1/2)
+    with pytest.raises(ValueError):
+        sign_test(-1, 2)
+
+
+@given(st.integers(0, 60), st.integers(0, 60))
+def test_sign_test_is_a_symmetric_probability(gained: int, lost: int) -> None:
+    from memsvc_eval.metrics import sign_test
+
+    p = sign_test(gained, lost)
+    assert 0.0 < p <= 1.0
+    assert p == sign_test(lost, gained)
+    if gained + lost:  # one more question on the winning side never makes it less certain
+        assert sign_test(max(gained, lost) + 1, min(gained, lost)) <= p
