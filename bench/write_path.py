@@ -9,8 +9,11 @@ each SQL statement kind inside the write (cursor time only) and counts them.
     HF_HUB_OFFLINE=1 python -m bench.write_path --runs 5 --out bench/results/write-path.json
 
 The first run of a fresh cache folder embeds every turn (minutes on 2 cores); later runs read
-the vectors from it. To compare two revisions, run it from each tree (`PYTHONPATH=TREE`)
-alternately and compare medians: these machines are noisy."""
+the vectors from it. `--suite dev --limit N` writes the first N haystacks of the
+LongMemEval dev suite instead (long rounds: more text a note for the full-text terms).
+
+To compare two revisions, run it from each tree (`PYTHONPATH=TREE`) alternately and compare
+medians: these machines are noisy."""
 
 from __future__ import annotations
 
@@ -52,12 +55,14 @@ def _statements(table: dict[str, list[float]], active: list[bool]) -> Iterator[N
         yield
 
 
-def one_run(locomo: Path, cache: Path, sql: bool) -> dict[str, Any]:
+def one_run(
+    locomo: Path, cache: Path, sql: bool, suite: str = "locomo", limit: int | None = None
+) -> dict[str, Any]:
     from memsvc import Memory
     from memsvc.config import Settings
     from memsvc.services import ingest
 
-    stacks = [s for s in haystacks(locomo) if s[0].startswith("locomo")]
+    stacks = [s for s in haystacks(locomo) if s[0].startswith(suite)][:limit]
     spent = {"wall": 0.0, "cpu": 0.0, "adds": 0, "lock": 0.0}
     active = [False]
     inner = ingest.write_plan
@@ -132,10 +137,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cache", type=Path, default=Path(".cache/write-path-embed"))
     ap.add_argument("--sql", action="store_true", help="time and count SQL statements too")
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument(
+        "--suite",
+        choices=["locomo", "dev"],
+        default="locomo",
+        help="LoCoMo's turns, or the LongMemEval dev suite's (long rounds; use --limit)",
+    )
+    ap.add_argument("--limit", type=int, default=None, help="the first N haystacks only")
     args = ap.parse_args(argv)
     runs = []
     for i in range(args.runs):
-        res = one_run(args.locomo, args.cache, args.sql)
+        res = one_run(args.locomo, args.cache, args.sql, args.suite, args.limit)
         print(json.dumps({"run": i, **{k: v for k, v in res.items() if k != "statements"}}))
         for st in res.get("statements", []):
             print(f"  {st['s']:7.3f} s {st['n']:6d}  {st['sql']}")

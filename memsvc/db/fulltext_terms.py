@@ -19,12 +19,22 @@ connect) by the tokenizer a query's terms come from (`memsvc.text.tokenize.lexic
 of which a query's `lexical_parts` are a subset, then `stem`): every word is indexed, stop
 words too, so a note's length counts its words as FTS5's own tokenizer did. The table keeps
 its own copy of the terms, so a note is removed by rowid, not by recomputing its terms: a
-later change of this function never leaves stale postings."""
+later change of this function never leaves stale postings.
+
+The triggers run inside the write, and on SQLite the write holds the database's one write
+lock: a LongMemEval round's terms take most of a millisecond to make, as long as the rest of
+its write. So a writer makes the terms of the notes it is about to insert before it takes
+the lock (`prepare`, called by `services.writer.Writer.prepare`) and the SQL function finds
+them there (`Prepared`). They are a pure function of (partition, text), so a prepared entry
+is exactly what the function would compute; one never used (a unit that merged instead) is
+evicted by newer ones."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -56,11 +66,48 @@ def query_tokens(partition: str, terms: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(tag + stem(t) for t in terms))
 
 
+class Prepared:
+    """Terms made ahead of the write that inserts them, by (partition, text): a bounded,
+    thread-safe map, each entry taken by the first write that uses it."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, partition: str, texts: Iterable[str]) -> None:
+        made = [((partition, t), document_terms(partition, t)) for t in texts]  # outside the lock
+        with self._lock:
+            for key, terms in made:
+                self._items[key] = terms
+                self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def take(self, partition: str, text: str) -> str | None:
+        with self._lock:
+            return self._items.pop((partition, text), None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+PREPARED = Prepared()
+
+
+def prepare(partition: str, texts: Iterable[str]) -> None:
+    """Make the terms of notes about to be written (see the module docstring)."""
+    PREPARED.put(partition, texts)
+
+
 def sql_terms(partition: Any, text: Any) -> str:
-    """`document_terms` for SQLite. Never raises: an exception in a trigger would fail the
-    write; a note whose terms cannot be made is stored and simply not found by its words."""
+    """`document_terms` for SQLite (made ahead by `prepare` where a writer did). Never raises:
+    an exception in a trigger would fail the write; a note whose terms cannot be made is
+    stored and simply not found by its words."""
     try:
-        return document_terms(str(partition), str(text or ""))
+        partition, text = str(partition), str(text or "")
+        ready = PREPARED.take(partition, text)
+        return ready if ready is not None else document_terms(partition, text)
     except Exception:  # pragma: no cover - defensive: the tokenizer takes any str
         log.exception("full-text terms of a note could not be made")
         return ""

@@ -13,6 +13,7 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from memsvc.db import fulltext_terms
 from memsvc.db.models import Job, Note, new_uuid
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
@@ -124,6 +125,11 @@ class Writer:
         for unit in plan.units:
             if unit.op in ("ADD", "SUPERSEDE"):
                 self.fresh[unit.position] = new_note(self.scope, unit, meta, self.model, self.now)
+        if self.fresh and self.session.get_bind().dialect.name == "sqlite":
+            # Their full-text terms too: SQLite's triggers would make them under the lock.
+            fulltext_terms.prepare(
+                self.scope.partition, [note.search_text for note in self.fresh.values()]
+            )
 
     def preload(self, plan: Plan) -> None:
         """Read every stored note the plan refers to, inside this transaction: `resolve` then
