@@ -28,8 +28,8 @@ TS_CONFIG = "memsvc_porter"
 # A partition's notes holding any of the query's terms (its own tokens: revision 0013), best
 # first by FTS5's bm25, with their indexed terms: the candidates `_sqlite_matches` ranks. The
 # terms are read for the candidates only, after the LIMIT: selected beside bm25 they went
-# into the sorter with every match (thousands at 100k notes), a quarter of the stage's time
-# (bench/README.md, "2026-12-07 (second)").
+# into the sorter with every match (thousands at 100k notes): 8 % of the stage's median at
+# 100k on a quiet machine, a quarter under load (bench/README.md, "2026-12-07 (second)").
 _FTS5 = text(
     "SELECT f.rowid, f.terms FROM (SELECT rowid AS r FROM notes_fts WHERE notes_fts MATCH :m "
     "ORDER BY bm25(notes_fts) LIMIT :n) AS best JOIN notes_fts AS f ON f.rowid = best.r"
@@ -88,7 +88,7 @@ def matches(
 def _holding(terms: int) -> TextClause:
     """How many notes hold each of `terms` tokens (`:m0`, `:m1`, ...), in one statement: one
     round trip instead of one a term (0.64 -> 0.45 ms p50 for a question's ~7 terms at 100k
-    notes)."""
+    notes, measured under load)."""
     counts = ", ".join(
         f"(SELECT count(*) FROM notes_fts WHERE notes_fts MATCH :m{i})" for i in range(terms)
     )
