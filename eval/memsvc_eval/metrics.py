@@ -139,5 +139,5 @@ def sign_test(gained: int, lost: int) -> float:
     n = gained + lost
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(gained, lost) + 1)) / 2**n
+    tail = sum(math.comb(n, i) for i in range(min(gained, lost) + 1)) / (1 << n)
     return min(1.0, 2 * tail)
