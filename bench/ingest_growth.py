@@ -30,6 +30,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from bench.corpus import read_sentences
 from bench.peer_stores import BATCH, USER
 
@@ -41,9 +43,9 @@ def held_out(store: Path, fill: Path, n: int) -> list[str]:
     with closing(sqlite3.connect(store / "memsvc.db")) as db:
         stored = {str(c).lower() for (c,) in db.execute("SELECT content FROM notes")}
     out: list[str] = []
-    for text in reversed(list(read_sentences(fill))):
-        if text.lower() not in stored and text not in out:
-            out.append(text)
+    for sentence in reversed(list(read_sentences(fill))):
+        if sentence.lower() not in stored and sentence not in out:
+            out.append(sentence)
             if len(out) == n:
                 break
     if len(out) < n:
@@ -70,8 +72,6 @@ def messages(texts: list[str], start: datetime) -> list[dict[str, str]]:
 
 def notes_in(mem: Any, scope: str) -> int:
     with mem.runtime.db.engine.connect() as conn:
-        from sqlalchemy import text
-
         row = conn.execute(
             text("SELECT count(*) FROM notes WHERE user_id = :u AND status = 'active'"),
             {"u": scope},

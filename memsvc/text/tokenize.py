@@ -113,8 +113,6 @@ def stem(word: str) -> str:
 
 
 _NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
-
-
 _ASCII_ALNUM = re.compile(r"[0-9a-z]+")
 _DIGIT_MARK_DIGIT = re.compile(r"\d[.,]\d")
 
@@ -126,11 +124,11 @@ def lexical_pieces(text: str) -> list[str]:
     pieces; every `lexical_parts` piece of the same text is among them
     (`tests/db/test_fulltext_tenants.py` draws any text).
 
-    A note's pieces are made in every write of it, under the database's write lock, and
-    going through `words` took four times as long (1.2 ms for a note of 3,000 characters) as
-    one regular expression over the lowercased text, which finds the same pieces (and the
-    "s" of a possessive) unless a number with a comma or a point occurs ("2,000" is one
-    number for `words`, "0.5kg" two tokens)."""
+    A note's pieces are made in every write of it (before SQLite's write lock for a new note,
+    under it for an edited one), and going through `words` took four times as long (1.2 ms
+    for a note of 3,000 characters) as one regular expression over the lowercased text,
+    which finds the same pieces (and the "s" of a possessive) unless a number with a comma
+    or a point occurs ("2,000" is one number for `words`, "0.5kg" two tokens)."""
     low = text.lower()
     if _DIGIT_MARK_DIGIT.search(low) is None:
         return _ASCII_ALNUM.findall(low)
