@@ -13,6 +13,9 @@ where this is exact)."""
 from __future__ import annotations
 
 import functools
+import glob
+import os
+import sys
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,8 +30,21 @@ _FIT = 0.6
 SCORE_BYTES = 1 << 30
 
 
+def gpu_device_nodes() -> bool:
+    """Whether the kernel shows any NVIDIA GPU to this process (Linux device nodes, or WSL's
+    GPU bridge); elsewhere assume there may be one."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or os.path.exists("/dev/dxg")
+
+
 @functools.cache
 def cuda_available() -> bool:
+    # Importing torch only to learn that there is no GPU took 3.7 s, paid by the first batch
+    # search of a SPANN partition on a CPU server (an add's candidates: bench/README.md,
+    # 2026-12-07 third); with no device node there is no CUDA device to find.
+    if "torch" not in sys.modules and not gpu_device_nodes():
+        return False
     try:
         import torch
     except ImportError:
