@@ -19,8 +19,11 @@ then to the small and the big scope, which goes first alternating. Times are wal
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import platform
+import pstats
 import shutil
 import sqlite3
 import statistics
@@ -79,7 +82,22 @@ def notes_in(mem: Any, scope: str) -> int:
     return int(row[0])
 
 
-def run(store: Path, fill: Path, work: Path, adds: int, small: int) -> dict[str, Any]:
+def top_entries(prof: cProfile.Profile, messages: int, n: int = 30) -> list[str]:
+    """The profile's top entries by cumulative time, in ms a message."""
+    stats = pstats.Stats(prof, stream=io.StringIO())
+    rows = []
+    for (file, line, func), (_, calls, _, cum, _) in stats.stats.items():  # type: ignore[attr-defined]
+        if "memsvc" in file or "bench" in file or "sqlalchemy/orm/session" in file:
+            short = file.split("site-packages/")[-1].split("/main/")[-1]
+            rows.append(
+                (cum, f"{cum * 1000 / messages:8.3f} ms  {calls:7d}  {short}:{line}({func})")
+            )
+    return [r for _, r in sorted(rows, reverse=True)[:n]]
+
+
+def run(
+    store: Path, fill: Path, work: Path, adds: int, small: int, profile: bool = False
+) -> dict[str, Any]:
     from memsvc import Memory
     from memsvc.config import Settings
 
@@ -108,13 +126,18 @@ def run(store: Path, fill: Path, work: Path, adds: int, small: int) -> dict[str,
             mem.add(messages=prefill[s : s + BATCH], user_id=SMALL, wait=True)
         out["notes_before"] = {"small": notes_in(mem, SMALL), "big": notes_in(mem, USER)}
         times: dict[str, list[float]] = {"small": [], "big": []}
+        profs = {"small": cProfile.Profile(), "big": cProfile.Profile()}
         for i in range(adds):
             batch = measured[i * BATCH : (i + 1) * BATCH]
             mem.add(messages=batch, user_id=WARM, wait=True)  # embeddings into the cache
             order = [("small", SMALL), ("big", USER)]
             for name, scope in order if i % 2 == 0 else order[::-1]:
                 t0 = time.perf_counter()
+                if profile:
+                    profs[name].enable()
                 mem.add(messages=batch, user_id=scope, wait=True)
+                if profile:
+                    profs[name].disable()
                 times[name].append((time.perf_counter() - t0) * 1000 / len(batch))
         out["notes_after"] = {"small": notes_in(mem, SMALL), "big": notes_in(mem, USER)}
     for name, ms in times.items():
@@ -130,6 +153,8 @@ def run(store: Path, fill: Path, work: Path, adds: int, small: int) -> dict[str,
         out["big"]["ms_per_message_mean"] / out["small"]["ms_per_message_mean"], 3
     )
     out["per_add_ms_per_message"] = {k: [round(v, 3) for v in ms] for k, ms in times.items()}
+    if profile:  # under the profiler the times above are inflated: compare entries only
+        out["profile"] = {name: top_entries(prof, adds * BATCH) for name, prof in profs.items()}
     return out
 
 
@@ -140,9 +165,10 @@ def main() -> None:
     ap.add_argument("--work", type=Path, required=True)
     ap.add_argument("--adds", type=int, default=30, help="measured adds of 50 messages")
     ap.add_argument("--small", type=int, default=1000, help="notes the small scope starts with")
+    ap.add_argument("--profile", action="store_true", help="cProfile each scope's adds")
     ap.add_argument("--out", type=Path, required=True)
     args = ap.parse_args()
-    res = run(args.store, args.fill, args.work, args.adds, args.small)
+    res = run(args.store, args.fill, args.work, args.adds, args.small, args.profile)
     args.out.write_text(json.dumps(res, indent=1) + "\n")
     print(json.dumps({k: v for k, v in res.items() if k != "per_add_ms_per_message"}, indent=1))
 
