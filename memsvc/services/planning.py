@@ -287,6 +287,9 @@ def find_candidates(
 
 def _existing(plan: Plan, unit: Unit) -> list[Existing]:
     out: list[Existing] = []
+    # Once a call: every earlier unit of the batch is a candidate, so asking each of them
+    # whether any unit supersedes it made a batch's decisions cubic in its size.
+    superseded = {key for u in plan.units for key in u.superseded}
     for key, sim in plan.candidates.get(unit.position, []):
         if key >= 0:
             n = plan.neighbors[key]
@@ -297,7 +300,7 @@ def _existing(plan: Plan, unit: Unit) -> list[Existing]:
             )
         else:
             o = plan.units[-1 - key]
-            current = o.op != "NOOP" and not any(key in u.superseded for u in plan.units)
+            current = o.op != "NOOP" and key not in superseded
             out.append(
                 Existing(
                     key, o.content_hash, sim, o.role, o.kind, _slots(o.slots), current, o.content
