@@ -4,7 +4,7 @@ one store, alternately, with their embeddings cached so that what is timed is th
 ingest (attributes, candidates and decisions against the scope, the write).
 
     python -m bench.ingest_growth --store /tmp/peers100k/memsvc --fill .cache/peers-fill.txt.xz \\
-        --work /tmp/growth --out bench/results/ingest-growth.json
+        --work /tmp/growth --out bench/results/ingest-growth.json [--profile]
 
 `--store`: a memsvc store of `bench.peers --phase build --granularity turn` (its one scope,
 `bench.peer_stores.USER`, holds ~100k notes); it is copied to `--work` first, so the
@@ -14,7 +14,9 @@ build used the file's first ones), roles alternating, dated after the store's la
 sentences; then every batch is added once to a throwaway scope (its vectors go to the
 embedding cache; the attribute memo is off, so attributes are computed on every add) and
 then to the small and the big scope, which goes first alternating. Times are wall times of
-`Memory.add(..., wait=True)`, ms a message."""
+`Memory.add(..., wait=True)`, ms a message. `--profile` runs each scope's adds under cProfile
+and adds its top entries (cumulative ms a message) to the output; the times are then inflated,
+so compare entries, not times, across runs."""
 
 from __future__ import annotations
 
