@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -39,5 +40,5 @@ def test_no_gpu_answered_without_torch() -> None:
     subprocess.run([sys.executable, "-c", PROBE], check=True)
 
 
-def test_batch_search_on_cpu_does_not_import_torch(tmp_path: object) -> None:
+def test_batch_search_on_cpu_does_not_import_torch(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-c", BATCH, str(tmp_path)], check=True)
