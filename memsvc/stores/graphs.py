@@ -46,8 +46,7 @@ class GraphStore:
             graph = self._graphs.get(partition)
         if graph is None:
             return  # not loaded yet: the next get() reads the committed edges
-        for a, b, w in edges:
-            graph.add(a, b, w)
+        graph.add_many(edges)
 
     def remove_notes(self, partition: str, pks: list[int]) -> None:
         with self._lock:
