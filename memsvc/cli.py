@@ -192,7 +192,6 @@ def cmd_import(args: argparse.Namespace) -> int:
                 ingest=rt.settings.ingest,
                 indexes=rt.indexes,
                 embedder=rt.embedder,
-                graphs=rt.graphs,
                 namespace=args.namespace,
                 records=transfer.read_file(path),
                 reembed=args.reembed,

@@ -1,7 +1,7 @@
 """What a use case needs when it needs many collaborators, named in one small frozen group.
 
 Most use cases take their few collaborators as keyword arguments (a Session, the index
-registry, the link graphs, ...). Storing memories uses nearly every long-lived object, so
+registry, the embedder, ...). Storing memories uses nearly every long-lived object, so
 ingest, thoughts and the LLM job queue (which finishes an ingest later) take one `IngestDeps`
 instead of six arguments; recall, which reads through six, takes one `RecallDeps`; editing
 and deleting one memory, which three front doors call, take one `MemoryDeps`. The
@@ -20,7 +20,6 @@ from memsvc.embed import Embedder
 from memsvc.llm import LLMClient
 from memsvc.rerank import Reranker
 from memsvc.stores.fulltext import FullTextSearcher
-from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.stores.reinforce import Reinforcer
 from memsvc.text.attributes import AttributeWorkers
@@ -30,13 +29,12 @@ from memsvc.text.attributes import AttributeWorkers
 class IngestDeps:
     """The write path's collaborators: settings (api limits, ingest, llm), the database (read
     sessions for planning, outside the caller's write session), vector indexes, the embedder,
-    link graphs, the LLM client and the offline-attribute workers."""
+    the LLM client and the offline-attribute workers."""
 
     settings: Settings
     db: Database
     indexes: IndexRegistry
     embedder: Embedder
-    graphs: GraphStore
     llm: LLMClient
     attributes: AttributeWorkers
 
@@ -44,14 +42,13 @@ class IngestDeps:
 @dataclass(frozen=True)
 class RecallDeps:
     """The read path's collaborators: settings (recall, index, rerank, decay), the embedder
-    for the query, vector indexes, link graphs, the reinforcement buffer recall writes to and
+    for the query, vector indexes, the reinforcement buffer recall writes to and
     the optional second-stage reranker, and the full-text searcher that starts a query's
     full-text stage beside its embedding."""
 
     settings: Settings
     embedder: Embedder
     indexes: IndexRegistry
-    graphs: GraphStore
     reinforcer: Reinforcer
     reranker: Reranker | None
     fulltext: FullTextSearcher
@@ -60,10 +57,8 @@ class RecallDeps:
 @dataclass(frozen=True)
 class MemoryDeps:
     """What editing or deleting one memory uses: settings (the add's limits, how a new text
-    is keyed and split), vector indexes, the embedder for a new text and link graphs (a
-    deleted note's edges)."""
+    is keyed and split), vector indexes and the embedder for a new text."""
 
     settings: Settings
     indexes: IndexRegistry
     embedder: Embedder
-    graphs: GraphStore

@@ -65,7 +65,7 @@ class Memory(SyncMemoryAPI):
 
     def search_view(self, settings: Settings, *, embedder: Embedder | None = None) -> Memory:
         """This store searched with other search-time settings (`recall`, `decay`): the same
-        database, indexes and graphs, e.g. to compare rankings on one store. Ingest-side
+        database and indexes, e.g. to compare rankings on one store. Ingest-side
         settings of `settings` are ignored; closing the view closes nothing."""
         view = object.__new__(Memory)
         view.settings, view.namespace = settings, self.namespace
@@ -153,10 +153,8 @@ class Memory(SyncMemoryAPI):
 
     def _run_delete_all(self, call: Call[DeleteResult]) -> DeleteResult:
         scope = self._params_scope(call)
-        indexes, graphs = self._rt.indexes, self._rt.graphs
-        return self._write(
-            lambda s: memories.delete_scope(session=s, indexes=indexes, graphs=graphs, scope=scope)
-        )
+        indexes = self._rt.indexes
+        return self._write(lambda s: memories.delete_scope(session=s, indexes=indexes, scope=scope))
 
     def _run_history(self, call: Call[list[HistoryEntry]]) -> list[HistoryEntry]:
         scope, memory_id = self._params_scope(call), call.target
@@ -186,10 +184,10 @@ class Memory(SyncMemoryAPI):
 
     def _run_erase_user(self, call: Call[DeleteResult]) -> DeleteResult:
         user_id, namespace = call.target, self.namespace
-        indexes, graphs = self._rt.indexes, self._rt.graphs
+        indexes = self._rt.indexes
         return self._write(
             lambda s: memories.erase_user(
-                session=s, indexes=indexes, graphs=graphs, namespace=namespace, user_id=user_id
+                session=s, indexes=indexes, namespace=namespace, user_id=user_id
             )
         )
 

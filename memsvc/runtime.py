@@ -1,6 +1,6 @@
 """The composition root: long-lived objects made once (in the app's lifespan, or by `Memory`).
 
-Holds the database, embedder, per-partition indexes, link graphs, the LLM client and the
+Holds the database, embedder, per-partition indexes, the LLM client and the
 background worker. Services never receive the runtime: the front doors (api, local, mcp, cli,
 background) hand each use case the few parts it uses, and the write path its `IngestDeps`
 (`ingest_deps`). It imports the stores and engines it builds, never a service: the worker that
@@ -29,7 +29,6 @@ from memsvc.errors import ConfigurationError
 from memsvc.llm import LLMClient
 from memsvc.rerank import load_reranker
 from memsvc.stores.fulltext import FullTextSearcher
-from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 from memsvc.stores.reinforce import Reinforcer
 from memsvc.text.attributes import AttributeWorkers
@@ -64,7 +63,6 @@ class Runtime:
             self.embedder: Embedder = embedder or load_embedder(settings.embed)
             self._check_embedding_space()
             self.indexes = IndexRegistry(settings, self.db, self.embedder.dim)
-            self.graphs = GraphStore(self.db)
             self.llm = LLMClient(settings.llm)
             self.reinforcer = Reinforcer()
             self.fulltext = FullTextSearcher(self.db, settings.recall.lexical_threads)
@@ -106,7 +104,6 @@ class Runtime:
             db=self.db,
             indexes=self.indexes,
             embedder=self.embedder,
-            graphs=self.graphs,
             llm=self.llm,
             attributes=self.attributes,
         )
@@ -117,7 +114,6 @@ class Runtime:
             settings=self.settings,
             embedder=self.embedder,
             indexes=self.indexes,
-            graphs=self.graphs,
             reinforcer=self.reinforcer,
             reranker=self.reranker,
             fulltext=self.fulltext,
@@ -129,12 +125,11 @@ class Runtime:
             settings=self.settings,
             indexes=self.indexes,
             embedder=self.embedder,
-            graphs=self.graphs,
         )
 
     def with_settings(self, settings: Settings, *, embedder: Embedder | None = None) -> Runtime:
         """A shallow copy reading `settings` (and `embedder`, if given) while sharing the
-        database, indexes, graphs, LLM client, reinforcement buffer and attribute workers (the
+        database, indexes, LLM client, reinforcement buffer and attribute workers (the
         original's `ingest.cpu_workers` and memo, whatever the view's say); it starts and owns
         nothing, so only the original may be closed. The full-text searcher (its threads) is
         shared too."""

@@ -16,7 +16,6 @@ from memsvc.db.engine import Database
 from memsvc.deps import IngestDeps, MemoryDeps, RecallDeps
 from memsvc.embed import Embedder
 from memsvc.runtime import Runtime
-from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 
 
@@ -63,10 +62,6 @@ async def get_indexes(rt: RuntimeDep) -> IndexRegistry:
     return rt.indexes
 
 
-async def get_graphs(rt: RuntimeDep) -> GraphStore:
-    return rt.graphs
-
-
 async def get_embedder(rt: RuntimeDep) -> Embedder:
     return rt.embedder
 
@@ -86,7 +81,6 @@ async def get_memory_deps(rt: RuntimeDep) -> MemoryDeps:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 IndexesDep = Annotated[IndexRegistry, Depends(get_indexes)]
-GraphsDep = Annotated[GraphStore, Depends(get_graphs)]
 EmbedderDep = Annotated[Embedder, Depends(get_embedder)]
 IngestDep = Annotated[IngestDeps, Depends(get_ingest_deps)]
 RecallDep = Annotated[RecallDeps, Depends(get_recall_deps)]

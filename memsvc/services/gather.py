@@ -20,8 +20,8 @@ from memsvc.db.queries.notes import NoteRow
 from memsvc.index.threads import faiss_single_thread
 from memsvc.services.query import Query
 from memsvc.services.ranking import Candidate
+from memsvc.stores import graphs
 from memsvc.stores.fulltext import PendingHits
-from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 
 Pool = dict[int, Candidate]
@@ -139,16 +139,17 @@ def time_range(session: Session, q: Query, pool: Pool) -> None:
         c.in_time_range = start <= c.note.event_time < end
 
 
-def links(
-    session: Session, graphs: GraphStore, q: Query, seeds: list[Candidate], pool: Pool
-) -> None:
+def links(session: Session, q: Query, seeds: list[Candidate], pool: Pool) -> None:
     """A-MEM recall: notes linked to the best hits join with a damped score."""
     cfg = q.settings.recall
     if cfg.graph_hops <= 0 or not seeds:
         return
-    graph = graphs.get(q.partition, session)
-    reached = graph.expand(
-        {c.note.pk: c.parts["relevance"] for c in seeds}, cfg.graph_hops, cfg.graph_damping
+    reached = graphs.expand(
+        session,
+        q.partition,
+        {c.note.pk: c.parts["relevance"] for c in seeds},
+        cfg.graph_hops,
+        cfg.graph_damping,
     )
     reached = {pk: v for pk, v in reached.items() if pk not in pool}
     if not reached:

@@ -187,8 +187,6 @@ def write_plan(
         if seal is not None:
             seal(writer)
         session.commit()
-    deps.graphs.add_edges(scope.partition, writer.out.edges)
-    deps.graphs.remove_notes(scope.partition, writer.removed)  # merged away: links cascaded
     return writer
 
 

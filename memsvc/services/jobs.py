@@ -170,8 +170,6 @@ def _enrich(deps: IngestDeps, partition: str, note_ids: list[str]) -> bool:
         writer.enqueue_llm(still)
         bump_version(session, partition, scope.namespace)
         session.commit()
-    deps.graphs.add_edges(partition, writer.out.edges)
-    deps.graphs.remove_notes(partition, writer.removed)
     return True
 
 

@@ -27,7 +27,6 @@ from memsvc.services import history
 from memsvc.services.planning import parts_of
 from memsvc.services.scope import Scope
 from memsvc.services.units import content_hash
-from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry, bump_version
 
 
@@ -161,7 +160,7 @@ def update(
 
 
 def delete_one(*, session: Session, deps: MemoryDeps, scope: Scope, memory_id: str) -> DeleteResult:
-    partition, indexes, graphs = scope.partition, deps.indexes, deps.graphs
+    partition, indexes = scope.partition, deps.indexes
     load_note(session, scope, memory_id)
     session.rollback()
     with indexes.writing(partition) as changes:
@@ -172,15 +171,10 @@ def delete_one(*, session: Session, deps: MemoryDeps, scope: Scope, memory_id: s
         session.delete(note)
         bump_version(session, partition, scope.namespace)
         session.commit()
-    # Derived state follows the commit: the link graph drops the note's edges (the rows went
-    # with ON DELETE CASCADE), so expansion can never reach the deleted key.
-    graphs.remove_notes(partition, [pk])
     return DeleteResult(deleted=1, message="1 memory deleted")
 
 
-def delete_scope(
-    *, session: Session, indexes: IndexRegistry, graphs: GraphStore, scope: Scope
-) -> DeleteResult:
+def delete_scope(*, session: Session, indexes: IndexRegistry, scope: Scope) -> DeleteResult:
     """Delete every memory in a scope (history rows stay, as for single deletes)."""
     with indexes.writing(scope.partition) as changes:
         stmt = select(Note).where(Note.partition == scope.partition)
@@ -195,7 +189,6 @@ def delete_scope(
         if notes:
             bump_version(session, scope.partition, scope.namespace)
         session.commit()
-    graphs.remove_notes(scope.partition, pks)
     return DeleteResult(deleted=len(notes), message=f"{len(notes)} memories deleted")
 
 
@@ -203,7 +196,6 @@ def erase_user(
     *,
     session: Session,
     indexes: IndexRegistry,
-    graphs: GraphStore,
     namespace: str,
     user_id: str,
 ) -> DeleteResult:
@@ -220,7 +212,6 @@ def erase_user(
         session.execute(delete(Partition).where(Partition.key == partition))
         session.commit()
     indexes.drop(partition)
-    graphs.drop(partition)
     if not count and not episodes:
         raise NotFound(f"user {user_id!r} has no memories", details={"user_id": user_id})
     return DeleteResult(

@@ -56,7 +56,7 @@ def search(*, session: Session, deps: RecallDeps, scope: Scope, req: SearchReque
     # Links start from the best hits by relevance, so the pool is scored once before them
     # and again after (fusion's ranks and the feedback centroid depend on the whole pool).
     best = seeds(q, relevance(session, q, pool))
-    gather.links(session, deps.graphs, q, best, pool)
+    gather.links(session, q, best, pool)
     near = neighbours.gather(session, q, best, pool)
     candidates = relevance(session, q, pool)
     neighbours.smooth(q, candidates, near)

@@ -45,7 +45,6 @@ from memsvc.services.transfer_format import (
     read_file,
 )
 from memsvc.services.transfer_write import Batch, Importer, ImportResult
-from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry
 
 __all__ = [
@@ -165,7 +164,6 @@ def import_records(
     ingest: IngestSettings,
     indexes: IndexRegistry,
     embedder: Embedder,
-    graphs: GraphStore,
     namespace: str,
     records: Iterable[dict[str, Any]],
     reembed: bool = False,
@@ -186,7 +184,6 @@ def import_records(
         cfg=ingest,
         indexes=indexes,
         embedder=embedder,
-        graphs=graphs,
     )
     batch: Batch | None = None
     touched: set[str] = set()

@@ -23,7 +23,6 @@ from memsvc.services import history
 from memsvc.services.scope import Scope
 from memsvc.services.transfer_format import columns, load, parse_time
 from memsvc.services.units import content_hash
-from memsvc.stores.graphs import GraphStore
 from memsvc.stores.indexes import IndexRegistry, bump_version
 
 _CHUNK = 500  # ids per IN (...) query
@@ -73,12 +72,11 @@ class Importer:
         cfg: IngestSettings,
         indexes: IndexRegistry,
         embedder: Embedder,
-        graphs: GraphStore,
     ) -> None:
         """`cfg`: how notes without vectors are keyed and split, as ingest does."""
         self.session, self.namespace, self.result = session, namespace, result
         self.reembed = reembed
-        self.cfg, self.indexes, self.embedder, self.graphs = cfg, indexes, embedder, graphs
+        self.cfg, self.indexes, self.embedder = cfg, indexes, embedder
         self.source_model: str | None = None
         self.source_dim: int | None = None
         self.episode_cols, self.note_cols = columns(Episode), columns(Note)
@@ -177,7 +175,6 @@ class Importer:
             self.result.notes += len(rows)
             bump_version(session, p, self.namespace)
             session.commit()
-        self.graphs.drop(p)  # reloaded with the new links on next use
 
     def _note(self, record: dict[str, Any], p: str, remap: dict[str, str]) -> Note:
         f = load(record, self.note_cols)

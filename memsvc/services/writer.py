@@ -27,7 +27,6 @@ from memsvc.stores.index_changes import PendingChanges
 @dataclass
 class Written:
     events: list[MemoryEvent] = field(default_factory=list)
-    edges: list[tuple[int, int, float]] = field(default_factory=list)
     pending_llm: list[str] = field(default_factory=list)
 
 
@@ -106,7 +105,6 @@ class Writer:
         self.now = datetime.now(UTC)
         self.resolved: dict[int, Note] = {}  # virtual key -> the note that unit ended up in
         self.out = Written()
-        self.removed: list[int] = []
         self.created: set[int] = set()  # notes inserted here: no stored links to check
         # Stored notes read by `preload` (held here: the session's identity map is weak).
         self.stored: dict[int, Note] = {}
@@ -329,7 +327,6 @@ class Writer:
             )
         )
         self.changes.remove([note.pk])
-        self.removed.append(note.pk)
         self.stored.pop(note.pk, None)
         self.absent.add(note.pk)
         self.rows.flush()  # kept links to or from it first: the delete cascades over them
@@ -341,7 +338,6 @@ class Writer:
         if source.pk not in self.created and self.rows.has_link(source.pk, target_pk, kind):
             return
         self.rows.link(source.partition, source.pk, target_pk, kind, reason, weight)
-        self.out.edges.append((source.pk, target_pk, weight))
 
     def evolve(
         self,

@@ -1,59 +1,72 @@
-"""Link graphs per partition: loaded lazily from `note_links`, updated after each commit."""
+"""Link expansion at recall, read from `note_links` per search: only the seeds' neighbourhood.
+
+Why not a cached graph of the whole partition: loading it cost a 100k-note scope's first
+search 1.5-2.2 s (148k links into networkx, bench/README.md "2026-12-07 (third)"), held tens
+of megabytes per partition for the life of the process (and every cached partition's graph
+for a server of a thousand scopes), made each garbage collection walk its ~75,000 dicts,
+and had to be kept in step with every write, delete, import and other replica. Expansion
+only ever walks `hops` links out from a search's `top_k` seeds, so each hop reads the links
+that touch the nodes it walks from: two indexed lookups a hop, in the caller's transaction
+(so what it sees is what the search's other statements see, on any replica, with no cache
+to go stale), and never a row of another partition.
+"""
 
 from __future__ import annotations
 
-import threading
+from collections.abc import Collection, Mapping
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from memsvc.db.engine import Database
-from memsvc.db.models import NoteLink
+from memsvc.db.queries import links
 from memsvc.graph import LinkGraph
-from memsvc.stores import replicas
+
+# Keys a statement: far below what one JSON or array parameter can carry, and a hop's
+# frontier rarely reaches it (`top_k` seeds, a few links each).
+_CHUNK = 1000
 
 
-class GraphStore:
-    def __init__(self, db: Database) -> None:
-        self.db = db
-        self._graphs: dict[str, LinkGraph] = {}
-        self._lock = threading.Lock()
-        # Another replica wrote to (or erased) a partition: reload its edges on next use.
-        replicas.on_foreign_change(db, self.drop)
+def incident(
+    session: Session, partition: str, nodes: Collection[int]
+) -> list[tuple[int, int, float]]:
+    """Every link of `partition` with an end among `nodes`, either direction (a link between
+    two of them may come twice: `LinkGraph.add_many` keeps the strongest)."""
+    keys = sorted(nodes)
+    out: list[tuple[int, int, float]] = []
+    for start in range(0, len(keys), _CHUNK):
+        out += links.incident(session, partition=partition, pks=keys[start : start + _CHUNK])
+    return out
 
-    def get(self, partition: str, session: Session | None = None) -> LinkGraph:
-        """The partition's graph, loaded on first use through the caller's `session` when
-        given: a search that opened a second connection while holding one could exhaust
-        the pool under load and wait on itself."""
-        with self._lock:
-            graph = self._graphs.get(partition)
-        if graph is not None:
-            return graph
-        stmt = select(NoteLink.source_pk, NoteLink.target_pk, NoteLink.weight).where(
-            NoteLink.partition == partition
-        )
-        if session is not None:
-            edges = session.execute(stmt).all()
-        else:
-            with self.db.read() as own:
-                edges = own.execute(stmt).all()
-        graph = LinkGraph((int(a), int(b), float(w)) for a, b, w in edges)
-        with self._lock:
-            return self._graphs.setdefault(partition, graph)
 
-    def add_edges(self, partition: str, edges: list[tuple[int, int, float]]) -> None:
-        with self._lock:
-            graph = self._graphs.get(partition)
-        if graph is None:
-            return  # not loaded yet: the next get() reads the committed edges
-        graph.add_many(edges)
+def neighbourhood(
+    session: Session, partition: str, seeds: Collection[int], hops: int, damping: float
+) -> LinkGraph:
+    """The part of the partition's link graph that `LinkGraph.expand(seeds, hops)` walks.
 
-    def remove_notes(self, partition: str, pks: list[int]) -> None:
-        with self._lock:
-            graph = self._graphs.get(partition)
-        if graph is not None and pks:
-            graph.remove_nodes(pks)
+    Expansion walks out of a node only after reaching it within `hops - 1` links, so the
+    links of every node reached that far, read hop by hop, are all it needs: on this
+    subgraph it gives exactly what it gives on the whole graph
+    (`tests/graph/test_neighbourhood.py`)."""
+    graph = LinkGraph()
+    read: set[int] = set()
+    frontier = set(seeds)
+    for hop in range(1, hops + 1):
+        graph.add_many(incident(session, partition, frontier - read))
+        read |= frontier
+        if hop < hops:
+            # Reached within `hop` links: the next hop walks out of these.
+            frontier = set(graph.expand(dict.fromkeys(seeds, 1.0), hop, damping))
+    return graph
 
-    def drop(self, partition: str) -> None:
-        with self._lock:
-            self._graphs.pop(partition, None)
+
+def expand(
+    session: Session,
+    partition: str,
+    seeds: Mapping[int, float],
+    hops: int,
+    damping: float,
+) -> dict[int, tuple[float, int]]:
+    """`LinkGraph.expand` over the partition's links, reading only the seeds' neighbourhood."""
+    if hops <= 0 or not seeds:
+        return {}
+    graph = neighbourhood(session, partition, list(seeds), hops, damping)
+    return graph.expand(seeds, hops, damping)

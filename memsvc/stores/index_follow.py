@@ -14,7 +14,7 @@ from memsvc.config import Settings
 from memsvc.db.engine import Database
 from memsvc.db.models import Partition
 from memsvc.index.base import FloatArray, VectorIndex
-from memsvc.stores import change_log, replicas
+from memsvc.stores import change_log
 from memsvc.stores.index_changes import MAX_PARTS, PARTS_SUFFIX, part_ids, split_slot_name
 
 
@@ -48,9 +48,8 @@ class Following:
                 if version is None:
                     if held[partition] > 0:  # it existed when loaded: erased elsewhere
                         self.drop(partition)
-                        replicas.notify(self.db, partition)
-                elif self._catch_up(partition, version):
-                    replicas.notify(self.db, partition)
+                else:
+                    self._catch_up(partition, version)
 
     def _catch_up(self, partition: str, version: int) -> bool:
         """Bring both indexes of `partition` to `version`; False when nothing was behind."""

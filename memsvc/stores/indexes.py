@@ -208,7 +208,6 @@ class IndexRegistry(Following):
             if version is not None and any(v != version - 1 for v in behind):
                 # Another replica committed in between: the log covers its change and ours.
                 self._catch_up(partition, version)
-                replicas.notify(self.db, partition)
                 return
             if changes:
                 try:

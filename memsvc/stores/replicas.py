@@ -1,5 +1,6 @@
-"""Replicas on one database: a follower thread per process keeps its in-memory indexes (and,
-through listeners, its link graphs) in step with writes made by other processes.
+"""Replicas on one database: a follower thread per process keeps its in-memory indexes in
+step with writes made by other processes (link expansion reads the database per search, so
+it needs no following).
 
 Every `interval` seconds the follower reads the version of every partition this process
 holds in memory (one query per 500 partitions) and lets the registry catch up the changed
@@ -14,31 +15,10 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from typing import Protocol
-
-from memsvc.db.engine import Database
 
 log = logging.getLogger(__name__)
 PRUNE_EVERY_S = 60.0
-
-# Database -> callbacks run with a partition whose state another process changed (graphs).
-_listeners: weakref.WeakKeyDictionary[Database, list[Callable[[str], None]]] = (
-    weakref.WeakKeyDictionary()
-)
-_listeners_lock = threading.Lock()
-
-
-def on_foreign_change(db: Database, callback: Callable[[str], None]) -> None:
-    with _listeners_lock:
-        _listeners.setdefault(db, []).append(callback)
-
-
-def notify(db: Database, partition: str) -> None:
-    with _listeners_lock:
-        callbacks = list(_listeners.get(db, ()))
-    for callback in callbacks:
-        callback(partition)
 
 
 class Followed(Protocol):

@@ -132,7 +132,6 @@ def _parts(m: Memory) -> dict[str, Any]:
         "ingest": rt.settings.ingest,
         "indexes": rt.indexes,
         "embedder": rt.embedder,
-        "graphs": rt.graphs,
     }
 
 

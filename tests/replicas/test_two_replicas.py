@@ -152,19 +152,24 @@ def test_a_restarted_replica_applies_the_log_to_its_saved_index(
         b.close()
 
 
-def test_link_graphs_follow_the_other_replica(pair: tuple[Memory, Memory]) -> None:
-    """B's cached link graph of the partition reloads after A writes linked notes."""
+def test_link_expansion_sees_the_other_replicas_links_at_once(
+    pair: tuple[Memory, Memory],
+) -> None:
+    """Expansion reads links per search, so B walks the links A wrote as soon as they commit,
+    with nothing to reload or wait for."""
     from memsvc.db.models import NoteLink
+    from memsvc.stores import graphs
 
     a, b = pair
     a.add("I play the cello in an orchestra.", user_id="alice")
     b.search("cello", user_id="alice")
-    before = b.runtime.graphs.get(PARTITION)
     # Offline planning (infer on, no LLM) links a similar note sharing keywords.
     a.add("I practise the cello every evening for the orchestra concert.", user_id="alice")
     with a.runtime.db.read() as session:
-        links = session.scalars(select(NoteLink.source_pk).where(NoteLink.partition == PARTITION))
-        sources = set(links)
-    assert sources, "the two cello notes should be linked"
-    wait_for(lambda: b.runtime.graphs.get(PARTITION) is not before)
-    assert all(pk in b.runtime.graphs.get(PARTITION) for pk in sources)
+        rows = session.execute(
+            select(NoteLink.source_pk, NoteLink.target_pk).where(NoteLink.partition == PARTITION)
+        ).all()
+    assert rows, "the two cello notes should be linked"
+    with b.runtime.db.read() as session:
+        for source, target in rows:
+            assert target in graphs.expand(session, PARTITION, {source: 1.0}, 1, 0.5)

@@ -157,5 +157,10 @@ def test_foreign_keys_never_resolve(memory_factory: Callable[..., Memory], db_ur
             out = w.apply(Plan(units=units), {}, "test")
             s.commit()
         assert [e.event for e in out.events] == ["ADD", "ADD", "ADD"]
-        assert out.edges == []
+        with mem.runtime.db.read() as s:
+            touching = select(NoteLink.pk).where(
+                NoteLink.source_pk.in_(foreign) | NoteLink.target_pk.in_(foreign),
+                NoteLink.partition != Scope(namespace="default", user_id="victim").partition,
+            )
+            assert s.scalars(touching).all() == []
         assert _rows(mem, "victim") == before

@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Query
 
 from memsvc.api.deps import (
-    GraphsDep,
     IndexesDep,
     IngestDep,
     MemoryDep,
@@ -121,10 +120,8 @@ def list_memories(
 
 
 @router.delete("", response_model=DeleteResult, summary="Delete every memory in a scope")
-def delete_memories(
-    session: SessionDep, indexes: IndexesDep, graphs: GraphsDep, scope: OwnerDep
-) -> DeleteResult:
-    return memories.delete_scope(session=session, indexes=indexes, graphs=graphs, scope=scope)
+def delete_memories(session: SessionDep, indexes: IndexesDep, scope: OwnerDep) -> DeleteResult:
+    return memories.delete_scope(session=session, indexes=indexes, scope=scope)
 
 
 @router.get("/{memory_id}", response_model=MemoryRead, summary="Get one memory of a scope")

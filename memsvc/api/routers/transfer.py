@@ -14,7 +14,6 @@ from starlette.concurrency import run_in_threadpool
 from memsvc.api.deps import (
     DatabaseDep,
     EmbedderDep,
-    GraphsDep,
     IndexesDep,
     NamespaceDep,
     SettingsDep,
@@ -76,7 +75,6 @@ async def import_(
     settings: SettingsDep,
     indexes: IndexesDep,
     embedder: EmbedderDep,
-    graphs: GraphsDep,
     ns: NamespaceDep,
     reembed: bool = Query(False, description="embed again even when the file has vectors"),
     user_id: OwnerQuery = None,
@@ -100,7 +98,6 @@ async def import_(
                 ingest=settings.ingest,
                 indexes=indexes,
                 embedder=embedder,
-                graphs=graphs,
                 namespace=ns,
                 records=records,
                 reembed=reembed,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Path
 
-from memsvc.api.deps import GraphsDep, IndexesDep, NamespaceDep, SessionDep
+from memsvc.api.deps import IndexesDep, NamespaceDep, SessionDep
 from memsvc.schemas import DeleteResult
 from memsvc.schemas.common import ID_PATTERN
 from memsvc.services import memories
@@ -16,10 +16,7 @@ router = APIRouter(prefix="/v1/users", tags=["users"])
 def erase_user(
     session: SessionDep,
     indexes: IndexesDep,
-    graphs: GraphsDep,
     ns: NamespaceDep,
     user_id: str = Path(min_length=1, max_length=255, pattern=ID_PATTERN),
 ) -> DeleteResult:
-    return memories.erase_user(
-        session=session, indexes=indexes, graphs=graphs, namespace=ns, user_id=user_id
-    )
+    return memories.erase_user(session=session, indexes=indexes, namespace=ns, user_id=user_id)

@@ -9,6 +9,7 @@ bench/README.md; otherwise a database feature the ORM does not express):
 * `notes`: recall's candidate rows and the speaker filter (no ORM instances, no per-value
   result processing, keys as one parameter);
 * `fulltext`: SQLite FTS5 `bm25()` and PostgreSQL `ts_rank_cd` matches;
+* `links`: the links touching given notes, for link expansion (as `notes`);
 * `conversations`: the neighbour stage's seeks for the units next to a seed;
 * `locks`: PostgreSQL advisory locks (the decay sweep's one-sweeper-per-database lock);
 * `health`: the readiness probe's `SELECT 1`."""

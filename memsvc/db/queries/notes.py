@@ -80,10 +80,10 @@ def _statements(keys: str, partition: str) -> dict[tuple[str, bool], TextClause]
 # SQLite, left to itself, answers `pk IN (...) AND partition = ?` by scanning the whole
 # partition in its (partition, status) index, a cost that grows with the partition; the
 # unary `+` keeps the partition test off that index, so the keys are looked up one by one.
-_SQLITE_KEYS = "SELECT value FROM json_each(:pks)"
-_POSTGRES_KEYS = "SELECT unnest(CAST(:pks AS BIGINT[]))"
-_SQLITE = _statements(_SQLITE_KEYS, "+partition")
-_POSTGRES = _statements(_POSTGRES_KEYS, "partition")
+SQLITE_KEYS = "SELECT value FROM json_each(:pks)"
+POSTGRES_KEYS = "SELECT unnest(CAST(:pks AS BIGINT[]))"
+_SQLITE = _statements(SQLITE_KEYS, "+partition")
+_POSTGRES = _statements(POSTGRES_KEYS, "partition")
 
 
 def _utc(value: Any) -> datetime:
@@ -188,10 +188,10 @@ def said_by(
     params: dict[str, object] = {f"n{i}": f"{n}: %" for i, n in enumerate(names)}
     params["p"] = partition
     if session.get_bind().dialect.name == "sqlite":
-        keys, params["pks"] = _SQLITE_KEYS, json.dumps(list(pks))
+        keys, params["pks"] = SQLITE_KEYS, json.dumps(list(pks))
         part = "+partition"  # by key, not by scanning the partition (see `_SQLITE`)
     else:
-        keys, params["pks"] = _POSTGRES_KEYS, list(pks)
+        keys, params["pks"] = POSTGRES_KEYS, list(pks)
         part = "partition"
     stmt = text(f"SELECT pk FROM notes WHERE pk IN ({keys}) AND {part} = :p AND ({said})")
     return {int(pk) for pk in session.scalars(stmt, params)}
