@@ -8,6 +8,7 @@
     python -m bench.search_ab ab --store S --a . --b . --b-env MEMSVC_EMBED__QUERY_PRECISION=int8 \\
         --out ...                                    # one tree, B under other settings
     python -m bench.search_ab profile --store /tmp/ab/store --tree . --top 25
+    python -m bench.search_ab first --store S --a A --b . --rounds 3 --out ...
 
 `ab` starts one worker process per tree (PYTHONPATH=<tree>, so each imports its own
 `memsvc`) on its own copy of the store, and sends every query to both, one after the other,
@@ -16,6 +17,12 @@ twice per tree: the first search embeds the query (what a client waits for), the
 finds it in the embedder's query cache (the pipeline alone: what a change below the
 embedder moves). Reinforcement is off, so both rank the same state; the hits (ids and
 scores) of the two trees are compared query by query.
+
+`first` times a scope's first search in a fresh process (what loading the scope costs: its
+index, and until 2026-12-07 its link graph), then its second, per tree, alternating, one
+process per tree and round over the same store (searches only read it). Each process first
+searches another, empty scope so that imports and the query model are warm, and waits for
+the document model, as `ab` does.
 
 `profile` runs cProfile over the searches of one tree (query embeddings cached by a first
 pass, so the profile shows the rest) and prints the top entries.
@@ -82,6 +89,9 @@ def worker(args: argparse.Namespace) -> None:
 
     mem = Memory(settings=_settings(args.store))
     queries: list[str] = json.loads((args.store / QUERIES).read_text())["queries"]
+    if args.first:
+        _first(mem, queries)
+        return
     mem.search(queries[0], user_id=USER, top_k=TOP_K, reinforce=False)  # load the indexes
     _wait_documents(lambda: str(getattr(mem.runtime.embedder, "documents_state", "loaded")))
     if args.profile:
@@ -97,6 +107,53 @@ def worker(args: argparse.Namespace) -> None:
         hits = [[h.id, h.score] for h in res.results]
         print(json.dumps({"ms": ms, "took": res.took_ms, "hits": hits}), flush=True)
     mem.close()
+
+
+def _first(mem: Any, queries: list[str]) -> None:
+    """Print the ms of the scope's first and second search, the process otherwise warm."""
+    import memsvc
+
+    mem.search(queries[0], user_id=USER + "-empty", top_k=TOP_K, reinforce=False)
+    _wait_documents(lambda: str(getattr(mem.runtime.embedder, "documents_state", "loaded")))
+    mem.runtime.embedder.embed_query(queries[0])  # the query's embedding is not what is timed
+    mem.runtime.embedder.embed_query(queries[1])
+    ms = []
+    for q in queries[:2]:
+        t = time.perf_counter()
+        mem.search(q, user_id=USER, top_k=TOP_K, reinforce=False)
+        ms.append((time.perf_counter() - t) * 1e3)
+    mem.close()
+    print(json.dumps({"first_ms": ms[0], "second_ms": ms[1], "memsvc": memsvc.__file__}))
+
+
+def first(args: argparse.Namespace) -> dict[str, Any]:
+    from bench import api
+
+    runs: dict[str, list[dict[str, Any]]] = {"a": [], "b": []}
+    for r in range(args.rounds):
+        for name in ("a", "b") if r % 2 == 0 else ("b", "a"):
+            tree = getattr(args, name)
+            env = {**os.environ, "PYTHONPATH": str(tree.resolve())}
+            cmd = [sys.executable, str(Path(__file__).resolve()), "worker", "--first"]
+            done = subprocess.run(
+                [*cmd, "--store", str(args.store)], env=env, check=True, capture_output=True
+            )
+            runs[name].append(json.loads(done.stdout.decode().strip().splitlines()[-1]))
+            print(name, runs[name][-1], flush=True)
+    out = {
+        "benchmark": "bench/search_ab.py first",
+        "trees": {n: str(getattr(args, n)) for n in runs},
+        "store": {
+            k: v
+            for k, v in json.loads((args.store / QUERIES).read_text()).items()
+            if k != "queries"
+        },
+        "machine": api.machine(),
+        "runs": runs,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(out, indent=1))
+    return out
 
 
 def _wait_documents(state: Callable[[], str], limit_s: float = 300.0) -> None:
@@ -296,9 +353,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--store", type=Path, required=True)
     p.add_argument("--tree", type=Path, default=Path("."))
     p.add_argument("--top", type=int, default=25)
+    f = sub.add_parser("first", help="a scope's first search per process, two trees")
+    f.add_argument("--store", type=Path, required=True)
+    f.add_argument("--a", type=Path, required=True, help="the old tree")
+    f.add_argument("--b", type=Path, required=True, help="the new tree")
+    f.add_argument("--rounds", type=int, default=3)
+    f.add_argument("--out", type=Path, required=True)
     w = sub.add_parser("worker", help=argparse.SUPPRESS)
     w.add_argument("--store", type=Path, required=True)
     w.add_argument("--profile", action="store_true")
+    w.add_argument("--first", action="store_true")
     w.add_argument("--top", type=int, default=25)
     args = ap.parse_args(argv)
     if args.cmd == "build":
@@ -307,6 +371,8 @@ def main(argv: list[str] | None = None) -> None:
         ab(args)
     elif args.cmd == "worker":
         worker(args)
+    elif args.cmd == "first":
+        first(args)
     else:
         with tempfile.TemporaryDirectory() as tmp:
             shutil.copytree(args.store, Path(tmp) / "s")
