@@ -24,6 +24,8 @@ from lemminflect import (  # type: ignore[import-untyped]
     getInflection,
 )
 
+from memsvc.text.tokenize import gate_words, may_match
+
 _ADVERBS_WORDS = """
 just also really still actually usually always never often recently finally already
     currently now even only sometimes mostly totally definitely probably absolutely generally
@@ -54,6 +56,7 @@ def _looks_past(low: str) -> bool:
     return any(low in getAllInflections(lemma, upos="VERB").get("VBD", ()) for lemma in lemmas)
 
 
+@lru_cache(maxsize=4096)
 def conjugate_3sg(verb: str) -> str:
     """Third person singular present of ``verb`` when it looks like a base form (lemminflect's
     VBZ: "love" → "loves", "study" → "studies", "go" → "goes"); past forms, modals,
@@ -87,17 +90,26 @@ _CONTRACTED = [
     (re.compile(r"\bI'll\b", re.I), "{S} will"),
 ]
 _WORD_CORE = re.compile(r"^([A-Za-z']+)(.*)$", re.S)
+# (pattern, replacement, the word its matches start with: tokenize.gate_words)
 _WORD_SWAPS_USER = [
-    (re.compile(r"\bmyself\b", re.I), "themselves"),
-    (re.compile(r"\bmine\b", re.I), "theirs"),
-    (re.compile(r"\bme\b", re.I), "the {s}"),
-    (re.compile(r"\bwe're\b", re.I), "they're"),
-    (re.compile(r"\bwe've\b", re.I), "they've"),
-    (re.compile(r"\bwe'll\b", re.I), "they'll"),
-    (re.compile(r"\bour\b", re.I), "their"),
-    (re.compile(r"\bus\b"), "them"),
-    (re.compile(r"\bwe\b"), "they"),
+    (re.compile(r"\bmyself\b", re.I), "themselves", "myself"),
+    (re.compile(r"\bmine\b", re.I), "theirs", "mine"),
+    (re.compile(r"\bme\b", re.I), "the {s}", "me"),
+    (re.compile(r"\bwe're\b", re.I), "they're", "we"),
+    (re.compile(r"\bwe've\b", re.I), "they've", "we"),
+    (re.compile(r"\bwe'll\b", re.I), "they'll", "we"),
+    (re.compile(r"\bour\b", re.I), "their", "our"),
+    (re.compile(r"\bus\b"), "them", "us"),
+    (re.compile(r"\bwe\b"), "they", "we"),
 ]
+_SPACES = re.compile(r"(\s+)")
+_MY_START = re.compile(r"^(\W*)My\b")
+_MY = re.compile(r"\bmy\b", re.I)
+_WE_START = re.compile(r"^(\W*)We\b")
+_YOU = frozenset({"you", "your"})  # the words `_SECOND_PERSON`'s matches start with
+_I = frozenset({"i"})  # `_CONTRACTED`'s
+_MY_WORD = frozenset({"my"})
+_WE = frozenset({"we"})
 _SECOND_PERSON = [
     (re.compile(r"\byou're\b", re.I), "the {o} is"),
     (re.compile(r"\byou've\b", re.I), "the {o} has"),
@@ -110,7 +122,7 @@ _SECOND_PERSON = [
 def _subject_verbs(sentence: str, speaker: str) -> str:
     """Replace the subject "I" by ``speaker`` and conjugate the verb after it (adverbs
     skipped)."""
-    parts = re.split(r"(\s+)", sentence)  # words at even indexes, whitespace at odd ones
+    parts = _SPACES.split(sentence)  # words at even indexes, whitespace at odd ones
     i = 0
     while i < len(parts):
         if parts[i] != "I":
@@ -136,16 +148,27 @@ def to_third_person(sentence: str, speaker: str = "User") -> str:
     """``sentence`` rewritten about ``speaker`` ("User" or "Assistant") in the third person."""
     s = sentence.replace("’", "'")
     other = "assistant" if speaker.lower() == "user" else "user"
-    for pattern, repl in _SECOND_PERSON:
-        s = pattern.sub(repl.format(o=other), s)
-    for pattern, repl in _CONTRACTED:
-        s = pattern.sub(repl.format(S=speaker), s)
+    # Most sentences hold few of the words rewritten: a substitution runs only where a word its
+    # matches start with occurs (tokenize.gate_words). A replacement keeps the word boundaries
+    # of what it replaces and brings no such word of its own, except the speaker's name and the
+    # verbs `_subject_verbs` conjugates, so the words are read again after those come in.
+    words = gate_words(s)
+    if may_match(words, _YOU):
+        for pattern, repl in _SECOND_PERSON:
+            s = pattern.sub(repl.format(o=other), s)
+    if may_match(words, _I):
+        for pattern, repl in _CONTRACTED:
+            s = pattern.sub(repl.format(S=speaker), s)
     s = _subject_verbs(s, speaker)
-    s = re.sub(r"^(\W*)My\b", rf"\1{speaker}'s", s)
-    s = re.sub(r"\bmy\b", "their", s, flags=re.I)
-    s = re.sub(r"^(\W*)We\b", rf"\1{speaker} and others", s)
-    for pattern, repl in _WORD_SWAPS_USER:
-        s = pattern.sub(repl.format(s=speaker.lower()), s)
+    words = gate_words(f"{s} {speaker}")
+    if may_match(words, _MY_WORD):
+        s = _MY_START.sub(rf"\1{speaker}'s", s)
+        s = _MY.sub("their", s)
+    if may_match(words, _WE):
+        s = _WE_START.sub(rf"\1{speaker} and others", s)
+    for pattern, repl, start in _WORD_SWAPS_USER:
+        if words is None or start in words:
+            s = pattern.sub(repl.format(s=speaker.lower()), s)
     s = s.strip()
     if s and s[0].islower():
         s = s[0].upper() + s[1:]

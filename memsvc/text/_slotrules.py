@@ -75,17 +75,27 @@ _AGE_UNIT_BLOCK = (
 @dataclass(frozen=True)
 class Rule:
     """``pattern`` captures the value in group ``v``; ``kind`` selects its normaliser in
-    ``slots``; ``name`` may contain ``{x}``, filled from group ``x`` (favourites, pets)."""
+    ``slots``; ``name`` may contain ``{x}``, filled from group ``x`` (favourites, pets);
+    ``starts``: the lowercased words (``\\w+`` runs) a match can begin with, so ``slots``
+    skips the rule in a sentence without any (``tokenize.gate_words``)."""
 
     name: str
     pattern: re.Pattern[str]
     kind: str
+    starts: frozenset[str]
     enum: dict[str, str] = field(default_factory=dict)
     extra: tuple[tuple[str, str, str], ...] = ()  # (group, slot name, kind) riding along
 
 
-def _r(name: str, regex: str, kind: str, **kw: object) -> Rule:
-    return Rule(name, re.compile(regex), kind, **kw)  # type: ignore[arg-type]
+# The word each subject starts with ("I'm": "i", a run of its own before the apostrophe).
+_STARTS = ((I_, "i"), (IM, "i im"), (IVE, "i"), (WE, "i we"), (MY, "my"))
+
+
+def _r(name: str, regex: str, kind: str, *, starts: str = "", **kw: object) -> Rule:
+    """A rule; ``starts`` read off its subject unless given (a rule without one must give it)."""
+    if not starts:
+        starts = next(words for subject, words in _STARTS if regex.startswith(subject))
+    return Rule(name, re.compile(regex), kind, frozenset(starts.split()), **kw)  # type: ignore[arg-type]
 
 
 _HOMES = r"place|apartment|flat|house|home|condo|studio|loft|room|bungalow|townhouse"
@@ -126,6 +136,7 @@ RULES: tuple[Rule, ...] = (
         "hometown",
         rf"(?:{IM}|\b(?i:i)\s+(?i:come)\s+)(?i:originally\s+)?from\s+(?P<v>{PN})",
         "place",
+        starts="i im",
     ),
     _r(
         "hometown",
@@ -190,6 +201,7 @@ RULES: tuple[Rule, ...] = (
         "phone",
         r"\b(?i:reach|call|text)\s+me\s+(?:at|on)\s+(?P<v>\+?\(?\d[\d\s().-]{5,}\d)",
         "phone",
+        starts="reach call text",
     ),
     _r(
         "email",
@@ -201,6 +213,7 @@ RULES: tuple[Rule, ...] = (
         "email",
         r"\b(?i:email|reach|contact)\s+me\s+at\s+(?P<v>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)",
         "email",
+        starts="email reach contact",
     ),
     _r(
         "address",
@@ -299,6 +312,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?:{IM}(?i:on)|{I_}(?i:follow|started)|{IVE}(?i:been\s+on))\s+"
         r"(?i:a|an|the)\s+(?P<v>[\w-]+(?:\s+[\w-]+)?)\s+(?i:diet)\b",
         "np",
+        starts="i im",
     ),
     _r(
         "allergy",
@@ -359,6 +373,7 @@ RULES: tuple[Rule, ...] = (
         rf"(?:{IM}|{IVE}(?i:been\s+)|{I_}(?i:started|began)\s+)"
         rf"(?i:learning|studying|taking)\s+(?P<v>{LANGS})\b",
         "enum_lower",
+        starts="i im",
     ),
     # identity, family
     _r("name", rf"{MY}(?i:name)\s+is\s+(?P<v>{NAME})\b", "name"),

@@ -4,8 +4,9 @@ The LLM path (`memsvc.llm.tasks.memorize`) fills the same fields when configured
 heuristics are the fallback and the `llm = none` behaviour.
 
 Why `AttributeWorkers`: without an LLM, a note's keyphrases, tags, facts and slots come from
-pure-Python text heuristics (`offline_attributes` below), about 2 ms a turn and two fifths of
-an add's CPU time once embedding runs on a GPU (bench/README.md, "GPU ingest"). Python
+pure-Python text heuristics (`offline_attributes` below): 1.3 ms on one core for a LongMemEval
+unit of 1,500 characters (3.8 ms before 2026-12-07, when they were two fifths of an add's CPU
+time with embedding on a GPU; bench/attributes.py, bench/README.md "GPU ingest"). Python
 threads share one interpreter lock, so concurrent adds cannot run them side by side; worker
 processes can (`ingest.cpu_workers`). They are pure functions of (content, role, previous
 message, extractor), so a bounded memo (`ingest.attribute_memo`) also answers texts seen
@@ -28,6 +29,7 @@ from multiprocessing import get_context
 from memsvc.text.facts import extract_facts
 from memsvc.text.keyphrases import KeyphraseMethod, keyphrases, make_tags
 from memsvc.text.slots import extract_slots
+from memsvc.text.tokenize import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +59,13 @@ def offline_attributes(
     `method` is the keyphrase extractor (the `ingest.keyphrases` setting)."""
     # The agent's own thoughts read like assistant turns ("I recommended..."), not the user's.
     speaker = "assistant" if role in {"assistant", "agent"} else "user"
-    keywords = keyphrases(content, k=MAX_KEYWORDS, method=method)
+    # Keyphrases, facts and slots all read the text's sentences: split it once.
+    spans = sentence_spans(content)
+    keywords = keyphrases(content, k=MAX_KEYWORDS, method=method, spans=spans)
     tags = make_tags(content, keywords, k=MAX_TAGS)
-    facts = extract_facts(content, role=speaker, max_facts=MAX_FACTS)
+    facts = extract_facts(content, role=speaker, max_facts=MAX_FACTS, spans=spans)
     slots = (
-        [[s.name, s.value] for s in extract_slots(content, role=speaker)]
+        [[s.name, s.value] for s in extract_slots(content, role=speaker, spans=spans)]
         if speaker == "user"
         else []
     )

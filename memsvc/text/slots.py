@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from lemminflect import getLemma  # type: ignore[import-untyped]
 
 from memsvc.text._slotrules import RULES, Rule
 from memsvc.text._slotvocab import CUES, NUMBER_WORDS, SPECIES
 from memsvc.text.stopwords import STOPWORDS
-from memsvc.text.tokenize import sentence_spans
+from memsvc.text.tokenize import gate_words, sentence_spans
 
 __all__ = [
     "MULTI_VALUED",
@@ -235,25 +235,56 @@ _CUE_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 
 
-def extract_slots(text: str, role: str = "user") -> list[Slot]:
-    """First-person attribute statements in ``text`` as slots, in text order."""
-    return _extract(text, role, gate=True)
+_STARTS = tuple(dict.fromkeys(rule.starts for rule in RULES))  # a few distinct sets
 
 
-def _extract(text: str, role: str, *, gate: bool) -> list[Slot]:
+@cache  # one entry per combination of `_STARTS`: at most 2 ** len(_STARTS)
+def _rules_starting(*present: bool) -> tuple[Rule, ...]:
+    """The rules, in order, whose start words are in a sentence that holds words of the sets
+    of `_STARTS` flagged `present`."""
+    sets = {s for s, p in zip(_STARTS, present, strict=True) if p}
+    return tuple(rule for rule in RULES if rule.starts in sets)
+
+
+def extract_slots(
+    text: str, role: str = "user", *, spans: list[tuple[int, int]] | None = None
+) -> list[Slot]:
+    """First-person attribute statements in ``text`` as slots, in text order. ``spans``:
+    ``sentence_spans(text)`` when the caller has them already."""
+    return _extract(text, role, gate=True, spans=spans)
+
+
+def _extract(
+    text: str, role: str, *, gate: bool, spans: list[tuple[int, int]] | None = None
+) -> list[Slot]:
     if role != "user" or not text:
         return []
     norm = text.replace("’", "'")  # same length: offsets stay valid for ``text``
+    if spans is None or norm != text:
+        # A curly apostrophe can change where a sentence ends ("’Mr." is no abbreviation).
+        spans = sentence_spans(norm)
     found: list[Slot] = []
-    for a, b in sentence_spans(norm):
+    for a, b in spans:
         sentence = norm[a:b]
         if sentence.rstrip().endswith("?") or _QUESTION_START.search(sentence):
             continue
         low = sentence.lower()
-        for rule in RULES:
-            cue = _CUE_PATTERNS.get(rule.name) if gate else None
-            if cue is not None and cue.search(low) is None:
-                continue
+        # Two gates before a rule's pattern runs: a word its matches start with ("i", "my",
+        # ...; most rules need a first-person subject), then one of its name's cues (once
+        # per name and sentence: several rules share a name).
+        words = gate_words(sentence) if gate else None
+        cued: dict[str, bool] = {}
+        rules = (
+            RULES if words is None else _rules_starting(*(not words.isdisjoint(s) for s in _STARTS))
+        )
+        for rule in rules:
+            if gate:
+                ok = cued.get(rule.name)
+                if ok is None:
+                    cue = _CUE_PATTERNS.get(rule.name)
+                    ok = cued[rule.name] = cue is None or cue.search(low) is not None
+                if not ok:
+                    continue
             for m in rule.pattern.finditer(sentence):
                 if _hedged(sentence, m.start()):
                     continue

@@ -22,6 +22,7 @@ import re
 import threading
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import chain
 from typing import Protocol, cast
 
 import snowballstemmer  # type: ignore[import-untyped]
@@ -30,8 +31,10 @@ from memsvc.text.stopwords import STOPWORDS
 
 __all__ = [
     "STOPWORDS",
+    "gate_words",
     "lexical_parts",
     "lexical_pieces",
+    "may_match",
     "sentence_spans",
     "sentences",
     "stem",
@@ -41,31 +44,37 @@ __all__ = [
 
 _CJK = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _L = rf"[^\W_{_CJK}]"  # a word character that is not CJK
-_TOKEN = re.compile(
+_TOKEN_PATTERN = (
     rf"(?P<grouped>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?)"  # 2,000 or 1,250.50
     rf"|(?P<decimal>\d+\.\d+)"
     rf"|(?P<word>{_L}+(?:['’]{_L}+)*(?:-{_L}+(?:['’]{_L}+)*)*)"
     rf"|(?P<cjk>[{_CJK}])"
 )
+_TOKEN = re.compile(_TOKEN_PATTERN)
+# The same tokens as strings, for `findall` (no match object per token); groups change no match.
+_TOKEN_TEXT = re.compile(re.sub(r"\(\?P<\w+>", "(?:", _TOKEN_PATTERN))
 
 
 def words(text: str) -> list[str]:
     """Lowercased word tokens of ``text`` (see the module docstring for the rules)."""
-    out: list[str] = []
-    for m in _TOKEN.finditer(text):
-        kind = m.lastgroup
-        tok = m.group(0)
-        if kind == "grouped":
-            out.append(tok.replace(",", ""))
-            continue
-        if kind != "word":
-            out.append(tok)
-            continue
-        tok = tok.lower().replace("’", "'")
-        if tok.endswith("'s") and tok not in STOPWORDS:
-            tok = tok[:-2]  # possessive: "luna's" → "luna"; "it's" stays (a stop word)
-        out.append(tok)
-    return out
+    return list(map(_word, _TOKEN_TEXT.findall(text)))
+
+
+@lru_cache(maxsize=1 << 15)
+def _word(tok: str) -> str:
+    """The word of token ``tok``, a match of ``_TOKEN``: a pure function of the token, so
+    each distinct one is worked out once. Its kind is what ``_TOKEN`` says of it alone: the
+    alternatives it failed where it stood fail on any prefix of what followed (no lookahead)."""
+    m = _TOKEN.match(tok)
+    kind = m.lastgroup if m is not None else None
+    if kind == "grouped":
+        return tok.replace(",", "")
+    if kind != "word":
+        return tok
+    tok = tok.lower().replace("’", "'")
+    if tok.endswith("'s") and tok not in STOPWORDS:
+        tok = tok[:-2]  # possessive: "luna's" → "luna"; "it's" stays (a stop word)
+    return tok
 
 
 # FTS5's porter tokenizer passes tokens shorter than 3 or longer than 64 bytes through unstemmed
@@ -149,16 +158,45 @@ def lexical_parts(text: str) -> Iterator[str]:
 
 def terms(text: str) -> list[str]:
     """Index/query terms: words split at hyphens, stop words and lone letters removed, stemmed."""
+    return list(chain.from_iterable(map(_token_terms, _TOKEN_TEXT.findall(text))))
+
+
+@lru_cache(maxsize=1 << 15)
+def _token_terms(tok: str) -> tuple[str, ...]:
+    """The terms of one token (a match of ``_TOKEN``), worked out once per distinct token."""
+    word = _word(tok)
     out: list[str] = []
-    for tok in words(text):
-        parts = tok.split("-") if "-" in tok else (tok,)
-        for part in parts:
-            if part in STOPWORDS:
-                continue
-            if len(part) == 1 and part.isascii() and not part.isdigit():
-                continue
-            out.append(stem(part))
-    return out
+    for part in word.split("-") if "-" in word else (word,):
+        if part in STOPWORDS:
+            continue
+        if len(part) == 1 and part.isascii() and not part.isdigit():
+            continue
+        out.append(stem(part))
+    return tuple(out)
+
+
+_RUN = re.compile(r"\w+")
+# What `re.IGNORECASE` matches to an ASCII letter but `str.lower` does not lower to it (İ, ı,
+# ſ; İ also lowers to two characters). Checked over every code point: no other character
+# changes length or word-ness when lowered, or matches an ASCII letter it does not lower to.
+_CASE_ODD = ("\u0130", "\u0131", "\u017f")
+
+
+def gate_words(text: str) -> frozenset[str] | None:
+    """The lowercased ``\\w+`` runs of ``text``. A case-insensitive pattern every match of
+    which holds one of a few words, each a run of its own ("i" of "I'm", "ll" of "we'll"),
+    cannot match a text holding none of them: callers skip it there. None when ``text``
+    holds İ, ı or ſ, which such a pattern reads as ASCII letters that lowering does not
+    give: no gate then (tests/text/test_gates.py checks this over every code point)."""
+    if any(c in text for c in _CASE_ODD):
+        return None
+    return frozenset(_RUN.findall(text.lower()))
+
+
+def may_match(words: frozenset[str] | None, gate: frozenset[str]) -> bool:
+    """Whether a pattern each match of which holds one of the words ``gate`` may match a text
+    whose ``gate_words`` are ``words`` (None: it may)."""
+    return words is None or not words.isdisjoint(gate)
 
 
 # --- sentences ------------------------------------------------------------------------------
@@ -175,16 +213,16 @@ _LINE = re.compile(r"[^\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029]+")
 _CJK_PIECE = re.compile(r"[^。！？]+[。！？]*|[。！？]+")
 # A sentence end: terminal punctuation, optional closing quotes/brackets, then whitespace.
 _END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_PREV_TOKEN = re.compile(r"(\S+)$")
+_NON_SPACE = re.compile(r"\S")
 _DOTTED = re.compile(r"(?:[a-z]\.)+[a-z]")
 
 
 def _is_abbreviation(before: str) -> bool:
     """Whether the text right before a period ends in an abbreviation or an initial."""
-    m = _PREV_TOKEN.search(before)
-    if not m:
-        return False
-    tok = m.group(1).lstrip("(\"'“‘[").lower()
+    if not before or before[-1].isspace():
+        return False  # no word right before it
+    # Its last word (what `(\S+)$` finds, by a split instead of a scan: a block has no "\n").
+    tok = before.rsplit(None, 1)[-1].lstrip("(\"'“‘[").lower()
     if tok in _ABBREV:
         return True
     if len(tok) == 1 and tok.isalpha():
@@ -198,17 +236,18 @@ def _block_ends(block: str) -> list[int]:
     start = 0
     for m in _END.finditer(block):
         end = m.end()
-        nxt = block[end:].lstrip()
-        if not nxt:
+        following = _NON_SPACE.search(block, end)  # the next word's first character
+        if following is None:
             break
+        nxt = following.group()
         punct = m.group(0).rstrip("\"'”’)]")
-        if punct != m.group(0) and nxt[0].islower():
+        if punct != m.group(0) and nxt.islower():
             continue  # '"Go!" she said': the quote ends, the sentence goes on
         if punct[0] in ".…":
             if punct == "." and _is_abbreviation(block[start : m.start()]):
                 continue
             # A period or an ellipsis before a lowercase word rarely ends a sentence.
-            if nxt[0].islower():
+            if nxt.islower():
                 continue
         ends.append(end)
         start = end
@@ -240,10 +279,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def sentences(text: str) -> list[str]:
-    """Split ``text`` into sentences (markdown emphasis removed); see ``sentence_spans``."""
+def sentences(text: str, *, spans: list[tuple[int, int]] | None = None) -> list[str]:
+    """Split ``text`` into sentences (markdown emphasis removed); see ``sentence_spans``.
+    ``spans``: ``sentence_spans(text)`` when the caller has them already."""
     out: list[str] = []
-    for a, b in sentence_spans(text):
+    for a, b in sentence_spans(text) if spans is None else spans:
         sent = _EMPHASIS.sub("", text[a:b]).strip()
         if sent:
             out.append(sent)
