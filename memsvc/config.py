@@ -156,13 +156,12 @@ class IngestSettings(BaseModel):
     # points of session and +4.0 of turn recall, LongMemEval dev identical; on every unit
     # LongMemEval lost a point (eval/README.md, "Both dev suites").
     context_max_words: int | None = Field(30, ge=1)
-    # Offline attributes (keyphrases, tags, facts, slots: pure-Python heuristics, ~1.4 ms a
-    # LongMemEval unit on one core, bench/attributes.py) computed in this many worker processes,
-    # so concurrent adds are not serialised by the interpreter lock; 0 computes them on the
-    # add's own thread. Unset: with the embedder on
-    # a GPU, one worker per core beyond two (at most 12), else 0 — on a CPU the cores are
-    # busy embedding. On an H100 with 16 cores, ingest went from 134.7 to 403 turns/s with
-    # 12 workers, the memo below and the one-flush writer (bench/README.md, "GPU ingest").
+    # Offline attributes (keyphrases, tags, facts, slots: ~1.4 ms a unit, bench/attributes.py)
+    # computed in this many worker processes, so concurrent adds are not serialised by the
+    # interpreter lock; 0 computes them on the add's own thread. Unset: with the embedder on a
+    # GPU, one worker per core beyond two (at most 12), else 0 — on a CPU the cores are busy
+    # embedding. On an H100 with 16 cores, ingest went from 134.7 to 403 turns/s with 12
+    # workers, the memo below and the one-flush writer (bench/README.md, "GPU ingest").
     cpu_workers: int | None = Field(None, ge=0, le=256)
     # Attributes of the last this-many distinct (text, role, previous message) kept: the same
     # message ingested again (another scope, a re-import, "ok thanks!") is not analysed twice.

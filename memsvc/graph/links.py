@@ -1,12 +1,12 @@
 """`LinkGraph`: the links of one partition as an undirected weighted graph.
 
-A-MEM links are symmetric in meaning ("related to"), so expansion walks them both ways. The
-graph is a cache of the `note_links` table; the service keeps both in step.
+A-MEM links are symmetric in meaning ("related to"), so expansion walks them both ways. A
+search builds one from the links around its seeds (`memsvc.stores.graphs`) and drops it: no
+graph outlives a search, so none is shared between threads or kept in step with writes.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Mapping
 
 import networkx as nx
@@ -15,11 +15,7 @@ import networkx as nx
 class LinkGraph:
     def __init__(self, edges: Iterable[tuple[int, int, float]] = ()) -> None:
         self._g: nx.Graph = nx.Graph()
-        self._lock = threading.RLock()
         self.add_many(edges)
-
-    def add(self, a: int, b: int, weight: float = 1.0) -> None:
-        self.add_many([(a, b, weight)])
 
     def add_many(self, edges: Iterable[tuple[int, int, float]]) -> None:
         """Each pair keeps its strongest link (either direction, never below 0), self-links
@@ -30,22 +26,16 @@ class LinkGraph:
             if a != b:
                 key = (a, b) if a < b else (b, a)
                 best[key] = max(best.get(key, 0.0), w)
-        with self._lock:
-            if self._g.number_of_edges():
-                for (a, b), w in best.items():
-                    old = self._g.get_edge_data(a, b, default={}).get("weight", 0.0)
-                    best[(a, b)] = max(old, w)
-            self._g.add_weighted_edges_from((a, b, w) for (a, b), w in best.items())
-
-    def remove_nodes(self, nodes: Iterable[int]) -> None:
-        with self._lock:
-            self._g.remove_nodes_from(list(nodes))
+        if self._g.number_of_edges():
+            for (a, b), w in best.items():
+                old = self._g.get_edge_data(a, b, default={}).get("weight", 0.0)
+                best[(a, b)] = max(old, w)
+        self._g.add_weighted_edges_from((a, b, w) for (a, b), w in best.items())
 
     def neighbors(self, node: int) -> dict[int, float]:
-        with self._lock:
-            if node not in self._g:
-                return {}
-            return {n: float(d.get("weight", 1.0)) for n, d in self._g[node].items()}
+        if node not in self._g:
+            return {}
+        return {n: float(d.get("weight", 1.0)) for n, d in self._g[node].items()}
 
     def expand(
         self, seeds: Mapping[int, float], hops: int, damping: float
@@ -58,26 +48,23 @@ class LinkGraph:
             return {}
         best: dict[int, tuple[float, int]] = {}
         frontier = {node: (score, node) for node, score in seeds.items()}
-        with self._lock:
-            for _ in range(hops):
-                nxt: dict[int, tuple[float, int]] = {}
-                for node, (score, origin) in frontier.items():
-                    if node not in self._g:
+        for _ in range(hops):
+            nxt: dict[int, tuple[float, int]] = {}
+            for node, (score, origin) in frontier.items():
+                if node not in self._g:
+                    continue
+                for nb, data in self._g[node].items():
+                    if nb in seeds:
                         continue
-                    for nb, data in self._g[node].items():
-                        if nb in seeds:
-                            continue
-                        cand = score * damping * float(data.get("weight", 1.0))
-                        if cand > best.get(nb, (-1.0, 0))[0]:
-                            best[nb] = (cand, origin)
-                            nxt[nb] = (cand, origin)
-                frontier = nxt
+                    cand = score * damping * float(data.get("weight", 1.0))
+                    if cand > best.get(nb, (-1.0, 0))[0]:
+                        best[nb] = (cand, origin)
+                        nxt[nb] = (cand, origin)
+            frontier = nxt
         return best
 
     def __len__(self) -> int:
-        with self._lock:
-            return int(self._g.number_of_edges())
+        return int(self._g.number_of_edges())
 
     def __contains__(self, node: object) -> bool:
-        with self._lock:
-            return node in self._g
+        return node in self._g

@@ -20,22 +20,6 @@ from sqlalchemy.orm import Session
 from memsvc.db.queries import links
 from memsvc.graph import LinkGraph
 
-# Keys a statement: far below what one JSON or array parameter can carry, and a hop's
-# frontier rarely reaches it (`top_k` seeds, a few links each).
-_CHUNK = 1000
-
-
-def incident(
-    session: Session, partition: str, nodes: Collection[int]
-) -> list[tuple[int, int, float]]:
-    """Every link of `partition` with an end among `nodes`, either direction (a link between
-    two of them may come twice: `LinkGraph.add_many` keeps the strongest)."""
-    keys = sorted(nodes)
-    out: list[tuple[int, int, float]] = []
-    for start in range(0, len(keys), _CHUNK):
-        out += links.incident(session, partition=partition, pks=keys[start : start + _CHUNK])
-    return out
-
 
 def neighbourhood(
     session: Session, partition: str, seeds: Collection[int], hops: int, damping: float
@@ -50,7 +34,7 @@ def neighbourhood(
     read: set[int] = set()
     frontier = set(seeds)
     for hop in range(1, hops + 1):
-        graph.add_many(incident(session, partition, frontier - read))
+        graph.add_many(links.incident(session, partition=partition, pks=frontier - read))
         read |= frontier
         if hop < hops:
             # Reached within `hop` links: the next hop walks out of these.

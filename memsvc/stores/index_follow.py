@@ -51,9 +51,8 @@ class Following:
                 else:
                     self._catch_up(partition, version)
 
-    def _catch_up(self, partition: str, version: int) -> bool:
-        """Bring both indexes of `partition` to `version`; False when nothing was behind."""
-        moved = False
+    def _catch_up(self, partition: str, version: int) -> None:
+        """Bring both indexes of `partition` to `version` (those already there stay)."""
         key, parts = self._slot(partition), self._slot(partition + PARTS_SUFFIX)
         with key.lock, parts.lock:
             for name, slot in ((partition, key), (partition + PARTS_SUFFIX, parts)):
@@ -61,8 +60,6 @@ class Following:
                 # applied since (new partitions start at a later epoch, so newer is larger).
                 if slot.index is not None and slot.version < version:
                     self._catch_up_slot(name, slot, version)
-                    moved = True
-        return moved
 
     def _catch_up_slot(self, name: str, slot: _Slot, version: int) -> None:
         patch = self._log_patch(name, slot.version, version)

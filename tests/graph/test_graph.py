@@ -22,8 +22,7 @@ def test_best_path_wins_and_seeds_are_excluded() -> None:
     assert set(out) == {3} and out[3] == (pytest.approx(0.45), 2)
 
 
-def test_remove_nodes_and_self_links() -> None:
+def test_self_links_are_dropped() -> None:
     g = LinkGraph([(1, 1, 1.0), (1, 2, 1.0)])
     assert len(g) == 1
-    g.remove_nodes([2])
-    assert g.neighbors(1) == {} and 2 not in g
+    assert g.neighbors(1) == {2: 1.0} and g.neighbors(2) == {1: 1.0} and 3 not in g

@@ -30,7 +30,7 @@ def test_every_way_of_adding_keeps_the_strongest_link(edges: list[Edge], cut: in
     batches.add_many(edges[cut:])
     single = LinkGraph()
     for a, b, w in edges:
-        single.add(a, b, w)
+        single.add_many([(a, b, w)])
     want = expected(edges)
     for graph in (bulk, batches, single):
         assert {n: graph.neighbors(n) for n in range(13)} == want
