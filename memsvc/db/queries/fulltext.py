@@ -51,7 +51,8 @@ _PARTITION_ROWS = text("SELECT count(*) FROM notes WHERE partition = :p")
 _AVERAGES = text("SELECT block FROM notes_fts_data WHERE id = 1")
 # BM25's parameters, FTS5's own.
 _K1, _B = 1.2, 0.75
-# Common terms stop proposing full-text candidates in partitions this large (`_proposing`).
+# Common terms stop proposing full-text candidates in partitions this large (`_proposing`;
+# SQLite: PostgreSQL's `ts_rank_cd` stage ranks every match as before).
 PRUNE_MIN_NOTES = 20_000
 PRUNE_SHARE = 0.01
 # Candidates ranked per partition, per hit asked for: FTS5 picks them with its table-wide
@@ -197,7 +198,7 @@ def _proposing(tokens: Sequence[str], holding: dict[str, int], notes: int) -> li
 
     Why: FTS5 computes bm25 for every note that holds any query term before it keeps the
     best, so a question with one common word ("use" in a fifth of a 100k-note scope) ranks
-    tens of thousands of notes: 11-15 ms p50 and 37-46 ms p95 a question at 100k, the
+    tens of thousands of notes: 10-15 ms p50 and 33-47 ms p95 a question at 100k, the
     largest stage of a search (bench/README.md, "2026-12-07 (fifth)"). A term that common
     has an idf under log(99) ~ 4.6, a third or less of a rare term's, so a note holding only
     such terms would rank low among those holding a rarer one; the candidates the rarer terms
@@ -207,9 +208,8 @@ def _proposing(tokens: Sequence[str], holding: dict[str, int], notes: int) -> li
     Measured at 100k notes (100 questions, three alternating runs): the stage's p50 10-26 %
     lower, its p95 45-61 %; recall@10 0.76 as before, the top 10 the same for 66 of 100.
     Partitions under `PRUNE_MIN_NOTES` (both dev suites' scopes) are ranked as before."""
-    common = {t for t in tokens if holding.get(t, 0) > PRUNE_SHARE * notes}
+    common = [t for t in tokens if holding.get(t, 0) > PRUNE_SHARE * notes]
+    if not common:
+        return list(tokens)
     kept = [t for t in tokens if t not in common and holding.get(t, 0) > 0]
-    if kept:
-        return kept
-    held = [t for t in tokens if holding.get(t, 0) > 0]
-    return [min(held, key=lambda t: holding[t])] if held else list(tokens)
+    return kept or [min(common, key=lambda t: holding[t])]
