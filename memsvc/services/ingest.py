@@ -17,11 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from memsvc.config import ApiSettings
+from memsvc.db import prebound
 from memsvc.db.models import Episode, Note
 from memsvc.deps import IngestDeps
 from memsvc.errors import InvalidInput
@@ -44,7 +45,6 @@ from memsvc.services.rows import values
 from memsvc.services.scope import Scope
 from memsvc.services.units import make_units
 from memsvc.services.writer import Writer
-from memsvc.stores import clock
 from memsvc.stores.indexes import bump_version
 
 
@@ -152,9 +152,14 @@ def decide_units(
 
 def insert_episodes(session: Session, episodes: list[Episode]) -> None:
     """One bulk INSERT of the episodes' rows, outside the unit of work: nothing reads them
-    back by key in the write, and the objects stay as the caller built them."""
+    back by key in the write, and the objects stay as the caller built them. Their driver
+    parameters are made before the statement: it is the write's first, the one that takes
+    SQLite's write lock (`memsvc.db.prebound`)."""
     if episodes:
-        session.execute(insert(Episode), [values(ep) for ep in episodes])
+        dialect = session.get_bind().dialect
+        prebound.insert_bound(
+            session, *prebound.bind(dialect, Episode, [values(ep) for ep in episodes])
+        )
 
 
 def write_plan(
@@ -175,15 +180,14 @@ def write_plan(
     with deps.indexes.writing(scope.partition) as changes:
         writer = Writer(session, scope, changes, deps.embedder.model_name, expand=expand)
         note_meta = dict(meta)
-        writer.prepare(plan, note_meta)  # before the first statement takes the write lock
+        writer.prepare(plan, note_meta, actor)  # before the first statement takes the lock
         insert_episodes(session, episodes)
         writer.apply(plan, note_meta, actor)
         if source_ids:
             _link_sources(session, writer, scope, source_ids)
         writer.enqueue_llm(writer.out.pending_llm)
-        bump_version(session, scope.partition, scope.namespace)
-        if episodes:
-            clock.advance(session, scope.partition, max(ep.event_time for ep in episodes))
+        latest = max((ep.event_time for ep in episodes), default=None)
+        bump_version(session, scope.partition, scope.namespace, clock=latest)
         if seal is not None:
             seal(writer)
         session.commit()

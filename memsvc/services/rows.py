@@ -10,16 +10,21 @@ conversations that was 11,364 statements in 128 adds; with notes and episodes ba
 under the write lock").
 
 The rows are inserted by a `before_commit` listener on the session (and by `flush()` where an
-order matters, before a note they refer to is deleted); a rollback drops them."""
+order matters, before a note they refer to is deleted); a rollback drops them. They go in as
+driver-level executemany calls (`memsvc.db.prebound`): the ORM's bulk INSERT spent more time
+on each row's parameters than SQLite spent inserting it, and all of it under the write lock.
+Every row names every column, `created_at` being the writer's clock."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from memsvc.db import prebound
 from memsvc.db.base import Base
 from memsvc.db.models import NoteHistory, NoteLink, NoteSlot
 
@@ -37,9 +42,10 @@ def values(obj: Base) -> dict[str, Any]:
 
 
 class Rows:
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, now: datetime) -> None:
         self.session = session
-        self._history: list[dict[str, Any]] = []
+        self.now = now
+        self._history: list[tuple[dict[str, Any], Any]] = []  # (row, bound or None)
         self._links: list[dict[str, Any]] = []
         self._link_keys: set[tuple[int, int, str]] = set()
         self._slots: list[dict[str, Any]] = []
@@ -48,9 +54,17 @@ class Rows:
         event.listen(session, "before_commit", self._before_commit)
         event.listen(session, "after_rollback", self._drop)
 
-    def add_history(self, row: dict[str, Any]) -> None:
-        """A history row (`history.row`), kept for the bulk insert in call order."""
-        self._history.append(row)
+    def bind_history(self, row: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """A history row made ready before the write lock: its values and driver
+        parameters, for `add_history(row, bound=...)`."""
+        full = {**row, "created_at": self.now}
+        dialect = self.session.get_bind().dialect
+        return full, prebound.binder(dialect, NoteHistory, tuple(full)).row(full)
+
+    def add_history(self, row: dict[str, Any], bound: Any = None) -> None:
+        """A history row (`history.row`), kept for the bulk insert in call order; `bound`:
+        its parameters from `bind_history`."""
+        self._history.append(({**row, "created_at": self.now}, bound))
 
     def has_link(self, source_pk: int, target_pk: int, kind: str) -> bool:
         if (source_pk, target_pk, kind) in self._link_keys:
@@ -76,6 +90,7 @@ class Rows:
                 "kind": kind,
                 "reason": reason,
                 "weight": weight,
+                "created_at": self.now,
             }
         )
 
@@ -85,17 +100,19 @@ class Rows:
         )
 
     def flush(self) -> None:
-        """Insert what is kept (ORM bulk INSERT: executemany, column defaults applied)."""
-        rows, self._history = self._history, []
-        if rows:
-            self.session.execute(insert(NoteHistory), rows)
+        """Insert what is kept: one executemany per table."""
+        dialect = self.session.get_bind().dialect
+        history, self._history = self._history, []
         links, self._links = self._links, []
         self._link_keys.clear()
-        if links:
-            self.session.execute(insert(NoteLink), links)
         slots, self._slots = self._slots, []
-        if slots:
-            self.session.execute(insert(NoteSlot), slots)
+        if history:
+            binder = prebound.binder(dialect, NoteHistory, tuple(history[0][0]))
+            params = [binder.row(row) if bound is None else bound for row, bound in history]
+            prebound.insert_bound(self.session, binder.sql, params)
+        for model, kept in ((NoteLink, links), (NoteSlot, slots)):
+            if kept:
+                prebound.insert_bound(self.session, *prebound.bind(dialect, model, kept))
 
     def _before_commit(self, session: Session) -> None:
         self.flush()

@@ -7,21 +7,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from memsvc.db import fulltext_terms
+from memsvc.db import fulltext_terms, prebound
 from memsvc.db.models import Job, Note, new_uuid
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
 from memsvc.services.planning import Plan, Unit
-from memsvc.services.rows import Rows
+from memsvc.services.rows import Rows, values
 from memsvc.services.scope import Scope
 from memsvc.stores.index_changes import PendingChanges
+
+K = TypeVar("K")
+
+# Statements built once: they run under SQLite's write lock, where building one each time
+# cost about as much as running it (bench/README.md, 2026-12-07 sixth).
+_IN_PARTITION = Note.partition == bindparam("partition")
+_WHOLE = select(Note).where(Note.pk.in_(bindparam("keys", expanding=True)), _IN_PARTITION)
+_KEYS = select(Note.pk).where(Note.pk.in_(bindparam("keys", expanding=True)), _IN_PARTITION)
+_PKS = select(Note.id, Note.pk).where(Note.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass
@@ -72,6 +81,10 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         embed_dim=int(unit.vector.shape[0]),
         event_time=unit.event_time,
         valid_from=unit.event_time,
+        # Every column set, none left to a default: the row is bound before the write
+        # (`Writer.prepare`), and a stored note with an unset attribute would be read back.
+        valid_to=None,
+        superseded_by=None,
         status="active",
         enrichment=unit.enrichment,
         strength=1.0,
@@ -82,7 +95,7 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
     )
 
 
-def _chunks(keys: list[int], size: int = 500) -> list[list[int]]:
+def _chunks(keys: list[K], size: int = 500) -> list[list[K]]:
     return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
@@ -98,11 +111,11 @@ class Writer:
     ) -> None:
         self.expand = expand
         self.session = session
-        self.rows = Rows(session)  # history and link rows, inserted in bulk at commit
+        self.now = datetime.now(UTC)
+        self.rows = Rows(session, self.now)  # history and link rows, inserted at commit
         self.scope = scope
         self.changes = changes
         self.model = model
-        self.now = datetime.now(UTC)
         self.resolved: dict[int, Note] = {}  # virtual key -> the note that unit ended up in
         self.out = Written()
         self.created: set[int] = set()  # notes inserted here: no stored links to check
@@ -113,17 +126,28 @@ class Writer:
         # Unit position -> its new note, built by `prepare`; a unit not found here (no
         # `prepare`, or a merge that became an add) gets its note built in `_unit`.
         self.fresh: dict[int, Note] = {}
+        # Note id -> its row's values when `prepare` bound them, and the driver parameters;
+        # the same for its ADD history row.
+        self.bound: dict[str, tuple[dict[str, Any], Any]] = {}
+        self.bound_history: dict[str, tuple[dict[str, Any], Any]] = {}
 
-    def prepare(self, plan: Plan, meta: dict[str, Any]) -> None:
-        """Build the notes the plan adds before the transaction's first statement: on SQLite
-        that statement takes the database's write lock, which every other writer waits for,
-        and building the ORM objects was 7-13 % of the time spent holding it (bench/README.md,
-        2026-12-06 eighth). A unit that turns out to merge into its target leaves its note
-        unused."""
+    def prepare(self, plan: Plan, meta: dict[str, Any], actor: str) -> None:
+        """Build the notes the plan adds, and bind their rows and ADD history rows, before
+        the transaction's first statement: on SQLite that statement takes the database's
+        write lock, which every other writer waits for (bench/README.md, 2026-12-06 eighth
+        and 2026-12-07 sixth). A unit that turns out to merge into its target leaves its
+        note unused."""
+        dialect = self.session.get_bind().dialect
         for unit in plan.units:
             if unit.op in ("ADD", "SUPERSEDE"):
-                self.fresh[unit.position] = new_note(self.scope, unit, meta, self.model, self.now)
-        if self.fresh and self.session.get_bind().dialect.name == "sqlite":
+                note = new_note(self.scope, unit, meta, self.model, self.now)
+                self.fresh[unit.position] = note
+                row = values(note)
+                self.bound[note.id] = (row, prebound.binder(dialect, Note, tuple(row)).row(row))
+                self.bound_history[note.id] = self.rows.bind_history(
+                    self._add_row(note, actor, unit.reason)
+                )
+        if self.fresh and dialect.name == "sqlite":
             # Their full-text terms too: SQLite's triggers would make them under the lock.
             fulltext_terms.prepare(
                 self.scope.partition, [note.search_text for note in self.fresh.values()]
@@ -143,20 +167,15 @@ class Writer:
             if unit.target is not None:
                 whole.add(unit.target)
         wanted = sorted(k for k in whole if k >= 0)
+        partition = self.scope.partition
         for chunk in _chunks(wanted):
-            rows = self.session.scalars(
-                select(Note).where(Note.pk.in_(chunk), Note.partition == self.scope.partition)
-            )
+            rows = self.session.scalars(_WHOLE, {"keys": chunk, "partition": partition})
             self.stored.update((note.pk, note) for note in rows)
         self.absent.update(k for k in wanted if k not in self.stored)
         keys_only = sorted(k for k in linked - whole if k >= 0)
         for chunk in _chunks(keys_only):
             self.linkable.update(
-                self.session.scalars(
-                    select(Note.pk).where(
-                        Note.pk.in_(chunk), Note.partition == self.scope.partition
-                    )
-                )
+                self.session.scalars(_KEYS, {"keys": chunk, "partition": partition})
             )
         self.absent.update(k for k in keys_only if k not in self.linkable)
 
@@ -211,7 +230,12 @@ class Writer:
             self.scope, unit, meta, self.model, self.now
         )
         self.resolved[virtual(unit.position)] = note
-        self.record(note, "ADD", before=None, actor=actor, reason=unit.reason)
+        # A note from `prepare` is unchanged since: units before this one cannot refer to it.
+        kept = self.bound_history.pop(note.id, None)
+        if kept is not None:
+            self.rows.add_history(*kept)
+        else:
+            self.rows.add_history(self._add_row(note, actor, unit.reason))
         replaced: Note | None = None
         for key in unit.superseded if unit.op == "SUPERSEDE" else ():
             old = self.resolve(key)
@@ -231,12 +255,41 @@ class Writer:
         return note
 
     def _insert(self, notes: list[Note]) -> None:
-        """Insert new notes in one flush (one batched INSERT ... RETURNING). An ORM bulk
-        INSERT of their values, the objects then attached as stored rows, measured no faster
-        (bench/README.md, 2026-12-06 eighth), so the unit of work keeps doing it."""
-        if notes:
-            self.session.add_all(notes)
-            self.session.flush()
+        """Insert new notes in one driver-level executemany, with the parameters `prepare`
+        made before the lock (a note changed since, by a merge into it or a supersession
+        within this add, is bound again), read their keys back by id, and attach them to the
+        session as stored rows, so later changes in this transaction are flushed as UPDATEs.
+        Through the unit of work this was a quarter of the lock's hold (bench/README.md,
+        2026-12-08)."""
+        if not notes:
+            return
+        dialect = self.session.get_bind().dialect
+        params = []
+        binder = None
+        for note in notes:
+            row = values(note)
+            kept = self.bound.pop(note.id, None)
+            if kept is not None and kept[0] == row:
+                params.append(kept[1])
+                continue
+            binder = binder or prebound.binder(dialect, Note, tuple(row))
+            params.append(binder.row(row))
+        binder = binder or prebound.binder(dialect, Note, tuple(values(notes[0])))
+        prebound.insert_bound(self.session, binder.sql, params)
+        keys: dict[str, int] = {}
+        for chunk in _chunks([n.id for n in notes]):
+            found = self.session.execute(_PKS, {"ids": chunk})
+            keys.update((note_id, pk) for note_id, pk in found)
+        for note in notes:
+            note.pk = keys[note.id]
+            make_transient_to_detached(note)
+        self.session.add_all(notes)
+
+    @staticmethod
+    def _add_row(note: Note, actor: str, reason: str) -> dict[str, Any]:
+        return history.row(
+            note, "ADD", before=None, after=history.snapshot(note), actor=actor, reason=reason
+        )
 
     def record(
         self, note: Note, event: str, *, before: dict[str, Any] | None, actor: str, reason: str = ""

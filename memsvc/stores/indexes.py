@@ -23,15 +23,17 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, case, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from memsvc.config import Settings
+from memsvc.db.base import UTCDateTime
 from memsvc.db.engine import Database
 from memsvc.db.models import Partition
 from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex
@@ -58,26 +60,50 @@ from memsvc.stores.index_follow import Following, _close, _Slot
 log = logging.getLogger(__name__)
 
 
-def bump_version(session: Session, partition: str, namespace: str) -> int:
+# Built once: an add runs these under SQLite's write lock, where building and caching a
+# statement each time cost more than running it (bench/README.md, 2026-12-07 sixth).
+_FIRST = {
+    "postgresql": pg_insert(Partition)
+    .values(key=bindparam("p_key"), namespace=bindparam("p_namespace"), version=bindparam("v0"))
+    .on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(Partition)
+    .values(key=bindparam("p_key"), namespace=bindparam("p_namespace"), version=bindparam("v0"))
+    .on_conflict_do_nothing(),
+}
+_BUMP = update(Partition).where(Partition.key == bindparam("p_key"))
+_NEXT = _BUMP.values(version=Partition.version + 1).returning(Partition.version)
+_clock = bindparam("p_clock", type_=UTCDateTime())
+# The clock only moves forward (`memsvc.stores.clock.advance`, in the same statement).
+_NEXT_AND_CLOCK = _BUMP.values(
+    version=Partition.version + 1,
+    clock=case(
+        (or_(Partition.clock.is_(None), Partition.clock < _clock), _clock),
+        else_=Partition.clock,
+    ),
+).returning(Partition.version)
+
+
+def bump_version(
+    session: Session, partition: str, namespace: str, *, clock: datetime | None = None
+) -> int:
     """Increment the partition's version inside the caller's transaction; returns the new one.
+    With `clock`, also move the partition's clock forward to it (`memsvc.stores.clock`).
 
     A new partition row starts at the wall clock in microseconds, not 0: a partition erased
     and written again never repeats a version another replica still holds in memory. Two
     replicas creating the same partition at once both succeed (insert-or-nothing)."""
-    dialect = session.get_bind().dialect.name
-    first = {"key": partition, "namespace": namespace, "version": time.time_ns() // 1000}
-    if dialect in ("postgresql", "sqlite"):
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        session.execute(insert(Partition).values(**first).on_conflict_do_nothing())
+    conn = session.connection()
+    first = _FIRST.get(conn.dialect.name)
+    v0 = time.time_ns() // 1000
+    if first is not None:
+        conn.execute(first, {"p_key": partition, "p_namespace": namespace, "v0": v0})
     elif session.get(Partition, partition, with_for_update=True) is None:
-        session.add(Partition(**first))
+        session.add(Partition(key=partition, namespace=namespace, version=v0))
         session.flush()
-    version = session.execute(
-        update(Partition)
-        .where(Partition.key == partition)
-        .values(version=Partition.version + 1)
-        .returning(Partition.version)
-    ).scalar_one()
+    params: dict[str, object] = {"p_key": partition}
+    if clock is not None:
+        params["p_clock"] = clock
+    version = conn.execute(_NEXT if clock is None else _NEXT_AND_CLOCK, params).scalar_one()
     change_log.register(session, partition, int(version))
     return int(version)
 

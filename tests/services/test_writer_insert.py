@@ -1,5 +1,6 @@
-"""New notes are built before the write lock (`Writer.prepare`); episodes and slots go in as
-bulk INSERTs (`ingest.insert_episodes`, `Rows.slot`).
+"""New notes are built, and their rows bound, before the write lock (`Writer.prepare`,
+`memsvc.db.prebound`); notes, episodes and slots go in as driver-level executemany calls
+(`Writer._insert`, `ingest.insert_episodes`, `Rows.slot`).
 
 What must hold: every stored column equals what the writer stored when it built each note
 under the lock and added episodes and slots through the unit of work (SQLite and
@@ -17,6 +18,7 @@ import pytest
 from sqlalchemy import event, inspect, select
 
 from memsvc import Memory
+from memsvc.db import prebound
 from memsvc.db.models import Episode, Note, NoteSlot
 from memsvc.services import ingest
 from memsvc.services import writer as writer_mod
@@ -29,13 +31,18 @@ _SKIP = {"pk", "id", "created_at", "updated_at", "episode_ids", "superseded_by",
 
 
 def _unit_of_work(m: pytest.MonkeyPatch) -> None:
-    """The writer as it was: notes built under the lock; slots and episodes added to the
-    session one by one and flushed by the unit of work."""
+    """The writer as it was: notes built under the lock and inserted by the unit of work;
+    slots and episodes added to the session one by one and flushed by the unit of work."""
 
     def slot(self: Rows, partition: str, note_pk: int, name: str, value: str) -> None:
         self.session.add(NoteSlot(partition=partition, note_pk=note_pk, name=name, value=value))
 
-    m.setattr(Writer, "prepare", lambda self, plan, meta: None)
+    def insert(self: Writer, notes: list[Note]) -> None:
+        self.session.add_all(notes)
+        self.session.flush()
+
+    m.setattr(Writer, "prepare", lambda self, plan, meta, actor: None)
+    m.setattr(Writer, "_insert", insert)
     m.setattr(Rows, "slot", slot)
     m.setattr(ingest, "insert_episodes", lambda session, episodes: session.add_all(episodes))
 
@@ -118,7 +125,14 @@ def test_notes_are_built_before_the_write_lock(
         if text.startswith("BEGIN IMMEDIATE"):
             events.append("lock")
 
+    bind_row = prebound.Binder.row
+
+    def bound(self: prebound.Binder, row: Any) -> Any:
+        events.append("bound")
+        return bind_row(self, row)
+
     monkeypatch.setattr(writer_mod, "new_note", recorded)
+    monkeypatch.setattr(prebound.Binder, "row", bound)
     with memory_factory() as mem:
         event.listen(mem.runtime.db.engine, "before_cursor_execute", statement)
         msgs = [
@@ -126,5 +140,9 @@ def test_notes_are_built_before_the_write_lock(
         ]
         mem.add(messages=msgs, user_id="u", wait=True)
         event.remove(mem.runtime.db.engine, "before_cursor_execute", statement)
-    assert events.count("note") == 6
-    assert events[-1] == "lock", events  # every note built first, then the one write lock
+    # Every note built and bound first, with its ADD history row and its episode, then the
+    # one write lock; what is bound after it is the rows made under it (links).
+    assert events.count("lock") == 1
+    before = events[: events.index("lock")]
+    assert before.count("note") == 6 and events.count("note") == 6
+    assert before.count("bound") == 18, events

@@ -30,7 +30,7 @@ from tests.services.test_writer_preload import _ingest
 def _one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
     """The writer as it was: every history and link row added to the session on its own."""
 
-    def add_history(self: Rows, row: dict[str, Any]) -> None:
+    def add_history(self: Rows, row: dict[str, Any], bound: Any = None) -> None:
         self.session.add(NoteHistory(**row))
 
     def link(self: Rows, partition: str, source: int, target: int, *rest: Any) -> None:

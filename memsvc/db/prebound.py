@@ -1,0 +1,91 @@
+"""Rows for an INSERT made ready before the transaction that inserts them.
+
+Why: on SQLite every writer of the database waits while one holds the write lock, so what a
+write costs under that lock caps ingest for every process sharing the store (bench/README.md,
+"GPU ingest"). An ORM or Core INSERT turns each row's values into driver parameters (JSON
+text, naive UTC datetimes, the statement's parameter order) while it runs, under the lock.
+`Binder.row` does that work first, with the column types' own bind processors, so the
+statement itself is one driver-level executemany (`insert_bound`).
+
+Only for rows that name every column the INSERT would bind: a column left out that has a
+Python-side default is refused (its value would be computed by the statement), and rows of
+one statement must name the same columns in the same order. Values are read when bound: a
+caller that changes a row afterwards binds it again (`Writer._insert`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from functools import cache, lru_cache
+from typing import Any
+
+from sqlalchemy import Table, insert, inspect
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+
+from memsvc.db.base import Base
+
+Processor = Callable[[Any], Any] | None
+
+
+@cache
+def _columns(model: type[Base]) -> dict[str, str]:
+    """Attribute key -> column name (`Note.meta` is the column `metadata`)."""
+    return {attr.key: attr.columns[0].name for attr in inspect(model).column_attrs}
+
+
+class Binder:
+    """One table's INSERT for rows naming the attribute keys `keys`, in that order: its SQL
+    in the dialect's own form, and `row` turning one row's values into driver parameters
+    with the column types' bind processors (what SQLAlchemy does while it executes)."""
+
+    def __init__(self, dialect: Dialect, model: type[Base], keys: tuple[str, ...]) -> None:
+        table = model.__table__
+        assert isinstance(table, Table)
+        names = _columns(model)
+        columns = [table.c[names[key]] for key in keys]
+        compiled = insert(table).compile(dialect=dialect, column_keys=[c.key for c in columns])
+        self.sql = str(compiled)
+        self.keys = keys
+        self._names = tuple(c.key for c in columns)
+        binds = list(compiled.positiontup or ()) if compiled.positional else None
+        # Every parameter must be one of the given columns: a column left out with a
+        # Python-side default would be computed by the statement, and has no value here.
+        if set(binds if binds is not None else compiled.binds) != set(self._names):
+            raise ValueError(f"{model.__name__} rows must name every column the INSERT binds")
+        self._order = None if binds is None else tuple(self._names.index(b) for b in binds)
+        self._processors: tuple[Processor, ...] = tuple(
+            c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
+        )
+
+    def row(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
+        """One row's driver parameters (`row`: attribute key -> value, in `keys`' order)."""
+        if tuple(row) != self.keys:
+            raise ValueError(f"row names {tuple(row)}, the statement {self.keys}")
+        values = [
+            value if proc is None else proc(value)
+            for value, proc in zip(row.values(), self._processors, strict=True)
+        ]
+        if self._order is None:
+            return dict(zip(self._names, values, strict=True))
+        return tuple(values[i] for i in self._order)
+
+
+@lru_cache(maxsize=64)  # per engine's dialect: a few in a process
+def binder(dialect: Dialect, model: type[Base], keys: tuple[str, ...]) -> Binder:
+    return Binder(dialect, model, keys)
+
+
+def bind(
+    dialect: Dialect, model: type[Base], rows: Sequence[Mapping[str, Any]]
+) -> tuple[str, list[Any]]:
+    """`rows` (the same attribute keys in each) as one statement and its driver parameters."""
+    if not rows:
+        return "", []
+    made = binder(dialect, model, tuple(rows[0]))
+    return made.sql, [made.row(row) for row in rows]
+
+
+def insert_bound(session: Session, sql: str, params: Sequence[Any]) -> None:
+    """Run a bound INSERT in the session's transaction (one driver executemany)."""
+    if params:
+        session.connection().exec_driver_sql(sql, list(params))
