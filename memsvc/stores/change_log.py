@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from memsvc.db import prebound
 from memsvc.db.models import IndexChange, Note
 from memsvc.index.base import FloatArray
 from memsvc.stores.index_changes import MAX_PARTS, PendingChanges
@@ -62,10 +63,12 @@ def _write_rows(session: Session) -> None:
                 "removed": sorted(set(changes.remove_ids)),
             }
         )
+    now = datetime.now(UTC)
     for row in rows:
         row.setdefault("removed", [])
-        row["created_at"] = datetime.now(UTC)
-    session.execute(insert(IndexChange), rows)
+        row["created_at"] = now
+    # A driver-level executemany: this runs under SQLite's write lock (`memsvc.db.prebound`).
+    prebound.insert_bound(session, *prebound.bind(session.get_bind().dialect, IndexChange, rows))
 
 
 @event.listens_for(Session, "after_commit")
