@@ -4,8 +4,13 @@ Why: on SQLite every writer of the database waits while one holds the write lock
 write costs under that lock caps ingest for every process sharing the store (bench/README.md,
 "GPU ingest"). An ORM or Core INSERT turns each row's values into driver parameters (JSON
 text, naive UTC datetimes, the statement's parameter order) while it runs, under the lock.
-`Binder.row` does that work first, with the column types' own bind processors, so the
-statement itself is one driver-level executemany (`insert_bound`).
+`Binder.row` does that work first, with the column types' own bind processors, so running
+the statement (`insert_bound`) is only the driver's work: one executemany, or, where the
+caller needs the rows' generated keys back and the driver's placeholders are positional
+(SQLite), one multi-row ``INSERT ... VALUES (...), (...) RETURNING`` a few hundred rows at a
+time (for notes also a quarter cheaper than executemany, bench/README.md "2026-12-07
+(sixth)"; for narrow rows of varying count it was slower: each row count is a statement
+SQLite must parse anew).
 
 Only for rows that name every column the INSERT would bind: a column left out that has a
 Python-side default is refused (its value would be computed by the statement), and rows of
@@ -14,6 +19,7 @@ caller that changes a row afterwards binds it again (`Writer._insert`)."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache, lru_cache
 from typing import Any
@@ -25,6 +31,9 @@ from sqlalchemy.orm import Session
 from memsvc.db.base import Base
 
 Processor = Callable[[Any], Any] | None
+
+# Rows a multi-row statement holds at most (also bounded by SQLite's parameter limit).
+_ROWS = 500
 
 
 @cache
@@ -56,6 +65,18 @@ class Binder:
         self._processors: tuple[Processor, ...] = tuple(
             c.type.dialect_impl(dialect).bind_processor(dialect) for c in columns
         )
+        # "INSERT INTO t (a, b) VALUES (?, ?)": several rows are the group repeated.
+        head, _, group = self.sql.partition(" VALUES ")
+        self._multirow = dialect.paramstyle == "qmark" and group.startswith("(")
+        self._head, self._group = head, group
+
+    def multirow(self, rows: int, returning: Sequence[str] = ()) -> str | None:
+        """The statement for `rows` rows at once (positional parameters, row after row), or
+        None where the driver's placeholders are not positional."""
+        if not self._multirow:
+            return None
+        tail = f" RETURNING {', '.join(returning)}" if returning else ""
+        return f"{self._head} VALUES {', '.join([self._group] * rows)}{tail}"
 
     def row(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """One row's driver parameters (`row`: attribute key -> value, in `keys`' order)."""
@@ -77,15 +98,39 @@ def binder(dialect: Dialect, model: type[Base], keys: tuple[str, ...]) -> Binder
 
 def bind(
     dialect: Dialect, model: type[Base], rows: Sequence[Mapping[str, Any]]
-) -> tuple[str, list[Any]]:
-    """`rows` (the same attribute keys in each) as one statement and its driver parameters."""
+) -> tuple[Binder | None, list[Any]]:
+    """`rows` (the same attribute keys in each) as their statement and driver parameters."""
     if not rows:
-        return "", []
+        return None, []
     made = binder(dialect, model, tuple(rows[0]))
-    return made.sql, [made.row(row) for row in rows]
+    return made, [made.row(row) for row in rows]
 
 
-def insert_bound(session: Session, sql: str, params: Sequence[Any]) -> None:
-    """Run a bound INSERT in the session's transaction (one driver executemany)."""
-    if params:
-        session.connection().exec_driver_sql(sql, list(params))
+def insert_bound(
+    session: Session,
+    made: Binder | None,
+    params: Sequence[Any],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]] | None:
+    """Run a bound INSERT in the session's transaction. With `returning` (column names):
+    the inserted rows' values of those columns, in no particular order, or None where the
+    driver cannot return them from one statement (the caller reads them back)."""
+    if made is None or not params:
+        return [] if returning else None
+    conn = session.connection()
+    driver = conn.connection.driver_connection
+    if not returning or made.multirow(1) is None or driver is None:
+        conn.exec_driver_sql(made.sql, list(params))
+        return None
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    size = max(1, min(_ROWS, limit // len(made.keys)))
+    out: list[tuple[Any, ...]] = []
+    for start in range(0, len(params), size):
+        chunk = params[start : start + size]
+        sql = made.multirow(len(chunk), returning)
+        assert sql is not None
+        flat = tuple(value for row in chunk for value in row)
+        result = conn.exec_driver_sql(sql, flat)
+        if returning:
+            out.extend(tuple(row) for row in result)
+    return out if returning else None

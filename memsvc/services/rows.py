@@ -109,7 +109,7 @@ class Rows:
         if history:
             binder = prebound.binder(dialect, NoteHistory, tuple(history[0][0]))
             params = [binder.row(row) if bound is None else bound for row, bound in history]
-            prebound.insert_bound(self.session, binder.sql, params)
+            prebound.insert_bound(self.session, binder, params)
         for model, kept in ((NoteLink, links), (NoteSlot, slots)):
             if kept:
                 prebound.insert_bound(self.session, *prebound.bind(dialect, model, kept))

@@ -255,12 +255,12 @@ class Writer:
         return note
 
     def _insert(self, notes: list[Note]) -> None:
-        """Insert new notes in one driver-level executemany, with the parameters `prepare`
-        made before the lock (a note changed since, by a merge into it or a supersession
-        within this add, is bound again), read their keys back by id, and attach them to the
-        session as stored rows, so later changes in this transaction are flushed as UPDATEs.
-        Through the unit of work this was a quarter of the lock's hold (bench/README.md,
-        2026-12-08)."""
+        """Insert new notes with the parameters `prepare` made before the lock (a note
+        changed since, by a merge into it or a supersession within this add, is bound
+        again), learn their keys (returned by SQLite's INSERT, read back by id elsewhere),
+        and attach them to the session as stored rows, so later changes in this transaction
+        are flushed as UPDATEs. Through the unit of work this was a quarter of the lock's
+        hold (bench/README.md, 2026-12-07 sixth)."""
         if not notes:
             return
         dialect = self.session.get_bind().dialect
@@ -275,11 +275,14 @@ class Writer:
             binder = binder or prebound.binder(dialect, Note, tuple(row))
             params.append(binder.row(row))
         binder = binder or prebound.binder(dialect, Note, tuple(values(notes[0])))
-        prebound.insert_bound(self.session, binder.sql, params)
+        returned = prebound.insert_bound(self.session, binder, params, returning=("id", "pk"))
         keys: dict[str, int] = {}
-        for chunk in _chunks([n.id for n in notes]):
-            found = self.session.execute(_PKS, {"ids": chunk})
-            keys.update((note_id, pk) for note_id, pk in found)
+        if returned is not None:  # SQLite: the keys came back with the INSERT
+            keys.update((note_id, pk) for note_id, pk in returned)
+        else:
+            for chunk in _chunks([n.id for n in notes]):
+                found = self.session.execute(_PKS, {"ids": chunk})
+                keys.update((note_id, pk) for note_id, pk in found)
         for note in notes:
             note.pk = keys[note.id]
             make_transient_to_detached(note)

@@ -6,6 +6,7 @@ Python-side default, or that name different columns, are refused rather than sto
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -183,3 +184,55 @@ def test_rows_must_name_every_bound_column(engine: Engine) -> None:
         prebound.bind(engine.dialect, NoteHistory, [row, reordered])
     with Session(engine) as session:
         assert session.scalar(select(NoteHistory.pk).limit(1)) is None
+
+
+@pytest.mark.parametrize("limit", [None, 100])
+def test_keys_returned_in_chunks(engine: Engine, limit: int | None) -> None:
+    """Notes inserted with their keys asked back: on SQLite every inserted note's (id, pk),
+    exactly as stored, also when SQLite's parameter limit cuts the rows into many statements
+    (100 parameters: two notes a statement) or the rows outnumber one statement's 500;
+    elsewhere None (the caller reads them back)."""
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    rows = [
+        {
+            "id": new_uuid(),
+            "namespace": "ns",
+            "partition": "p/keys",
+            "content": f"note {i}",
+            "content_hash": "0" * 64,
+            "event_time": when,
+            "valid_from": when,
+            "last_recalled_at": when,
+            "created_at": when,
+            "updated_at": when,
+            "keywords": [],
+            "tags": [],
+            "context": "",
+            "facts": [],
+            "search_text": f"note {i}",
+            "slots": [],
+            "meta": {},
+            "episode_ids": [],
+            "part_texts": [],
+            "kind": "turn",
+            "status": "active",
+            "enrichment": "offline",
+            "strength": 1.0,
+            "recall_count": 0,
+        }
+        for i in range(1203 if limit is None else 9)
+    ]
+    with Session(engine) as session, session.begin():
+        driver = session.connection().connection.driver_connection
+        if limit is not None and engine.dialect.name == "sqlite":
+            driver.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, limit)
+        made, params = prebound.bind(engine.dialect, Note, rows)
+        returned = prebound.insert_bound(session, made, params, returning=("id", "pk"))
+    with Session(engine) as session:
+        found = session.execute(select(Note.id, Note.pk).where(Note.partition == "p/keys"))
+        stored = {note_id: pk for note_id, pk in found}
+    assert len(stored) == len(rows)
+    if engine.dialect.name == "sqlite":
+        assert returned is not None and dict(returned) == stored
+    else:
+        assert returned is None
