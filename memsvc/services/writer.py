@@ -269,6 +269,9 @@ class Writer:
         for note in notes:
             row = values(note)
             kept = self.bound.pop(note.id, None)
+            # Equal values: the writer replaces a column's value, never mutates it in place
+            # (as SQLAlchemy's tracking of JSON columns requires too), so a kept row that
+            # compares equal is what the note holds now.
             if kept is not None and kept[0] == row:
                 params.append(kept[1])
                 continue
