@@ -69,13 +69,14 @@ class Binder:
         head, _, group = self.sql.partition(" VALUES ")
         self._multirow = dialect.paramstyle == "qmark" and group.startswith("(")
         self._head, self._group = head, group
+        self._quote = dialect.identifier_preparer.quote
 
     def multirow(self, rows: int, returning: Sequence[str] = ()) -> str | None:
         """The statement for `rows` rows at once (positional parameters, row after row), or
         None where the driver's placeholders are not positional."""
         if not self._multirow:
             return None
-        tail = f" RETURNING {', '.join(returning)}" if returning else ""
+        tail = f" RETURNING {', '.join(map(self._quote, returning))}" if returning else ""
         return f"{self._head} VALUES {', '.join([self._group] * rows)}{tail}"
 
     def row(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
@@ -122,7 +123,9 @@ def insert_bound(
     if not returning or made.multirow(1) is None or driver is None:
         conn.exec_driver_sql(made.sql, list(params))
         return None
-    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    # SQLite's limit on a statement's parameters (999 before 3.32, 32,766 since).
+    getlimit = getattr(driver, "getlimit", None)
+    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else 999
     size = max(1, min(_ROWS, limit // len(made.keys)))
     out: list[tuple[Any, ...]] = []
     for start in range(0, len(params), size):
@@ -130,7 +133,5 @@ def insert_bound(
         sql = made.multirow(len(chunk), returning)
         assert sql is not None
         flat = tuple(value for row in chunk for value in row)
-        result = conn.exec_driver_sql(sql, flat)
-        if returning:
-            out.extend(tuple(row) for row in result)
-    return out if returning else None
+        out.extend(tuple(row) for row in conn.exec_driver_sql(sql, flat))
+    return out
