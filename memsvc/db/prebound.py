@@ -15,7 +15,7 @@ SQLite must parse anew).
 Only for rows that name every column the INSERT would bind: a column left out that has a
 Python-side default is refused (its value would be computed by the statement), and rows of
 one statement must name the same columns in the same order. Values are read when bound: a
-caller that changes a row afterwards binds it again (`Writer._insert`)."""
+caller that changes a row afterwards binds it again (`NewNotes.insert`)."""
 
 from __future__ import annotations
 

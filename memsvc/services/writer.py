@@ -7,30 +7,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
-from memsvc.db import fulltext_terms, prebound
-from memsvc.db.models import Job, Note, new_uuid
+from memsvc.db import fulltext_terms
+from memsvc.db.models import Job, Note
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
+from memsvc.services.new_notes import NewNotes, chunks, new_note
 from memsvc.services.planning import Plan, Unit
-from memsvc.services.rows import Rows, values
+from memsvc.services.rows import Rows
 from memsvc.services.scope import Scope
 from memsvc.stores.index_changes import PendingChanges
-
-K = TypeVar("K")
 
 # Statements built once: they run under SQLite's write lock, where building one each time
 # cost about as much as running it (bench/README.md, 2026-12-07 sixth).
 _IN_PARTITION = Note.partition == bindparam("partition")
 _WHOLE = select(Note).where(Note.pk.in_(bindparam("keys", expanding=True)), _IN_PARTITION)
 _KEYS = select(Note.pk).where(Note.pk.in_(bindparam("keys", expanding=True)), _IN_PARTITION)
-_PKS = select(Note.id, Note.pk).where(Note.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass
@@ -45,58 +43,6 @@ def _current(note: Note | None, at: datetime) -> bool:
         and note.status == "active"
         and (note.valid_to is None or note.valid_to > at)
     )
-
-
-def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: datetime) -> Note:
-    assert unit.vector is not None
-    return Note(
-        # Set here, not by the column default at flush: a note superseded within the same add
-        # points at this id before the batch is flushed.
-        id=new_uuid(),
-        namespace=scope.namespace,
-        partition=scope.partition,
-        user_id=scope.user_id,
-        agent_id=scope.agent_id,
-        session_id=scope.session_id,
-        kind=unit.kind,
-        role=unit.role,
-        content=unit.content,
-        content_hash=unit.content_hash,
-        search_text=unit.key(),
-        keywords=unit.keywords,
-        tags=unit.tags,
-        context=unit.context,
-        facts=unit.facts,
-        slots=unit.slots,
-        meta=dict(meta),
-        episode_ids=list(unit.episode_ids),
-        embedding=np.asarray(unit.vector, dtype=np.float32).tobytes(),
-        part_texts=list(unit.parts),
-        part_embeddings=(
-            np.asarray(unit.part_vectors, dtype=np.float32).tobytes()
-            if unit.part_vectors is not None
-            else None
-        ),
-        embed_model=model,
-        embed_dim=int(unit.vector.shape[0]),
-        event_time=unit.event_time,
-        valid_from=unit.event_time,
-        # Every column set, none left to a default: the row is bound before the write
-        # (`Writer.prepare`), and a stored note with an unset attribute would be read back.
-        valid_to=None,
-        superseded_by=None,
-        status="active",
-        enrichment=unit.enrichment,
-        strength=1.0,
-        last_recalled_at=unit.event_time,
-        recall_count=0,
-        created_at=now,
-        updated_at=now,
-    )
-
-
-def _chunks(keys: list[K], size: int = 500) -> list[list[K]]:
-    return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
 class Writer:
@@ -126,9 +72,8 @@ class Writer:
         # Unit position -> its new note, built by `prepare`; a unit not found here (no
         # `prepare`, or a merge that became an add) gets its note built in `_unit`.
         self.fresh: dict[int, Note] = {}
-        # Note id -> its row's values when `prepare` bound them, and the driver parameters;
-        # the same for its ADD history row.
-        self.bound: dict[str, tuple[dict[str, Any], Any]] = {}
+        self.new_notes = NewNotes(session)  # their rows, bound by `prepare`
+        # Note id -> its ADD history row's values and driver parameters, bound by `prepare`.
         self.bound_history: dict[str, tuple[dict[str, Any], Any]] = {}
 
     def prepare(self, plan: Plan, meta: dict[str, Any], actor: str) -> None:
@@ -137,17 +82,15 @@ class Writer:
         write lock, which every other writer waits for (bench/README.md, 2026-12-06 eighth
         and 2026-12-07 sixth). A unit that turns out to merge into its target leaves its
         note unused."""
-        dialect = self.session.get_bind().dialect
         for unit in plan.units:
             if unit.op in ("ADD", "SUPERSEDE"):
                 note = new_note(self.scope, unit, meta, self.model, self.now)
                 self.fresh[unit.position] = note
-                row = values(note)
-                self.bound[note.id] = (row, prebound.binder(dialect, Note, tuple(row)).row(row))
+                self.new_notes.bind(note)
                 self.bound_history[note.id] = self.rows.bind_history(
                     self._add_row(note, actor, unit.reason)
                 )
-        if self.fresh and dialect.name == "sqlite":
+        if self.fresh and self.session.get_bind().dialect.name == "sqlite":
             # Their full-text terms too: SQLite's triggers would make them under the lock.
             fulltext_terms.prepare(
                 self.scope.partition, [note.search_text for note in self.fresh.values()]
@@ -168,12 +111,12 @@ class Writer:
                 whole.add(unit.target)
         wanted = sorted(k for k in whole if k >= 0)
         partition = self.scope.partition
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             rows = self.session.scalars(_WHOLE, {"keys": chunk, "partition": partition})
             self.stored.update((note.pk, note) for note in rows)
         self.absent.update(k for k in wanted if k not in self.stored)
         keys_only = sorted(k for k in linked - whole if k >= 0)
-        for chunk in _chunks(keys_only):
+        for chunk in chunks(keys_only):
             self.linkable.update(
                 self.session.scalars(_KEYS, {"keys": chunk, "partition": partition})
             )
@@ -255,41 +198,9 @@ class Writer:
         return note
 
     def _insert(self, notes: list[Note]) -> None:
-        """Insert new notes with the parameters `prepare` made before the lock (a note
-        changed since, by a merge into it or a supersession within this add, is bound
-        again), learn their keys (returned by SQLite's INSERT, read back by id elsewhere),
-        and attach them to the session as stored rows, so later changes in this transaction
-        are flushed as UPDATEs. Through the unit of work this was a quarter of the lock's
-        hold (bench/README.md, 2026-12-07 sixth)."""
-        if not notes:
-            return
-        dialect = self.session.get_bind().dialect
-        params = []
-        binder = None
-        for note in notes:
-            row = values(note)
-            kept = self.bound.pop(note.id, None)
-            # Equal values: the writer replaces a column's value, never mutates it in place
-            # (as SQLAlchemy's tracking of JSON columns requires too), so a kept row that
-            # compares equal is what the note holds now.
-            if kept is not None and kept[0] == row:
-                params.append(kept[1])
-                continue
-            binder = binder or prebound.binder(dialect, Note, tuple(row))
-            params.append(binder.row(row))
-        binder = binder or prebound.binder(dialect, Note, tuple(values(notes[0])))
-        returned = prebound.insert_bound(self.session, binder, params, returning=("id", "pk"))
-        keys: dict[str, int] = {}
-        if returned is not None:  # SQLite: the keys came back with the INSERT
-            keys.update((note_id, pk) for note_id, pk in returned)
-        else:
-            for chunk in _chunks([n.id for n in notes]):
-                found = self.session.execute(_PKS, {"ids": chunk})
-                keys.update((note_id, pk) for note_id, pk in found)
-        for note in notes:
-            note.pk = keys[note.id]
-            make_transient_to_detached(note)
-        self.session.add_all(notes)
+        """Insert the new notes in one statement and attach them as stored rows
+        (`NewNotes.insert`)."""
+        self.new_notes.insert(notes)
 
     @staticmethod
     def _add_row(note: Note, actor: str, reason: str) -> dict[str, Any]:

@@ -51,9 +51,8 @@ _when = st.datetimes(
 _maybe = st.none() | _text
 
 
-@st.composite
-def _note(draw: st.DrawFn) -> dict[str, Any]:
-    when = draw(_when)
+def _scope(draw: st.DrawFn) -> dict[str, Any]:
+    """A note's or an episode's key and scope columns."""
     return {
         "id": new_uuid(),
         "namespace": draw(_text),
@@ -61,6 +60,14 @@ def _note(draw: st.DrawFn) -> dict[str, Any]:
         "user_id": draw(_maybe),
         "agent_id": draw(_maybe),
         "session_id": draw(_maybe),
+    }
+
+
+@st.composite
+def _note(draw: st.DrawFn) -> dict[str, Any]:
+    when = draw(_when)
+    return {
+        **_scope(draw),
         "kind": draw(st.sampled_from(["turn", "fact", "thought"])),
         "role": draw(st.none() | st.sampled_from(["user", "assistant"])),
         "content": draw(_text),
@@ -95,12 +102,7 @@ def _note(draw: st.DrawFn) -> dict[str, Any]:
 @st.composite
 def _episode(draw: st.DrawFn) -> dict[str, Any]:
     return {
-        "id": new_uuid(),
-        "namespace": draw(_text),
-        "partition": "p/" + draw(_text),
-        "user_id": draw(_maybe),
-        "agent_id": draw(_maybe),
-        "session_id": draw(_maybe),
+        **_scope(draw),
         "role": draw(st.sampled_from(["user", "assistant", "agent"])),
         "name": draw(st.none() | st.text(max_size=20).filter(lambda s: "\x00" not in s)),
         "content": draw(_text),

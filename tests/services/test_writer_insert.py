@@ -1,6 +1,6 @@
 """New notes are built, and their rows bound, before the write lock (`Writer.prepare`,
 `memsvc.db.prebound`); notes, episodes and slots go in as driver-level executemany calls
-(`Writer._insert`, `ingest.insert_episodes`, `Rows.slot`).
+(`NewNotes.insert`, `ingest.insert_episodes`, `Rows.slot`).
 
 What must hold: every stored column equals what the writer stored when it built each note
 under the lock and added episodes and slots through the unit of work (SQLite and
