@@ -60,15 +60,13 @@ from memsvc.stores.index_follow import Following, _close, _Slot
 log = logging.getLogger(__name__)
 
 
-# Built once: an add runs these under SQLite's write lock, where building and caching a
-# statement each time cost more than running it (bench/README.md, 2026-12-07 sixth).
+# Built once: an add runs these under SQLite's write lock, where building a statement each
+# time cost about 90 µs, as much as running it (bench/README.md, 2026-12-07 sixth).
 _FIRST = {
-    "postgresql": pg_insert(Partition)
+    name: make(Partition)
     .values(key=bindparam("p_key"), namespace=bindparam("p_namespace"), version=bindparam("v0"))
-    .on_conflict_do_nothing(),
-    "sqlite": sqlite_insert(Partition)
-    .values(key=bindparam("p_key"), namespace=bindparam("p_namespace"), version=bindparam("v0"))
-    .on_conflict_do_nothing(),
+    .on_conflict_do_nothing()
+    for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
 }
 _BUMP = update(Partition).where(Partition.key == bindparam("p_key"))
 _NEXT = _BUMP.values(version=Partition.version + 1).returning(Partition.version)
