@@ -116,11 +116,13 @@ def test_retry_after_is_capped(llm_server: FixtureLLMServer) -> None:
 
 
 def test_timeout_then_ok(llm_server: FixtureLLMServer) -> None:
-    llm_server.add(None, fail_then(1, delay(2.0, json_reply(GOOD)), json_reply(GOOD)))
+    # The slow answer takes 5 s, the timeout is 1 s: the retry's quick answer has the same
+    # margin as every other test here on a loaded CI machine, and waiting it out would show.
+    llm_server.add(None, fail_then(1, delay(5.0, json_reply(GOOD)), json_reply(GOOD)))
     usage = LLMUsage()
     started = time.perf_counter()
-    assert ask(client_for(llm_server, timeout_s=0.3), usage) is not None
-    assert time.perf_counter() - started < 1.8  # gave up on the slow answer, did not wait it out
+    assert ask(client_for(llm_server, timeout_s=1.0), usage) is not None
+    assert time.perf_counter() - started < 4.5  # gave up on the slow answer, did not wait it out
     assert len(llm_server.requests) == 2 and usage.retries == 1
 
 
@@ -187,7 +189,9 @@ def test_concurrent_calls_share_usage_safely(llm_server: FixtureLLMServer) -> No
     # The first four requests fail with a 500 and slow answers overlap: every call must
     # still succeed, and the shared counters must add up exactly.
     llm_server.add(None, fail_then(4, http_error(500), delay(0.05, json_reply(GOOD))))
-    client = client_for(llm_server, max_retries=3)
+    # A generous timeout: this test counts retries caused by the 500s, and on a loaded CI
+    # machine a 0.05 s answer among eight threads can take longer than the fixtures' 1 s.
+    client = client_for(llm_server, max_retries=3, timeout_s=30.0)
     usage = LLMUsage()
     results: list[City | None] = []
     lock = threading.Lock()

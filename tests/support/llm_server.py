@@ -114,6 +114,9 @@ def count_tokens(text: str) -> int:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog is 5: more concurrent clients than that on a busy
+    # machine get their SYN dropped and retry it a second later, past the tests' timeouts.
+    request_queue_size = 128
     # server_close() joins every handler thread, so nothing outlives stop().
     block_on_close = True
     owner: FixtureLLMServer
