@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -28,9 +29,14 @@ SNAPSHOT_FIELDS = (
 
 
 def snapshot(note: Note) -> dict[str, Any]:
+    return snapshot_of({name: getattr(note, name) for name in SNAPSHOT_FIELDS})
+
+
+def snapshot_of(values: Mapping[str, Any]) -> dict[str, Any]:
+    """`snapshot` of a note's values by attribute name (a row read without the ORM)."""
     out: dict[str, Any] = {}
     for name in SNAPSHOT_FIELDS:
-        value = getattr(note, name)
+        value = values[name]
         if hasattr(value, "isoformat"):
             value = value.isoformat()
         elif isinstance(value, list | dict):
@@ -49,10 +55,24 @@ def row(
     reason: str = "",
 ) -> dict[str, Any]:
     """One history row's values (for a bulk INSERT: `memsvc.services.rows.Rows`)."""
+    names = {"id": note.id, "namespace": note.namespace, "partition": note.partition}
+    return row_of(names, event, before=before, after=after, actor=actor, reason=reason)
+
+
+def row_of(
+    values: Mapping[str, Any],
+    event: str,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    actor: str = "api",
+    reason: str = "",
+) -> dict[str, Any]:
+    """`row` for a note given by its values (`id`, `namespace`, `partition` at least)."""
     return {
-        "note_id": note.id,
-        "namespace": note.namespace,
-        "partition": note.partition,
+        "note_id": values["id"],
+        "namespace": values["namespace"],
+        "partition": values["partition"],
         "event": event,
         "before": before,
         "after": after,

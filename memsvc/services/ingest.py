@@ -28,7 +28,7 @@ from memsvc.deps import IngestDeps
 from memsvc.errors import InvalidInput
 from memsvc.llm import LLMUsage
 from memsvc.schemas import AddResult, LLMUsageRead, MemoryCreate, ThoughtCreate
-from memsvc.services import idempotency
+from memsvc.services import evolutions, idempotency
 from memsvc.services.planning import (
     Plan,
     Unit,
@@ -147,6 +147,10 @@ def decide_units(
             evolve_offline(plan, unit, cfg=cfg)
             unit.pending_llm = llm.enabled
     embed_evolutions(plan, cfg=cfg, embedder=embedder)
+    if plan.evolutions:
+        # Their rows now, outside the write: the writer makes their changes before the lock.
+        with deps.db.read() as reader:
+            evolutions.read(reader, plan, scope.partition)
     return plan
 
 

@@ -90,6 +90,15 @@ class Neighbor:
     event_time: datetime
 
 
+@dataclass(frozen=True)
+class StoredNote:
+    """An evolved neighbour's row as read after planning (`services.evolutions.read`): its
+    values as the driver gave them (`raw`, compared again under the lock) and decoded."""
+
+    raw: tuple[Any, ...]
+    values: dict[str, Any]
+
+
 @dataclass
 class Evolution:
     pk: int
@@ -106,6 +115,8 @@ class Plan:
     # unit position -> [(key, similarity)], best first (existing and earlier in-batch units)
     candidates: dict[int, list[tuple[int, float]]] = field(default_factory=dict)
     evolutions: dict[int, Evolution] = field(default_factory=dict)
+    # Evolved stored notes as read after planning (`services.evolutions.read`).
+    stored: dict[int, StoredNote] = field(default_factory=dict)
 
 
 def add_offline_attributes(

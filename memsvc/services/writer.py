@@ -18,6 +18,7 @@ from memsvc.db.models import Job, Note
 from memsvc.schemas import MemoryEvent
 from memsvc.services import history
 from memsvc.services.enrich import refresh_key
+from memsvc.services.evolutions import Prepared
 from memsvc.services.new_notes import NewNotes, chunks, new_note
 from memsvc.services.planning import Plan, Unit
 from memsvc.services.rows import Rows
@@ -75,6 +76,8 @@ class Writer:
         self.new_notes = NewNotes(session)  # their rows, bound by `prepare`
         # Note id -> its ADD history row's values and driver parameters, bound by `prepare`.
         self.bound_history: dict[str, tuple[dict[str, Any], Any]] = {}
+        # Evolutions of stored notes made ready by `prepare` (`services.evolutions`).
+        self.evolved = Prepared(session, scope.partition)
 
     def prepare(self, plan: Plan, meta: dict[str, Any], actor: str) -> None:
         """Build the notes the plan adds, and bind their rows and ADD history rows, before
@@ -90,6 +93,7 @@ class Writer:
                 self.bound_history[note.id] = self.rows.bind_history(
                     self._add_row(note, actor, unit.reason)
                 )
+        self.evolved.prepare(plan, self.rows, now=self.now, actor=actor, expand=self.expand)
         if self.fresh and self.session.get_bind().dialect.name == "sqlite":
             # Their full-text terms too: SQLite's triggers would make them under the lock.
             fulltext_terms.prepare(
@@ -102,7 +106,8 @@ class Writer:
         third of an add's time with links on. Notes the plan may change (targets, superseded
         notes, evolved neighbours) are read whole; notes it only links to are only checked
         to be in this partition (their keys), which is most of them and saves loading rows."""
-        whole = {evo.pk for evo in plan.evolutions.values()}
+        # Evolutions made ready before the lock are checked by `Prepared.apply` instead.
+        whole = {evo.pk for evo in plan.evolutions.values()} - self.evolved.keys()
         linked: set[int] = set()
         for unit in plan.units:
             whole.update(unit.superseded)
@@ -152,8 +157,10 @@ class Writer:
         self._insert([note for note, _ in created])
         for note, unit in created:
             self._keyed(note, unit)
+        self.evolved.apply(self.changes)
         for evo in plan.evolutions.values():
-            self.evolve(evo.pk, evo.tags, evo.context, evo.vector, evo.reason, actor)
+            if not self.evolved.done(evo.pk, self.rows):
+                self.evolve(evo.pk, evo.tags, evo.context, evo.vector, evo.reason, actor)
         return self.out
 
     def _unit(self, unit: Unit, meta: dict[str, Any], actor: str) -> Note | None:
