@@ -26,6 +26,7 @@ import numpy as np
 from sqlalchemy import LargeBinary, Table, Unicode, bindparam, func, select, type_coerce, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from memsvc.db import fulltext_terms
 from memsvc.db.models import Note
@@ -167,6 +168,12 @@ class Prepared:
         params = [r.params for r in self.ready.values() if r.params is not None]
         if params:
             self.session.connection().execute(_UPDATE, params)
+            # A note of these still held in the session (loaded by an earlier write through
+            # it, as `add_many`'s items are) would otherwise keep the values from before.
+            for p in params:
+                held = self.session.identity_map.get(identity_key(Note, p["b_pk"]))
+                if held is not None:
+                    self.session.expire(held)
         for pk, r in self.ready.items():
             if r.vector is not None and r.params is not None:
                 changes.upsert([pk], r.vector.reshape(1, -1))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,10 +20,12 @@ from sqlalchemy import delete, select, text, update
 from memsvc import Memory
 from memsvc.db import fulltext_terms
 from memsvc.db.models import Note, NoteHistory
+from memsvc.embed import CachedEmbedder
 from memsvc.services import evolutions, ingest
 from memsvc.services.evolutions import Prepared
 from memsvc.services.planning import Plan
 from memsvc.services.writer import Writer
+from tests.conftest import make_settings
 from tests.services.test_writer_insert import _columns
 from tests.services.test_writer_preload import T0
 
@@ -187,3 +190,56 @@ def test_a_neighbour_changed_after_the_read_is_evolved_from_its_state_at_the_wri
             h for h in prepared["history"] if h[1] == "EVOLVE" and h[2]["context"] == "edited"
         ]
         assert edited and all(h[3]["context"] == "edited" for h in edited)
+
+
+def test_a_later_add_in_the_same_session_sees_the_evolution(
+    tmp_path: Path, db_url: str, embedder: CachedEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`add_many` writes its items one after another through one session: a note evolved by
+    one item (an UPDATE the ORM did not make) and merged into by a later one is merged as
+    stored, as when each item is a call of its own, even where the note's object outlives
+    the item that loaded it (here: every writer's loaded notes are kept alive)."""
+    texts = [
+        "My violin teacher Clara lives in Vienna and loves music.",
+        "My violin teacher Clara lives in Vienna and loves music.",
+        "My violin teacher Clara lives in Vienna and loves music and her dog Rex.",
+        "My violin teacher Clara lives in Vienna and loves music.",
+    ]
+    kept: list[dict[int, Note]] = []
+    init = Writer.__init__
+
+    def keeping(self: Writer, *args: Any, **kw: Any) -> None:
+        init(self, *args, **kw)
+        kept.append(self.stored)
+
+    monkeypatch.setattr(Writer, "__init__", keeping)
+
+    def items(user: str) -> list[dict[str, Any]]:
+        return [
+            {
+                "messages": [
+                    {
+                        "role": "user",
+                        "content": t,
+                        "timestamp": (T0 + timedelta(days=i)).isoformat(),
+                    }
+                ],
+                "user_id": user,
+                "session_id": f"s{i}",
+            }
+            for i, t in enumerate(texts)
+        ]
+
+    # One vector per text whatever the batch (as in tests/services/test_ingest_batch.py).
+    cached = CachedEmbedder(embedder, cache_dir=tmp_path / "vectors")
+    with Memory(make_settings(tmp_path, db_url), embedder=cached) as mem:
+        for item in items("one"):
+            mem.add(**item, wait=True)
+        with _counting() as counts:
+            mem.add_many(items("many"))
+        many, one = _stored(mem, "many"), _stored(mem, "one")
+    events = [h[1] for h in many["history"]]
+    assert counts["prepared"] >= 1 and "EVOLVE" in events
+    assert events.count("MERGE") == 2 and events.index("EVOLVE") < len(events) - 1
+    assert any(kept), "the merge targets were kept alive"
+    assert many == one
