@@ -1,19 +1,19 @@
 """Neighbours' evolution made ready before the write lock, applied under it only where the
-stored row is still the one planning read.
+stored row is still the one read after planning.
 
 Why: an add that links its notes to stored ones often gives those neighbours new tags
 (A-MEM's evolution), and the writer used to read each evolved neighbour whole under SQLite's
 write lock, change it through the ORM, build its history row and flush its UPDATE through the
-unit of work: about a fifth of the lock's hold on LoCoMo (bench/README.md, 2026-12-07
-seventh).
-Every value that change writes is a function of the row as planning saw it, so it is made
-first: `read` fetches the evolved rows outside the write (a read session, after planning),
-`Prepared` (from `Writer.prepare`) computes their new tags, context, key text, history rows
-and UPDATE parameters and their full-text terms. Under the lock `Prepared.apply` reads those
+unit of work: about a fifth of the lock's hold on LoCoMo (bench/README.md, "2026-12-07
+(seventh)"). Every value that change writes is a function of the row as planning saw it, so
+it is made first: `read` fetches the evolved rows outside the write (a read session, after
+planning), `Prepared` (from `Writer.prepare`) computes their new tags, context, key text,
+history rows, UPDATE parameters and full-text terms. Under the lock `Prepared.apply` reads those
 rows again, narrowly and as the driver returns them, and writes each one whose stored values
-are exactly those read before; any other (changed, deleted or moved since) goes through
-`Writer.evolve` as before, which re-reads it. The stored result is the one `Writer.evolve`
-would leave (tests/services/test_writer_evolve.py compares both, column by column)."""
+are exactly those read before; any other (changed, deleted or moved since, or changed by a
+unit of the same add) goes through `Writer.evolve` as before, which re-reads it. The stored
+result is the one `Writer.evolve` would leave (tests/services/test_writer_evolve.py compares
+both, column by column)."""
 
 from __future__ import annotations
 
