@@ -76,6 +76,8 @@ def _stored(mem: Memory, user: str) -> dict[str, Any]:
         notes = s.scalars(select(Note).where(Note.user_id == user).order_by(Note.pk)).all()
         content = {n.id: n.content for n in notes}
         columns = [_columns(n, _SKIP) for n in notes]  # deferred part columns loaded here
+        # Wall-clock stamps differ between stores; which notes changed after their add may not.
+        changed = sorted(n.content for n in notes if n.updated_at > n.created_at)
         rows = s.scalars(
             select(NoteHistory)
             .where(NoteHistory.note_id.in_(list(content)))
@@ -99,6 +101,7 @@ def _stored(mem: Memory, user: str) -> dict[str, Any]:
     ]
     return {
         "notes": columns,
+        "changed": changed,
         "history": history,
         "tagged": len(terms),
         "hits": hits,
@@ -144,6 +147,7 @@ def test_same_store_as_evolving_under_the_lock(
     assert prepared == reference
     evolved = [h for h in prepared["history"] if h[1] == "EVOLVE"]
     assert len(evolved) >= 3, "the sessions evolve their neighbours"
+    assert {h[0] for h in evolved} <= set(prepared["changed"]), "evolved notes were updated"
     assert counts["prepared"] >= 3 and counts["evolve"] == 0
     assert reference_counts["prepared"] == 0 and reference_counts["evolve"] >= 3
 
