@@ -118,7 +118,7 @@ class Prepared:
         touched = {u.target for u in plan.units} | {k for u in plan.units for k in u.superseded}
         for pk, evo in plan.evolutions.items():
             stored = plan.stored.get(pk)
-            if stored is None or pk in touched or stored.values["partition"] != self.partition:
+            if stored is None or pk in touched:  # `read` kept this partition's rows only
                 continue
             values = stored.values
             before = history.snapshot_of(values)
@@ -131,7 +131,7 @@ class Prepared:
                 self.ready[pk] = _Ready(stored.raw)
                 continue
             vector = None if evo.vector is None else np.asarray(evo.vector, dtype=np.float32)
-            row = history.row_of(
+            row = history.row(
                 values, "EVOLVE", before=before, after=after, actor=actor, reason=evo.reason
             )
             self.ready[pk] = _Ready(

@@ -46,7 +46,7 @@ def snapshot_of(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def row(
-    note: Note,
+    note: Note | Mapping[str, Any],
     event: str,
     *,
     before: dict[str, Any] | None,
@@ -54,25 +54,16 @@ def row(
     actor: str = "api",
     reason: str = "",
 ) -> dict[str, Any]:
-    """One history row's values (for a bulk INSERT: `memsvc.services.rows.Rows`)."""
-    names = {"id": note.id, "namespace": note.namespace, "partition": note.partition}
-    return row_of(names, event, before=before, after=after, actor=actor, reason=reason)
-
-
-def row_of(
-    values: Mapping[str, Any],
-    event: str,
-    *,
-    before: dict[str, Any] | None,
-    after: dict[str, Any] | None,
-    actor: str = "api",
-    reason: str = "",
-) -> dict[str, Any]:
-    """`row` for a note given by its values (`id`, `namespace`, `partition` at least)."""
+    """One history row's values (for a bulk INSERT: `memsvc.services.rows.Rows`); `note` is
+    a note or its values by attribute name (a row read without the ORM)."""
+    if isinstance(note, Mapping):
+        note_id, namespace, partition = note["id"], note["namespace"], note["partition"]
+    else:
+        note_id, namespace, partition = note.id, note.namespace, note.partition
     return {
-        "note_id": values["id"],
-        "namespace": values["namespace"],
-        "partition": values["partition"],
+        "note_id": note_id,
+        "namespace": namespace,
+        "partition": partition,
         "event": event,
         "before": before,
         "after": after,
