@@ -78,11 +78,7 @@ def make_episodes(
     return [
         Episode(
             id=new_id(),
-            namespace=scope.namespace,
-            partition=scope.partition,
-            user_id=scope.user_id,
-            agent_id=scope.agent_id,
-            session_id=scope.session_id,
+            **scope.columns(),
             role=role,
             name=name,
             content=content,

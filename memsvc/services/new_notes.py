@@ -37,11 +37,7 @@ def new_note(scope: Scope, unit: Unit, meta: dict[str, Any], model: str, now: da
         # Set here, not by the column default at flush: a note superseded within the same add
         # points at this id before the batch is flushed.
         id=new_uuid(),
-        namespace=scope.namespace,
-        partition=scope.partition,
-        user_id=scope.user_id,
-        agent_id=scope.agent_id,
-        session_id=scope.session_id,
+        **scope.columns(),
         kind=unit.kind,
         role=unit.role,
         content=unit.content,

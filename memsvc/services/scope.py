@@ -33,6 +33,16 @@ class Scope:
             return f"{self.namespace}/a/{self.agent_id}"
         return f"{self.namespace}/s/{self.session_id}"
 
+    def columns(self) -> dict[str, str | None]:
+        """The scope as a stored row holds it (notes and episodes)."""
+        return {
+            "namespace": self.namespace,
+            "partition": self.partition,
+            "user_id": self.user_id,
+            "agent_id": self.agent_id,
+            "session_id": self.session_id,
+        }
+
     def narrows(self) -> dict[str, str]:
         """The ids beyond the owner that a stored note must match to be in this scope."""
         out: dict[str, str] = {}
