@@ -56,6 +56,17 @@ class VectorIndex(Protocol):
     def load(cls, path: Path) -> VectorIndex: ...
 
 
+@runtime_checkable
+class Compactable(Protocol):
+    """A backend whose updates leave garbage behind (SPANN: tombstones, dead heads, blocks
+    that lists moved out of) until it is compacted. The owner calls `maybe_compact` where a
+    pause of the partition's writers is acceptable (the periodic save); searches go on."""
+
+    def garbage(self) -> float: ...
+
+    def maybe_compact(self, garbage_ratio: float) -> bool: ...
+
+
 def check_vectors(vectors: Any, dim: int) -> FloatArray:
     """Return `vectors` as a C-contiguous float32 (n, dim) array or raise ValueError."""
     arr = np.ascontiguousarray(vectors, dtype=np.float32)

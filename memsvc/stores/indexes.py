@@ -36,7 +36,7 @@ from memsvc.config import Settings
 from memsvc.db.base import UTCDateTime
 from memsvc.db.engine import Database
 from memsvc.db.models import Partition
-from memsvc.index.base import FloatArray, IdArray, IndexError_, VectorIndex
+from memsvc.index.base import Compactable, FloatArray, IdArray, IndexError_, VectorIndex
 from memsvc.index.factory import load_index
 from memsvc.stores import change_log, replicas
 from memsvc.stores.index_build import (
@@ -329,6 +329,7 @@ class IndexRegistry(Following):
             with slot.lock:
                 if slot.index is None or not slot.dirty:
                     continue
+                self._compact(partition, slot.index)
                 folder = self.folder(partition)
                 sub = saved_dir(folder, slot.index)
                 slot.index.save(folder / sub)
@@ -336,6 +337,21 @@ class IndexRegistry(Following):
                 slot.dirty = False
                 saved += 1
         return saved
+
+    def _compact(self, name: str, index: VectorIndex) -> None:
+        """Compact before saving when garbage passed `index.compact_garbage`: without it a
+        SPANN partition's posting file only grows (7.6 x its live blocks after 100k adds in
+        batches of 50; bench/README.md). A failed compaction leaves the index as it was."""
+        ratio = self.settings.index.compact_garbage
+        if ratio >= 1 or not isinstance(index, Compactable):
+            return
+        started = time.perf_counter()
+        try:
+            if index.maybe_compact(ratio):
+                took = time.perf_counter() - started
+                log.info("compacted the %s index of %s in %.2f s", index.kind, name, took)
+        except Exception:
+            log.exception("could not compact the index of %s; saved as it is", name)
 
     def drop(self, partition: str) -> None:
         """Forget a partition entirely (user erasure): memory and folder."""

@@ -226,14 +226,23 @@ class SpannIndex:
                 old, self._core, self._st = core, new, st
             old.store.close()
 
+    def garbage(self) -> float:
+        """The largest share of what compaction would drop: tombstoned slots (ids still held
+        in RAM), dead heads (searched past with a selector) or posting-file bytes in blocks
+        that lists moved out of (a list whose block is full moves to a new one at the end of
+        the file; appends alone leave that much behind)."""
+        core = self._core
+        with core.rw.read():
+            n = len(core.heads)
+            dead = (n - int(core.heads.alive.sum())) / max(1, n)
+            tomb = (core.n_slots - core.n_live) / max(1, core.n_slots)
+            used = core.store.used
+            moved = (used - core.store.block_bytes()) / used if used else 0.0
+        return max(dead, tomb, moved)
+
     def maybe_compact(self, garbage_ratio: float = 0.3) -> bool:
-        """Compact if tombstoned slots or dead heads exceed `garbage_ratio`; True if it did."""
-        s = self.stats()
-        slots = max(1, s["count"] + s["tombstones"])
-        if (
-            s["tombstones"] / slots > garbage_ratio
-            or s["dead_heads"] / max(1, s["heads"]) > garbage_ratio
-        ):
+        """Compact if `garbage()` exceeds `garbage_ratio`; True if it did."""
+        if self.garbage() > garbage_ratio:
             self.compact()
             return True
         return False
@@ -255,6 +264,8 @@ class SpannIndex:
                 "entries": int(counts.sum()),
                 "tombstones": core.n_slots - core.n_live,
                 "bytes_on_disk": int(disk),
+                "posting_bytes": int(core.store.used),
+                "posting_bytes_in_use": core.store.block_bytes(),
                 "ram_bytes": core.ram_bytes(),
                 "head_index": core.heads.kind,
                 "dtype": core.params.dtype,

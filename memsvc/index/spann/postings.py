@@ -265,5 +265,15 @@ class PostingStore:
     def bytes_on_disk(self) -> int:
         return int(os.fstat(self._fd).st_blocks) * 512
 
+    def block_bytes(self) -> int:
+        """Bytes of the blocks the lists use now (page-rounded, spare capacity included). The
+        rest of `used` is blocks that lists moved out of: garbage until compaction."""
+        n = self.n_lists
+        cap = self.cap[:n]
+        held = cap > 0
+        offs, caps = self.offset[:n][held], cap[held]
+        ends = self.codes_offset(offs, caps) + caps.astype(np.int64) * self.row_bytes
+        return int((-(-(ends - offs) // self.page) * self.page).sum())
+
     def table_nbytes(self) -> int:
         return sum(getattr(self, name).nbytes for name in self._TABLES)
