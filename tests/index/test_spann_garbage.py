@@ -32,9 +32,7 @@ Op = tuple[int, int | None, int]
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
-        st.tuples(
-            st.integers(0, 5), st.one_of(st.none(), st.integers(0, 40)), st.integers(0, 12)
-        ),
+        st.tuples(st.integers(0, 5), st.one_of(st.none(), st.integers(0, 40)), st.integers(0, 12)),
         min_size=1,
         max_size=30,
     )
@@ -43,9 +41,7 @@ def test_block_bytes_is_what_the_lists_hold_now(ops: list[Op]) -> None:
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
-        store = PostingStore(
-            Path(tmp) / "p.bin", row_bytes=ROW, page=PAGE, io="mmap", create=True
-        )
+        store = PostingStore(Path(tmp) / "p.bin", row_bytes=ROW, page=PAGE, io="mmap", create=True)
         try:
             held: dict[int, int] = {}  # list -> bytes of its current block, from `used`
             for lst, m, room in ops:
