@@ -31,6 +31,8 @@ def test_reports_garbage_and_compacts_a_copy(tmp_path: Path, embedder: CachedEmb
             "60",
             "--rounds",
             "1",
+            "--inserts",
+            "100",
             "--out",
             str(out),
         ]
@@ -40,5 +42,8 @@ def test_reports_garbage_and_compacts_a_copy(tmp_path: Path, embedder: CachedEmb
     assert got["after"]["generation"] == got["before"]["generation"] + 1
     assert got["before"]["count"] == got["after"]["count"] == 180
     assert got["same_top10"] == got["queries"] == 60
+    ins = got["inserts"]
+    assert ins["n"] == 100 and ins["as_built"]["ms_per_vector_p50"] > 0
+    assert ins["compacted"]["garbage_after"] <= ins["as_built"]["garbage_after"]
     manifest = next((store / "index").glob("*/spann-*/manifest.json"))
     assert json.loads(manifest.read_text())["gen"] == gen  # the store's index as it was
