@@ -124,6 +124,12 @@ def render(metrics: RequestMetrics, rt: Runtime, gc_pauses: GcPauses) -> str:
         "# HELP memsvc_index_vectors Vectors in the loaded indexes, by kind.",
         "# TYPE memsvc_index_vectors gauge",
         *(f'memsvc_index_vectors{{kind="{k}"}} {v[1]}' for k, v in sorted(by_kind.items())),
+        "# HELP memsvc_index_compactions_total SPANN indexes compacted by the periodic save.",
+        "# TYPE memsvc_index_compactions_total counter",
+        f"memsvc_index_compactions_total {rt.indexes.compactions}",
+        "# HELP memsvc_index_compaction_seconds_total Time those compactions took (writers wait).",
+        "# TYPE memsvc_index_compaction_seconds_total counter",
+        f"memsvc_index_compaction_seconds_total {rt.indexes.compaction_s:.3f}",
     ]
     # "failed" always shows (0 included): parked jobs need an alert, not a missing series.
     jobs: dict[str, int] = {"pending": 0, "failed": 0}

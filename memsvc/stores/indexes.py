@@ -119,6 +119,9 @@ class IndexRegistry(Following):
         self._slots: dict[str, _Slot] = {}
         self._slots_lock = threading.Lock()
         self._follower: replicas.Follower | None = None
+        # Compactions done by the periodic save and their seconds, for /metrics.
+        self.compactions = 0
+        self.compaction_s = 0.0
         if settings.index.follow_interval_s > 0:
             self._follower = replicas.Follower(self, settings.index.follow_interval_s)
             self._follower.start()
@@ -349,6 +352,8 @@ class IndexRegistry(Following):
         try:
             if index.maybe_compact(ratio):
                 took = time.perf_counter() - started
+                self.compactions += 1
+                self.compaction_s += took
                 log.info("compacted the %s index of %s in %.2f s", index.kind, name, took)
         except Exception:
             log.exception("could not compact the index of %s; saved as it is", name)

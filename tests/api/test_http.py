@@ -242,4 +242,5 @@ def test_metrics_count_requests_by_route_template(http: httpx.Client) -> None:
     assert any('route="/v1/memories/search"' in ln and ln.endswith(" 1") for ln in search)
     assert 'memsvc_index_partitions{kind="flat"} 2' in lines  # keys + parts of one user
     assert "memsvc_llm_calls_total 0" in lines
+    assert "memsvc_index_compactions_total 0" in lines  # flat indexes: nothing to compact
     assert "default/u/m" not in resp.text  # partitions are counted, never named

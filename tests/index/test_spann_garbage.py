@@ -138,6 +138,7 @@ def test_the_periodic_save_compacts_and_nothing_found_changes(
         gen, found = ix.stats()["generation"], _top(mem, "u")
         mem.sync()  # what the background worker's save does every `save_interval_s`
         assert ix.garbage() == 0.0 and ix.stats()["generation"] == gen + 1
+        assert mem.runtime.indexes.compactions == 1 and mem.runtime.indexes.compaction_s > 0
         assert _top(mem, "u") == found
     with _spann_memory(tmp_path, embedder) as mem:  # reopened from the saved, compacted folder
         again = _spann_of(mem, "u")
@@ -155,3 +156,4 @@ def test_compaction_can_be_turned_off(tmp_path: Path, embedder: CachedEmbedder) 
         gen, garbage = ix.stats()["generation"], ix.garbage()
         mem.sync()
         assert ix.stats()["generation"] == gen and ix.garbage() == garbage > 0.3
+        assert mem.runtime.indexes.compactions == 0
