@@ -343,8 +343,9 @@ class IndexRegistry(Following):
 
     def _compact(self, name: str, index: VectorIndex) -> None:
         """Compact before saving when garbage passed `index.compact_garbage`: without it a
-        SPANN partition's posting file only grows (7.6 x its live blocks after 100k adds in
-        batches of 50; bench/README.md). A failed compaction leaves the index as it was."""
+        SPANN partition's posting file only grows (2,085 MB for 251 MB of live blocks after
+        100k notes added 50 at a time; bench/README.md). A failed compaction leaves the index
+        as it was."""
         ratio = self.settings.index.compact_garbage
         if ratio >= 1 or not isinstance(index, Compactable):
             return

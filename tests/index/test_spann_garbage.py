@@ -1,6 +1,6 @@
 """SPANN's garbage and its compaction: what a moved block leaves behind is counted exactly,
 compaction drops it without changing what the index finds, and the registry compacts at its
-periodic save (before 2026-12-08 nothing did: a 100k-note partition's posting file held 7.6 x
+periodic save (before 2026-12-08 nothing did: a 100k-note partition's posting file held 8 x
 its live blocks)."""
 
 from __future__ import annotations
