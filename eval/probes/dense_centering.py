@@ -4,8 +4,10 @@ LongMemEval dev: rounds) by the question's cosine, with the vectors as they are 
 haystack's mean vector subtracted from units and question ("center"; "center0.5" half of it),
 and after centering the top 1 or 3 principal directions of the haystack removed ("abtt1",
 "abtt3": "all-but-the-top", Mu & Viswanath 2018, the post-processing behind BERT-whitening,
-Su et al. 2021). Session recall_all@5 and turn recall_all@10 over non-abstention questions,
-as the harness computes them (`memsvc_eval.metrics`).
+Su et al. 2021), and hubness reduction ("cslsK-a": the cosine less a times the unit's mean
+cosine to its K nearest units of the haystack; CSLS, Lample et al. 2018). Session
+recall_all@5 and turn recall_all@10 over non-abstention questions, as the harness computes
+them (`memsvc_eval.metrics`).
 
     HF_HUB_OFFLINE=1 PYTHONPATH=.:eval python eval/probes/dense_centering.py   # ~8 min cold
 
@@ -82,6 +84,14 @@ def variants(u: np.ndarray, q: np.ndarray) -> Iterator[tuple[str, np.ndarray]]:
     for d in (1, 3):
         p = top[:d]
         yield f"abtt{d}", unit_length(uc - uc @ p.T @ p) @ unit_length(qc - qc @ p.T @ p)
+    # Hubness reduction (CSLS, Lample et al. 2018): a unit close to many others (small talk
+    # like "That's awesome!") loses a share of its mean cosine to its k nearest units.
+    sim = u @ u.T
+    np.fill_diagonal(sim, -1.0)
+    for k in (5, 10, 30):
+        r = np.sort(sim, axis=1)[:, -min(k, max(1, len(u) - 1)) :].mean(1)
+        for a in (0.25, 0.5, 1.0):
+            yield f"csls{k}-{a}", u @ q - a * r
 
 
 def run(name: str, records: list[Record], rounds: bool, embed: Vectors) -> None:
