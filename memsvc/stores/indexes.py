@@ -322,7 +322,9 @@ class IndexRegistry(Following):
         threading.Thread(target=run, name=f"index-promote-{partition[:20]}", daemon=True).start()
 
     # -- persistence ----------------------------------------------------------------------
-    def save_dirty(self) -> int:
+    def save_dirty(self, compact: bool = True) -> int:
+        """Save every changed index, compacting those past `index.compact_garbage` first
+        unless `compact` is False (shutdown: a stop must not wait for a compaction)."""
         saved = 0
         with self._slots_lock:
             items = list(self._slots.items())
@@ -332,7 +334,8 @@ class IndexRegistry(Following):
             with slot.lock:
                 if slot.index is None or not slot.dirty:
                     continue
-                self._compact(partition, slot.index)
+                if compact:
+                    self._compact(partition, slot.index)
                 folder = self.folder(partition)
                 sub = saved_dir(folder, slot.index)
                 slot.index.save(folder / sub)
@@ -386,7 +389,7 @@ class IndexRegistry(Following):
     def close(self) -> None:
         if self._follower is not None:
             self._follower.stop()
-        self.save_dirty()
+        self.save_dirty(compact=False)
         with self._slots_lock:
             slots = list(self._slots.values())
         for slot in slots:

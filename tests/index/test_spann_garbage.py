@@ -157,3 +157,19 @@ def test_compaction_can_be_turned_off(tmp_path: Path, embedder: CachedEmbedder) 
         mem.sync()
         assert ix.stats()["generation"] == gen and ix.garbage() == garbage > 0.3
         assert mem.runtime.indexes.compactions == 0
+
+
+def test_closing_saves_without_compacting(tmp_path: Path, embedder: CachedEmbedder) -> None:
+    """A stop must not wait for a compaction (seconds at 100k notes): close saves as is."""
+    with _spann_memory(tmp_path, embedder) as mem:
+        mem.add(TEXTS[:80], user_id="u", infer=False)
+        _spann_of(mem, "u")
+        for s in range(80, 180, 5):
+            mem.add(TEXTS[s : s + 5], user_id="u", infer=False)
+        ix = _spann_of(mem, "u")
+        gen, garbage, found = ix.stats()["generation"], ix.garbage(), _top(mem, "u")
+        assert garbage > 0.3
+    with _spann_memory(tmp_path, embedder) as mem:
+        again = _spann_of(mem, "u")
+        assert again.stats()["generation"] == gen and again.garbage() == garbage
+        assert again.count() == 180 and _top(mem, "u") == found
