@@ -96,9 +96,9 @@ class IndexSettings(BaseModel):
     oversample: int = 4
     min_candidates: int = 50
     save_interval_s: float = 30.0
-    # A SPANN index is compacted at the periodic save once this share of it is garbage
-    # (`SpannIndex.garbage`); 1 never compacts. A compaction pauses the partition's writers
-    # (1.4 s at 100k notes on 2 cores), not its searches.
+    # A SPANN index is compacted at the periodic save (and `Memory.sync`; not at shutdown)
+    # once this share of it is garbage (`SpannIndex.garbage`); 1 never compacts. A compaction
+    # pauses the partition's writers (1.4-2.1 s at 100k notes on 2 cores), not its searches.
     compact_garbage: float = Field(0.3, gt=0, le=1)
     spann: dict[str, float | int | str | bool] = Field(default_factory=dict)
     # Several replicas on one database: every `follow_interval_s` a replica reads the version
