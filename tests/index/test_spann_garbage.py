@@ -173,3 +173,43 @@ def test_closing_saves_without_compacting(tmp_path: Path, embedder: CachedEmbedd
         again = _spann_of(mem, "u")
         assert again.stats()["generation"] == gen and again.garbage() == garbage
         assert again.count() == 180 and _top(mem, "u") == found
+
+
+def test_searches_run_through_compactions(tmp_path: Path) -> None:
+    """The save compacts while requests search: every search during the rewrite and the swap
+    still finds what the index holds (stored vectors as queries: their own id first)."""
+    import threading
+
+    x = clustered(4600, seed=5)
+    ids = np.arange(3000, dtype=np.int64) * 5 + 1
+    errors: list[BaseException] = []
+    searches = [0]
+    stop = threading.Event()
+    with SpannIndex.build(ids, x[:3000], tmp_path / "ix", SpannParams(posting_size=32)) as ix:
+
+        def reader() -> None:
+            try:
+                while not stop.is_set():
+                    s, i = ix.search(x[:8], 5)
+                    assert (i[:, 0] == ids[:8]).all() and (s[:, 0] > 0.999).all()
+                    searches[0] += 1
+            except BaseException as exc:  # surfaced below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=reader) for _ in range(3)]
+        for t in threads:
+            t.start()
+        compactions = 0
+        try:
+            for n, s in enumerate(range(3000, 4600, 40)):  # small adds, a compaction in five
+                ix.add(10**6 + np.arange(s, s + 40), x[s : s + 40])
+                if n % 5 == 4:
+                    ix.compact()
+                    compactions += 1
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        assert not errors, errors[0]
+        assert compactions == 8 and searches[0] > 0
+        assert ix.count() == 4600 and ix.stats()["generation"] == 1 + compactions
